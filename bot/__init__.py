@@ -1,0 +1,1 @@
+"""Vestnik: ERP events in, notifications out (the application core)."""

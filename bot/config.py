@@ -1,0 +1,351 @@
+"""Configuration: ``config.toml`` loaded into pydantic models (SPEC §10).
+
+Every section is one model. Secrets may come from the environment as
+``VESTNIK_<SECTION>_<KEY>`` (``VESTNIK_TELEGRAM_TOKEN``, ``VESTNIK_WEBHOOK_SECRET``); for
+list sections the entry's name goes in between: ``VESTNIK_EMAIL_MAIN_PASSWORD``,
+``VESTNIK_SMS_SMSRU_API_ID``. With no file at all the embedded defaults apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import os
+import re
+import tomllib
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: str | int | float) -> timedelta:
+    """``"90m"``, ``"2h"``, ``"3d"``, ``"45s"`` or a number of seconds."""
+    if isinstance(value, (int, float)):
+        return timedelta(seconds=value)
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 90m, 2h, 3d)")
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ServiceConfig(Section):
+    database: str = "sqlite:///vestnik.db"
+    timezone: str = "Europe/Moscow"
+    language: Literal["ru", "en"] = "ru"
+    default_region: str = "RU"
+    quiet_hours: str = ""
+    dry_run: bool = False
+    company_name: str = ""
+    lease_seconds: int = Field(120, ge=5)
+    log_level: str = "INFO"
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not (value.startswith("sqlite://") or value.startswith(("postgresql://", "postgres://"))):
+            raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/db")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use e.g. Europe/Moscow)") from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        if value and parse_quiet_hours(value) is None:
+            raise ValueError('use "HH:MM-HH:MM", e.g. "21:00-09:00", or "" for none')
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value or "")
+    if not match:
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        return None
+    return time(h1, m1), time(h2, m2)
+
+
+class WebhookConfig(Section):
+    listen: str = "127.0.0.1:8080"
+    path: str = "/events"
+    tokens: list[SecretStr] = []
+    secret: SecretStr | None = None
+    tolerance_seconds: int = Field(300, ge=1)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_batch: int = Field(1000, ge=1, le=10000)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError("use host:port, e.g. 127.0.0.1:8080")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with /")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        raw = value.get_secret_value()
+        if not raw.startswith("whsec_"):
+            raise ValueError('must look like "whsec_<base64 key>" (Standard Webhooks)')
+        try:
+            key = base64.b64decode(raw[len("whsec_"):], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("the part after whsec_ is not valid base64") from None
+        if len(key) < 16:
+            raise ValueError("the key is too short: use at least 24 random bytes")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def secret_key(self) -> bytes | None:
+        if self.secret is None:
+            return None
+        return base64.b64decode(self.secret.get_secret_value()[len("whsec_"):])
+
+    def is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+class TelegramConfig(Section):
+    token: SecretStr | None = None
+    api_base: str = "https://api.telegram.org"
+    mode: Literal["polling", "webhook"] = "polling"
+    admins: list[int] = []
+    rate_per_second: float = Field(25, gt=0)
+    webhook_url: str = ""  # public URL Telegram posts updates to (mode = "webhook")
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr | None = None
+    link_secret: SecretStr | None = None  # HMAC key for /start deep-link tokens
+    link_ttl_days: int = Field(30, ge=1)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token and self.token.get_secret_value())
+
+
+class EmailAccount(Section):
+    name: str = "main"
+    host: str
+    port: int = 465
+    tls: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str = ""
+    password: SecretStr | None = None
+    from_address: str
+    from_name: str = ""
+    reply_to: str = ""
+    timeout: float = Field(30, gt=0)
+    max_connections: int = Field(2, ge=1, le=32)
+
+
+class EmailConfig(Section):
+    accounts: list[EmailAccount] = []
+
+
+class SmsPortal(Section):
+    model_config = ConfigDict(extra="allow")  # the http kind carries its own keys
+
+    name: str
+    kind: Literal["smsru", "smsc", "smsaero", "devino", "prostor", "sms16", "mirsms", "http"]
+    base_url: str = ""
+    sender: str = ""
+    api_id: SecretStr | None = None
+    login: str = ""
+    password: SecretStr | None = None
+    api_key: SecretStr | None = None
+    email: str = ""
+    timeout: float = Field(15, gt=0)
+    max_connections: int = Field(8, ge=1, le=64)
+    down_after: int = Field(3, ge=1)  # consecutive failures that mark the portal down
+    cooldown: str = "5m"  # then the primary is probed again
+
+
+class SmsModem(Section):
+    name: str
+    port: str
+    baudrate: int = 115200
+    pin: SecretStr | None = None
+    smsc: str = ""
+    command_timeout: float = Field(30, gt=0)
+    send_timeout: float = Field(60, gt=0)
+
+
+class SmsConfig(Section):
+    portals: list[SmsPortal] = []
+    modems: list[SmsModem] = []
+    max_segments: int = Field(6, ge=1, le=255)
+
+
+class ScheduleConfig(Section):
+    daily_at: str = "10:00"
+    holidays: list[date] = []
+    retry_backoff: list[str] = ["1m", "5m", "15m", "1h", "3h"]
+    retention_days: int = Field(365, ge=1)
+
+    @field_validator("retry_backoff")
+    @classmethod
+    def _ladder(cls, value: list[str]) -> list[str]:
+        for step in value:
+            parse_duration(step)
+        return value
+
+    @field_validator("daily_at")
+    @classmethod
+    def _daily_at(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+            raise ValueError('use "HH:MM", e.g. "10:00"')
+        return value
+
+    @property
+    def backoff(self) -> list[timedelta]:
+        return [parse_duration(step) for step in self.retry_backoff]
+
+
+class Config(Section):
+    service: ServiceConfig = ServiceConfig()
+    webhook: WebhookConfig = WebhookConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    email: EmailConfig = EmailConfig()
+    sms: SmsConfig = SmsConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Cross-field problems (the model itself already validated each key)."""
+        out: list[tuple[str, str]] = []
+        if not self.webhook.is_loopback() and not self.webhook.tokens and not self.webhook.secret:
+            out.append((
+                "webhook.listen",
+                f"{self.webhook.listen} is reachable from other machines but neither "
+                "webhook.tokens nor webhook.secret is set: anyone could post events. "
+                "Set one of them, or listen on 127.0.0.1",
+            ))
+        for section, entries in (("email.accounts", self.email.accounts),
+                                 ("sms.portals", self.sms.portals),
+                                 ("sms.modems", self.sms.modems)):
+            seen: set[str] = set()
+            for i, entry in enumerate(entries):
+                if entry.name in seen:
+                    out.append((f"{section}[{i}].name", f"duplicate name {entry.name!r}"))
+                seen.add(entry.name)
+        if self.telegram.mode == "webhook" and self.telegram.enabled and not self.telegram.webhook_url:
+            out.append(("telegram.webhook_url", 'mode = "webhook" needs the public URL'))
+        return out
+
+
+class ConfigError(Exception):
+    """Every problem found, each with its key: ``[("webhook.listen", "...")]``."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{key}: {msg}" for key, msg in problems))
+
+
+def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
+    """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
+    fields = {
+        "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
+        "schedule": ScheduleConfig,
+    }
+    for section, model in fields.items():
+        for key, info in model.model_fields.items():
+            value = environ.get(f"VESTNIK_{section.upper()}_{key.upper()}")
+            if value is None:
+                continue
+            annotation = str(info.annotation)
+            parsed: Any = value
+            if annotation.startswith("list"):
+                parsed = [v.strip() for v in value.split(",") if v.strip()]
+            data.setdefault(section, {})[key] = parsed
+    for section, listkey in (("email", "accounts"), ("sms", "portals"), ("sms", "modems")):
+        for entry in data.get(section, {}).get(listkey, []) or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                continue
+            prefix = f"VESTNIK_{section.upper()}_{re.sub(r'[^A-Za-z0-9]', '_', entry['name']).upper()}_"
+            for env_key, value in environ.items():
+                if env_key.startswith(prefix):
+                    entry[env_key[len(prefix):].lower()] = value
+
+
+def _loc(parts: tuple[Any, ...]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None,
+                overrides: dict[str, Any] | None = None) -> Config:
+    """Load ``path`` (default ``./config.toml`` when it exists, else embedded defaults).
+
+    Raises :class:`ConfigError` listing every problem with its key.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    if path is None and DEFAULT_CONFIG_PATH.exists():
+        path = DEFAULT_CONFIG_PATH
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise ConfigError([("--config", f"file not found: {path}")]) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError([("--config", f"{path} is not valid TOML: {exc}")]) from None
+    for section, values in (overrides or {}).items():
+        data.setdefault(section, {}).update(values)
+    _env_overrides(data, environ)
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([(_loc(err["loc"]), err["msg"]) for err in exc.errors()]) from None
+    problems = config.problems()
+    if problems:
+        raise ConfigError(problems)
+    return config

@@ -1,0 +1,31 @@
+"""Prometheus metrics, one registry per app (no globals, so tests can build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.events_accepted = Counter("vestnik_events_accepted_total",
+                                       "Events accepted by the webhook", registry=self.registry)
+        self.events_duplicate = Counter("vestnik_events_duplicate_total",
+                                        "Events ignored as duplicates", registry=self.registry)
+        self.planned = Counter("vestnik_notifications_planned_total",
+                               "Journal rows planned, by channel and initial status",
+                               ["channel", "status"], registry=self.registry)
+        self.notifications = Counter("vestnik_notifications_total",
+                                     "Send outcomes by channel and status (sent, retry, failed, "
+                                     "stopped, skipped)", ["channel", "status"],
+                                     registry=self.registry)
+        self.dispatch_latency = Histogram(
+            "vestnik_dispatch_latency_seconds", "From due_at to the end of the send",
+            ["channel"], registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
+        self.queue_depth = Gauge("vestnik_queue_depth",
+                                 "Rows waiting to be sent (pending and scheduled) by channel",
+                                 ["channel", "status"], registry=self.registry)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

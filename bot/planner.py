@@ -1,0 +1,295 @@
+"""The planner: from one event to its journal rows, inside the intake's transaction.
+
+For every rule of the event's type whose filters match, for every recipient, it chooses the
+channel (``delivery = "first"``: the first usable one; ``"all"``: each), checks the stop list,
+picks the address, renders the text and sets ``due_at``. Rows that cannot be sent are still
+journaled, as ``skipped`` or ``stopped`` with the reason. A template error fails that one
+row, never the event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.catalog import STAFF_ROLES
+from bot.channels import channel_unavailable
+from bot.config import Config
+from bot.events import EventIn
+from bot.phones import normalize_phone
+from bot.rules import Rule, filters_match, from_stored
+from bot.sms_text import segments as sms_segments
+from bot.sms_text import translit as sms_translit
+from bot.templates import Templates, TemplateFailure, template_context
+from storage.base import Tx
+from storage.models import JournalRow, Person, StopEntry
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(slots=True)
+class Recipient:
+    role: str  # customer | manager | ... | staff | chat
+    person: Person | None
+    chat_id: int | None = None
+
+    @property
+    def id(self) -> str | None:
+        if self.person is not None:
+            return self.person.id
+        return str(self.chat_id) if self.chat_id is not None else None
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == "customer"
+
+
+@dataclass(slots=True)
+class Route:
+    """Where one notification can go on one channel, or why it cannot."""
+
+    channel: str
+    status: str  # pending | skipped | stopped
+    address: str | None = None
+    reason: str | None = None
+    stop: StopEntry | None = None
+    stop_keys: list[str] = field(default_factory=list)
+    language: str | None = None
+
+
+def person_from(role: str, raw: Any, region: str) -> Person | None:
+    """The directory record for a person met in an event; None when it cannot be keyed."""
+    if raw is None:
+        return None
+    kind = "customer" if role == "customer" else "staff"
+    phone = normalize_phone(raw.phone, region) if raw.phone else None
+    person_id = raw.id or (f"phone:{phone}" if phone and kind == "customer" else None)
+    if person_id is None:
+        return None
+    return Person(kind=kind, id=person_id, name=raw.name, phone=phone or raw.phone,
+                  email=raw.email, telegram_id=raw.telegram_id, group=raw.group,
+                  birthday=raw.birthday, language=raw.language, timezone=raw.timezone)
+
+
+def person_dict(person: Person | None, role: str) -> dict[str, Any]:
+    if person is None:
+        return {"role": role}
+    return {"id": person.id, "name": person.name, "phone": person.phone, "email": person.email,
+            "group": person.group, "birthday": person.birthday, "language": person.language,
+            "timezone": person.timezone, "role": role}
+
+
+class Planner:
+    def __init__(self, config: Config, templates: Templates) -> None:
+        self.config = config
+        self.templates = templates
+        self._rules: list[Rule] = []
+        self._revision = -1
+
+    # rules cache -------------------------------------------------------------------------------
+    async def rules(self, tx: Tx) -> list[Rule]:
+        revision = await tx.rules_revision()
+        if revision != self._revision:
+            self._rules = [from_stored(r) for r in await tx.list_rules()]
+            self._revision = revision
+        return self._rules
+
+    # persons -----------------------------------------------------------------------------------
+    async def upsert_persons(self, tx: Tx, event: EventIn) -> dict[str, Person]:
+        """Persons met in the event go into the directory; the merged records come back."""
+        region = self.config.service.default_region
+        found: dict[str, Person] = {}
+        for role in ("customer", *STAFF_ROLES):
+            raw = getattr(event, role)
+            person = person_from(role, raw, region)
+            if person is None:
+                continue
+            if person.kind == "customer" and not raw.id and person.phone:
+                known = await tx.find_person_by_phone("customer", person.phone)
+                if known is not None:  # customers without an id are matched by phone
+                    person.id = known.id
+            found[role] = await tx.upsert_person(person)
+        return found
+
+    @staticmethod
+    def document(event: EventIn, persons: dict[str, Person]) -> dict[str, Any]:
+        """The event as filters and templates see it, persons completed from the directory."""
+        doc = event.model_dump(mode="python")
+        for role, person in persons.items():
+            merged = doc.get(role) or {}
+            for key, value in person_dict(person, role).items():
+                if merged.get(key) in (None, ""):
+                    merged[key] = value
+            doc[role] = merged
+        return doc
+
+    # planning ----------------------------------------------------------------------------------
+    async def plan(self, tx: Tx, event: EventIn, document: dict[str, Any],
+                   persons: dict[str, Person], now: datetime) -> list[JournalRow]:
+        rows: list[JournalRow] = []
+        for rule in await self.rules(tx):
+            if rule.blocked or rule.event != event.type or not filters_match(rule.filters, document):
+                continue
+            rows += await self.plan_rule(tx, rule, event, document, persons, now=now, due_at=now)
+        return rows
+
+    async def plan_rule(self, tx: Tx, rule: Rule, event: EventIn, document: dict[str, Any],
+                        persons: dict[str, Person], *, now: datetime, due_at: datetime,
+                        event_type: str | None = None,
+                        options: dict[str, Any] | None = None) -> list[JournalRow]:
+        """Rows for one rule; ``event_type`` differs from the event's for derived types."""
+        event_type = event_type or event.type
+        rows = []
+        for spec in rule.recipients:
+            recipient = await self.recipient(tx, spec, persons)
+            base = JournalRow(
+                event_id=event.id, event_type=event_type, rule=rule.name,
+                recipient_role=recipient.role, recipient_id=recipient.id,
+                recipient_name=recipient.person.name if recipient.person else None,
+                channel=rule.channels[0], status="skipped", created_at=now, due_at=due_at,
+                order_id=event.order.id if event.order else None,
+                options={**(options or {}), "delivery": rule.delivery,
+                         "channels": list(rule.channels),
+                         "recipient_kind": recipient.person.kind if recipient.person else "chat"},
+            )
+            if recipient.person is None and recipient.chat_id is None:
+                base.reason = f"no {spec} in the event" if spec in persons or ":" not in spec \
+                    else f"{spec} is not in the directory"
+                rows.append(base)
+                continue
+            for route in await self.routes(tx, rule, recipient, event_type):
+                row = JournalRow(**{**_row_fields(base), "channel": route.channel})
+                row.options = dict(base.options)
+                self.fill(row, rule, recipient, route, document, now=now)
+                rows.append(row)
+        return rows
+
+    async def recipient(self, tx: Tx, spec: str, persons: dict[str, Person]) -> Recipient:
+        if spec.startswith("staff:"):
+            return Recipient("staff", await tx.get_person("staff", spec.split(":", 1)[1]))
+        if spec.startswith("chat:"):
+            return Recipient("chat", None, chat_id=int(spec.split(":", 1)[1]))
+        return Recipient(spec, persons.get(spec))
+
+    async def routes(self, tx: Tx, rule: Rule, recipient: Recipient,
+                     event_type: str) -> list[Route]:
+        """The rule's channels in order, each usable or not; ``first`` stops at a usable one."""
+        out = []
+        for channel in rule.channels:
+            route = await self.route(tx, rule, recipient, channel, event_type)
+            out.append(route)
+            if rule.delivery == "first" and route.status == "pending":
+                break
+        return out
+
+    async def route(self, tx: Tx, rule: Rule, recipient: Recipient, channel: str,
+                    event_type: str) -> Route:
+        if recipient.is_customer and channel == "internal":
+            return Route(channel, "skipped", reason="internal is for staff only")
+        missing = channel_unavailable(self.config, channel, rule.providers_for(channel))
+        if missing:
+            return Route(channel, "skipped", reason=missing)
+        person, region = recipient.person, self.config.service.default_region
+        keys: list[str] = []
+        language = person.language if person else None
+        if person is not None:
+            keys.append(f"customer:{person.id}" if person.kind == "customer"
+                        else f"staff:{person.id}")
+            phone = normalize_phone(person.phone, region) if person.phone else None
+            if phone:
+                keys.append(f"phone:{phone}")
+            if person.email:
+                keys.append(f"email:{person.email.strip().lower()}")
+        address: str | None = None
+        if channel == "telegram":
+            if recipient.chat_id is not None:
+                address = str(recipient.chat_id)
+            elif person is not None:
+                link = await tx.find_active_link(
+                    customer_id=person.id if person.kind == "customer" else None,
+                    staff_id=person.id if person.kind == "staff" else None,
+                    phone=normalize_phone(person.phone, region) if person.phone else None)
+                if link is not None:
+                    address = str(link.chat_id)
+                    language = language or link.language
+                elif person.kind == "staff" and person.telegram_id:
+                    address = str(person.telegram_id)
+            if address is None:
+                return Route(channel, "skipped", reason="no address: no linked Telegram chat",
+                             stop_keys=keys)
+            keys.append(f"chat:{address}")
+        elif channel == "email":
+            email = (person.email or "").strip() if person else ""
+            if not email:
+                return Route(channel, "skipped", reason="no address: no e-mail", stop_keys=keys)
+            if not _EMAIL.match(email):
+                return Route(channel, "skipped", reason=f"invalid e-mail {email!r}",
+                             stop_keys=keys)
+            address = email
+        elif channel in ("sms", "modem"):
+            raw = person.phone if person else None
+            if not raw:
+                return Route(channel, "skipped", reason="no address: no phone", stop_keys=keys)
+            address = normalize_phone(raw, region)
+            if address is None:
+                return Route(channel, "skipped", reason="invalid phone", stop_keys=keys)
+        elif channel == "internal":
+            if person is None or person.kind != "staff":
+                return Route(channel, "skipped", reason="internal is for staff only")
+            address = person.id
+        stop = await tx.find_stop(keys, event_type, channel)
+        if stop is not None:
+            return Route(channel, "stopped", address=address, stop=stop, stop_keys=keys,
+                         reason=f"stop list entry {stop.id}")
+        return Route(channel, "pending", address=address, stop_keys=keys, language=language)
+
+    def fill(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
+             document: dict[str, Any], *, now: datetime) -> None:
+        """Address, text and status of one row from its route."""
+        row.status, row.reason, row.address = route.status, route.reason, route.address
+        row.options["stop_keys"] = route.stop_keys
+        providers = rule.providers_for(route.channel)
+        if providers:
+            row.options["providers"] = providers
+        if rule.sender_name:
+            row.options["sender_name"] = rule.sender_name
+        if route.status != "pending":
+            return
+        language = rule.language or route.language or self.config.service.language
+        row.options["language"] = language
+        if row.due_at and row.due_at > now:
+            row.status = "scheduled"
+        context = template_context(document, person_dict(recipient.person, recipient.role),
+                                   company=self.config.service.company_name,
+                                   extra=self.templates.globals)
+        try:
+            rendered = self.templates.render(
+                event_type=row.event_type, channel=route.channel, language=language,
+                context=context, subject=rule.subject, body=rule.body, html_body=rule.html)
+        except TemplateFailure as exc:
+            row.status, row.error, row.failed_at = "failed", str(exc), now
+            return
+        row.subject, row.text, row.html = rendered.subject or None, rendered.text, rendered.html
+        if route.channel in ("sms", "modem"):
+            if rule.translit:
+                row.text = sms_translit(row.text)
+            row.segments = sms_segments(row.text)
+            limit = rule.max_segments or self.config.sms.max_segments
+            if row.segments > limit:
+                row.status, row.failed_at = "failed", now
+                row.error = (f"the text needs {row.segments} SMS segments, the limit is {limit}"
+                             " (shorten the template, set translit = true or raise max_segments)")
+        if not row.text:
+            row.status, row.failed_at = "failed", now
+            row.error = "the template rendered an empty text"
+
+
+def _row_fields(row: JournalRow) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in JournalRow.__slots__}  # type: ignore[attr-defined]
+
+
+def stop_keys_for(row: JournalRow) -> Sequence[str]:
+    return row.options.get("stop_keys", [])

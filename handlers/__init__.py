@@ -1,0 +1,1 @@
+"""aiogram routers: the bot's conversations with customers and staff."""

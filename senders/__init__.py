@@ -1,0 +1,1 @@
+"""Channels: one module or package per way of delivering a message."""

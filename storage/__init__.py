@@ -1,0 +1,1 @@
+"""Persistence behind one interface (storage.base); SQLite and PostgreSQL backends."""

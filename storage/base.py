@@ -1,0 +1,254 @@
+"""The storage interface: everything the core persists, behind one abstract class.
+
+A :class:`Storage` hands out transactions (:class:`Tx`). Every query is a method of ``Tx``;
+handlers and the dispatcher never see SQL. ``Storage.write(job)`` runs ``job(tx)`` in a
+write transaction and returns once it is durably committed; backends may commit several
+concurrent jobs together (group commit) while keeping each job all-or-nothing.
+
+Implementations: ``storage/sqlite.py`` (aiosqlite, WAL) and ``storage/postgres.py``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from storage.models import (
+    InboxItem,
+    JournalRow,
+    Person,
+    StopEntry,
+    StoredEvent,
+    StoredRule,
+    TelegramLink,
+)
+
+T = TypeVar("T")
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached; intake answers 503 so the ERP retries."""
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer Vestnik than this one."""
+
+
+class JournalFilter(dict[str, Any]):
+    """Keys: status, channel, since (datetime), address, order (id or number), event_id,
+    text (substring), limit (default 50), before_id (paging)."""
+
+
+class Tx(abc.ABC):
+    """One transaction. All methods are awaited inside ``async with storage.transaction()``."""
+
+    # events and the directory ------------------------------------------------------------
+    @abc.abstractmethod
+    async def existing_events(self, ids: Sequence[str]) -> set[str]: ...
+
+    @abc.abstractmethod
+    async def insert_event(self, event: StoredEvent) -> None: ...
+
+    @abc.abstractmethod
+    async def get_event(self, event_id: str) -> StoredEvent | None: ...
+
+    @abc.abstractmethod
+    async def upsert_person(self, person: Person) -> Person:
+        """Merge: fields given (not None) overwrite, others keep their stored value."""
+
+    @abc.abstractmethod
+    async def get_person(self, kind: str, person_id: str) -> Person | None: ...
+
+    @abc.abstractmethod
+    async def find_person_by_phone(self, kind: str, phone: str) -> Person | None: ...
+
+    @abc.abstractmethod
+    async def list_persons(self, kind: str, *, with_birthday: bool = False,
+                           limit: int | None = None) -> list[Person]: ...
+
+    # telegram links ------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def upsert_link(self, link: TelegramLink) -> None: ...
+
+    @abc.abstractmethod
+    async def get_link(self, chat_id: int) -> TelegramLink | None: ...
+
+    @abc.abstractmethod
+    async def find_active_link(self, *, customer_id: str | None = None,
+                               staff_id: str | None = None,
+                               phone: str | None = None) -> TelegramLink | None: ...
+
+    @abc.abstractmethod
+    async def set_link_active(self, chat_id: int, active: bool) -> None: ...
+
+    # stop list -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def add_stop(self, entry: StopEntry) -> StopEntry: ...
+
+    @abc.abstractmethod
+    async def remove_stop(self, entry_id: int) -> bool: ...
+
+    @abc.abstractmethod
+    async def remove_stops_for(self, who_kind: str, who: str, *, author: str | None = None) -> int:
+        """Remove every entry for this person (by author, if given); /start re-subscribes."""
+
+    @abc.abstractmethod
+    async def list_stops(self, *, limit: int = 100, offset: int = 0) -> list[StopEntry]: ...
+
+    @abc.abstractmethod
+    async def find_stop(self, keys: Sequence[str], event_type: str,
+                        channel: str) -> StopEntry | None:
+        """The first entry whose ``who_kind:who`` is in ``keys`` and that covers the type and
+        channel (``*`` covers all)."""
+
+    # rules -----------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def upsert_rules(self, rules: Sequence[StoredRule]) -> tuple[int, int]:
+        """Insert or update by name; returns (created, updated). Bumps the rules revision."""
+
+    @abc.abstractmethod
+    async def list_rules(self) -> list[StoredRule]: ...
+
+    @abc.abstractmethod
+    async def get_rule(self, ref: int | str) -> StoredRule | None: ...
+
+    @abc.abstractmethod
+    async def set_rule_blocked(self, rule_id: int, blocked: bool) -> bool: ...
+
+    @abc.abstractmethod
+    async def delete_rule(self, rule_id: int) -> bool: ...
+
+    @abc.abstractmethod
+    async def rules_revision(self) -> int: ...
+
+    # journal ---------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def insert_journal(self, rows: Sequence[JournalRow]) -> list[int]: ...
+
+    @abc.abstractmethod
+    async def get_journal(self, row_id: int) -> JournalRow | None: ...
+
+    @abc.abstractmethod
+    async def list_journal(self, flt: JournalFilter) -> list[JournalRow]: ...
+
+    @abc.abstractmethod
+    async def resend(self, row_id: int, now: datetime) -> JournalRow | None:
+        """Clear sent_at, failed_at, error (and attempts); the row is pending, due now."""
+
+    @abc.abstractmethod
+    async def update_planned(self, row: JournalRow) -> None:
+        """Rewrite a not-yet-sent row's address, channel, text, due_at, status, reason."""
+
+    @abc.abstractmethod
+    async def scheduled_rows(self, *, order_id: str | None = None,
+                             event_types: Sequence[str] = (),
+                             source_key: str | None = None) -> list[JournalRow]: ...
+
+    @abc.abstractmethod
+    async def cancel_rows(self, row_ids: Sequence[int], reason: str) -> int: ...
+
+    @abc.abstractmethod
+    async def purge_journal(self, before: datetime) -> int: ...
+
+    @abc.abstractmethod
+    async def counts(self) -> dict[str, dict[str, int]]:
+        """{channel: {status: n}} for metrics and /status."""
+
+    # dispatcher ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def claim_due(self, *, now: datetime, channel: str, limit: int, owner: str,
+                        lease_until: datetime) -> list[JournalRow]:
+        """Take up to ``limit`` rows of ``channel`` that are due (pending/scheduled with
+        due_at <= now, or sending with an expired lease), never one with sent_at or
+        failed_at set; mark them ``sending`` under ``owner`` until ``lease_until``."""
+
+    @abc.abstractmethod
+    async def recover_expired(self, now: datetime) -> int:
+        """Rows left ``sending`` by a dead process (lease expired) become pending again."""
+
+    @abc.abstractmethod
+    async def next_wakeup(self) -> datetime | None:
+        """The earliest due_at of a pending/scheduled row, or lease expiry of a sending one."""
+
+    @abc.abstractmethod
+    async def finish(self, row_id: int, owner: str, **fields: Any) -> bool:
+        """Record an outcome on a row this owner holds (status, sent_at, failed_at, error,
+        attempts, provider, provider_message_id, segments, due_at, reason, lease cleared).
+        False if the lease was lost."""
+
+    @abc.abstractmethod
+    async def release_owner(self, owner: str) -> int:
+        """Clean shutdown: rows still ``sending`` under ``owner`` go back to pending."""
+
+    # inbox -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def add_inbox(self, item: InboxItem) -> int: ...
+
+    @abc.abstractmethod
+    async def list_inbox(self, staff_id: str, *, limit: int = 10,
+                         unread_only: bool = False) -> list[InboxItem]: ...
+
+    @abc.abstractmethod
+    async def mark_inbox_read(self, ids: Sequence[int], now: datetime) -> None: ...
+
+    # small key/value facts (last daily scan, ...) -----------------------------------------------
+    @abc.abstractmethod
+    async def get_meta(self, key: str) -> str | None: ...
+
+    @abc.abstractmethod
+    async def set_meta(self, key: str, value: str) -> None: ...
+
+
+class Storage(abc.ABC):
+    """A database. ``open()`` connects and migrates; ``close()`` releases everything."""
+
+    url: str
+
+    @abc.abstractmethod
+    async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def ping(self) -> bool: ...
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction: committed on clean exit, rolled back on an exception."""
+
+    @abc.abstractmethod
+    def reader(self) -> AbstractAsyncContextManager[Tx]:
+        """A read-only view (may run beside a writer)."""
+
+    async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run ``job`` in a write transaction and return once it is durably committed."""
+        async with self.transaction() as tx:
+            return await job(tx)
+
+    # cross-process signals (PostgreSQL LISTEN/NOTIFY; in-process for SQLite) --------------------
+    def add_wakeup_listener(self, callback: Callable[[], None]) -> None:
+        """``callback`` is called when another process commits new due rows."""
+
+    async def notify_new_rows(self) -> None:
+        """Tell other processes new rows were committed (no-op for single-process backends)."""
+
+    # leadership for periodic jobs (a PostgreSQL advisory lock; always true for SQLite) ----------
+    async def try_leadership(self) -> bool:
+        return True
+
+
+def open_storage(url: str) -> Storage:
+    """Pick the backend from the URL scheme."""
+    if url.startswith("sqlite://"):
+        from storage.sqlite import SqliteStorage
+
+        return SqliteStorage(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        from storage.postgres import PostgresStorage  # type: ignore[import-not-found]
+
+        return PostgresStorage(url)
+    raise ValueError(f"unsupported database URL: {url}")

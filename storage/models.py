@@ -1,0 +1,137 @@
+"""Records that cross the storage boundary. Column names follow SPEC §6 and §7."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.timeutil import rfc3339
+
+JOURNAL_STATUSES = ("scheduled", "pending", "sending", "sent", "failed", "cancelled", "stopped",
+                    "skipped")
+
+# the exact §7 column order, used by --json and the HTTP API
+JOURNAL_COLUMNS = (
+    "id", "event_id", "event_type", "rule", "recipient_role", "recipient_id", "recipient_name",
+    "channel", "provider", "address", "subject", "text", "segments", "created_at", "due_at",
+    "sent_at", "failed_at", "error", "attempts", "provider_message_id", "status", "reason",
+)
+
+
+@dataclass(slots=True)
+class Person:
+    """A customer or staff member in the directory."""
+
+    kind: str  # "customer" | "staff"
+    id: str  # ERP id; customers met without one get "phone:+7..."
+    name: str | None = None
+    phone: str | None = None  # E.164 when it parsed, else as the ERP sent it
+    email: str | None = None
+    telegram_id: int | None = None
+    group: str | None = None
+    birthday: str | None = None  # YYYY-MM-DD or --MM-DD
+    language: str | None = None
+    timezone: str | None = None
+
+
+@dataclass(slots=True)
+class JournalRow:
+    event_id: str
+    event_type: str
+    rule: str
+    recipient_role: str
+    channel: str
+    status: str
+    created_at: datetime
+    due_at: datetime | None
+    recipient_id: str | None = None
+    recipient_name: str | None = None
+    provider: str | None = None
+    address: str | None = None
+    subject: str | None = None
+    text: str | None = None
+    segments: int | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    error: str | None = None
+    attempts: int = 0
+    provider_message_id: str | None = None
+    reason: str | None = None
+    id: int | None = None
+    # not in §7's public columns: what the dispatcher needs to send or re-plan the row
+    order_id: str | None = None
+    html: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        data = asdict(self)
+        out = {name: data[name] for name in JOURNAL_COLUMNS}
+        for name in ("created_at", "due_at", "sent_at", "failed_at"):
+            out[name] = rfc3339(out[name])
+        return out
+
+
+@dataclass(slots=True)
+class StopEntry:
+    who: str  # the value: customer id, E.164 phone, e-mail or chat id
+    who_kind: str  # customer | phone | email | chat
+    event_type: str = "*"
+    channel: str = "*"
+    reason: str = ""
+    author: str = ""
+    created_at: datetime | None = None
+    id: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {"id": self.id, "who": self.who, "who_kind": self.who_kind,
+                "event_type": self.event_type, "channel": self.channel, "reason": self.reason,
+                "author": self.author, "created_at": rfc3339(self.created_at)}
+
+    @property
+    def key(self) -> str:
+        return f"{self.who_kind}:{self.who}"
+
+
+@dataclass(slots=True)
+class StoredRule:
+    name: str
+    event: str
+    definition: dict[str, Any]  # the validated §5 keys, as imported
+    blocked: bool = False
+    id: int | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class TelegramLink:
+    chat_id: int
+    user_id: int | None
+    phone: str | None
+    customer_id: str | None = None
+    staff_id: str | None = None
+    language: str | None = None
+    active: bool = True
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class InboxItem:
+    staff_id: str
+    text: str
+    created_at: datetime
+    journal_id: int | None = None
+    subject: str | None = None
+    read_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class StoredEvent:
+    id: str
+    type: str
+    occurred_at: datetime
+    received_at: datetime
+    payload: dict[str, Any]
+    order_id: str | None = None
+    order_number: str | None = None

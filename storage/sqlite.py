@@ -1,0 +1,250 @@
+"""SQLite storage (aiosqlite, WAL, durable commits) — the embedded default.
+
+One writer connection serialises writes. ``write(job)`` batches the jobs of concurrent callers
+into one transaction (group commit), each job inside its own SAVEPOINT, so one fsync serves
+many webhook requests while a failing job still rolls back alone. A second connection
+serves reads beside the writer, as WAL allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import aiosqlite
+
+from bot.timeutil import parse_rfc3339, rfc3339
+from storage.base import SchemaTooNew, Storage, StorageUnavailable, Tx
+from storage.sql import SqlTx
+
+T = TypeVar("T")
+_MAX_GROUP = 512
+
+
+def sqlite_migrations() -> list[tuple[int, str]]:
+    folder = resources.files("storage") / "migrations" / "sqlite"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def sqlite_path(url: str) -> tuple[str, dict[str, str]]:
+    """``sqlite:///vestnik.db`` is relative to the working directory,
+    ``sqlite:////var/lib/vestnik.db`` absolute."""
+    parts = urlsplit(url)
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    return path or "vestnik.db", query
+
+
+class SqliteTx(SqlTx):
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        return list(await self._db.execute_fetchall(sql, args))
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Any | None:
+        rows = await self._db.execute_fetchall(sql, args)
+        return rows[0] if rows else None
+
+    async def _execute(self, sql: str, *args: Any) -> int:
+        cursor = await self._db.execute(sql, args)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._db.executemany(sql, rows)
+
+    def _t(self, moment: datetime | None) -> Any:
+        return rfc3339(moment)
+
+    def _dt(self, value: Any) -> datetime | None:
+        return parse_rfc3339(value)
+
+
+class SqliteStorage(Storage):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path, query = sqlite_path(url)
+        self.busy_timeout_ms = int(query.get("busy_timeout", 5000))
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self._queue: list[tuple[Callable[[Tx], Awaitable[Any]], asyncio.Future[Any]]] = []
+        self._queue_ready = asyncio.Event()
+        self._group_task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    # lifecycle -------------------------------------------------------------------------------
+    async def _connect(self) -> aiosqlite.Connection:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(self.path, isolation_level=None,
+                                     timeout=self.busy_timeout_ms / 1000)
+        db.row_factory = aiosqlite.Row
+        await db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = FULL")  # committed means durable
+        return db
+
+    async def open(self) -> None:
+        try:
+            self._writer = await self._connect()
+            await self._migrate(self._writer)
+            self._reader = await self._connect()
+        except (sqlite3.Error, OSError) as exc:
+            await self.close()
+            raise StorageUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+        self._group_task = asyncio.create_task(self._group_commit_loop(), name="sqlite-writer")
+
+    async def _migrate(self, db: aiosqlite.Connection) -> None:
+        rows = await db.execute_fetchall("PRAGMA user_version")
+        current = rows[0][0]
+        migrations = sqlite_migrations()
+        latest = migrations[-1][0]
+        if current > latest:
+            raise SchemaTooNew(
+                f"the database {self.path} has schema version {current}, this Vestnik knows "
+                f"only up to {latest}: upgrade Vestnik")
+        for version, script in migrations:
+            if version <= current:
+                continue
+            await db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};"
+                                   "\nCOMMIT;")
+
+    async def schema_version(self) -> int:
+        assert self._writer is not None
+        rows = await self._writer.execute_fetchall("PRAGMA user_version")
+        return int(rows[0][0])
+
+    async def close(self) -> None:
+        if self._group_task is not None:
+            self._group_task.cancel()
+            try:
+                await self._group_task
+            except asyncio.CancelledError:
+                pass
+            self._group_task = None
+        for fut in (f for _, f in self._queue if not f.done()):
+            fut.set_exception(StorageUnavailable("storage closed"))
+        self._queue.clear()
+        for db in (self._writer, self._reader):
+            if db is not None:
+                await db.close()
+        self._writer = self._reader = None
+
+    async def ping(self) -> bool:
+        """True when a write transaction can be started (a lock held elsewhere says no)."""
+        if self._writer is None:
+            return False
+        try:
+            async with self._lock:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                await self._writer.execute("ROLLBACK")
+            return True
+        except sqlite3.Error:
+            return False
+
+    # transactions ----------------------------------------------------------------------------
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        db = self._writer
+        if db is None:
+            raise StorageUnavailable("storage is not open")
+        async with self._lock:
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StorageUnavailable(str(exc)) from exc
+            try:
+                yield SqliteTx(db)
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            try:
+                await db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await db.execute("ROLLBACK")
+                raise StorageUnavailable(str(exc)) from exc
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Tx]:
+        if self._reader is None:
+            raise StorageUnavailable("storage is not open")
+        yield SqliteTx(self._reader)
+
+    async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
+        if self._group_task is None:
+            raise StorageUnavailable("storage is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((job, future))
+        self._queue_ready.set()
+        return await future
+
+    async def _group_commit_loop(self) -> None:
+        while True:
+            await self._queue_ready.wait()
+            self._queue_ready.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:_MAX_GROUP], self._queue[_MAX_GROUP:]
+                await self._run_group(batch)
+
+    async def _run_group(self, batch: list[tuple[Callable[[Tx], Awaitable[Any]],
+                                                 asyncio.Future[Any]]]) -> None:
+        db = self._writer
+        assert db is not None
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        async with self._lock:
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+                tx = SqliteTx(db)
+                for job, future in batch:
+                    await db.execute("SAVEPOINT job")
+                    try:
+                        result = await job(tx)
+                    except sqlite3.Error:
+                        raise
+                    except Exception as exc:  # the job's own failure: undo it alone
+                        await db.execute("ROLLBACK TO job")
+                        await db.execute("RELEASE job")
+                        outcomes.append((future, None, exc))
+                    else:
+                        await db.execute("RELEASE job")
+                        outcomes.append((future, result, None))
+                await db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                try:
+                    await db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                failure = StorageUnavailable(f"SQLite: {exc}")
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(failure)
+                return
+        for future, result, error in outcomes:
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+    # signals --------------------------------------------------------------------------------
+    def add_wakeup_listener(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    async def notify_new_rows(self) -> None:
+        for callback in self._listeners:
+            callback()

@@ -1,0 +1,145 @@
+"""Shared fixtures: a real SMTP server, a config on a temporary database, the app on a free
+port, and helpers to post events and wait for the journal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.app import init_app
+from bot.config import Config, load_config
+from bot.rules import import_rules
+from storage.base import JournalFilter
+from storage.models import JournalRow
+from tests.fakes.smtp import SmtpServer
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/vestnik.db"
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, database_url: str, smtp: SmtpServer) -> Callable[..., Config]:
+    """A config whose email account points at the test SMTP server; sections overridable."""
+
+    def build(**sections: dict[str, Any]) -> Config:
+        data: dict[str, dict[str, Any]] = {
+            "service": {"database": database_url, "lease_seconds": 30},
+            "webhook": {"listen": "127.0.0.1:0"},
+            "schedule": {"retry_backoff": ["1s", "1s", "1s"]},
+        }
+        email = {"accounts": [{"name": "main", "host": "127.0.0.1", "port": smtp.port,
+                               "tls": "none", "from_address": "service@example.ru",
+                               "from_name": "Автосервис Север", "timeout": 5}]}
+        data["email"] = email
+        for name, values in sections.items():
+            data.setdefault(name, {}).update(values)
+        path = tmp_path / "config.toml"
+        path.write_text("", encoding="utf-8")
+        return load_config(path, environ={}, overrides=data)
+
+    return build
+
+
+class RunningApp:
+    def __init__(self, app: web.Application, url: str, session: aiohttp.ClientSession) -> None:
+        self.app = app
+        self.url = url
+        self.session = session
+
+    @property
+    def storage(self) -> Any:
+        return self.app["storage"]
+
+    async def post(self, body: Any, *, headers: dict[str, str] | None = None,
+                   raw: bytes | None = None) -> tuple[int, Any]:
+        data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
+        hdrs = {"Content-Type": "application/json", **(headers or {})}
+        async with self.session.post(self.url + self.app["config"].webhook.path, data=data,
+                                     headers=hdrs) as response:
+            text = await response.text()
+            try:
+                return response.status, json.loads(text)
+            except json.JSONDecodeError:
+                return response.status, text
+
+    async def journal(self, **flt: Any) -> list[JournalRow]:
+        async with self.storage.reader() as tx:
+            return list(reversed(await tx.list_journal(JournalFilter(limit=10000, **flt))))
+
+    async def rules(self, text: str) -> None:
+        await import_rules(self.storage, text)
+
+    async def wait_rows(self, predicate: Callable[[list[JournalRow]], bool], *,
+                        timeout: float = 20.0, **flt: Any) -> list[JournalRow]:
+        """Poll the journal until ``predicate`` holds (eventual delivery, not a timing test)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            rows = await self.journal(**flt)
+            if predicate(rows):
+                return rows
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"journal never reached the expected state: "
+                                     f"{[(r.id, r.channel, r.status, r.error) for r in rows]}")
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def start_app() -> AsyncIterator[Callable[[Config], Awaitable[RunningApp]]]:
+    runners: list[web.AppRunner] = []
+    session = aiohttp.ClientSession()
+
+    async def start(config: Config, **kwargs: Any) -> RunningApp:
+        app = init_app(config, **kwargs)
+        runner = web.AppRunner(app, shutdown_timeout=2)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return RunningApp(app, f"http://127.0.0.1:{port}", session)
+
+    yield start
+    for runner in reversed(runners):
+        await runner.cleanup()
+    await session.close()
+
+
+CUSTOMER_EMAIL_RULE = """
+[[rules]]
+name = "booked, customer"
+event = "order_booked"
+recipients = ["customer"]
+channels = ["email"]
+"""
+
+
+def booked(event_id: str = "evt-1", **extra: Any) -> dict[str, Any]:
+    """A realistic order_booked event as a 1C site posts it."""
+    event: dict[str, Any] = {
+        "id": event_id, "type": "order_booked", "occurred_at": "2026-11-25T10:00:00+03:00",
+        "customer": {"id": "C-001", "name": "Иван Петров", "phone": "8 (916) 123-45-67",
+                     "email": "ivan@example.ru"},
+        "manager": {"id": "S-7", "name": "Ольга", "phone": "+7 916 000-00-07"},
+        "order": {"id": "ORD-1", "number": "ЗН-000123", "planned_start":
+                  "2026-11-27T09:00:00", "amount": 15000, "currency": "RUB"},
+        "vehicle": {"make": "Lada", "model": "Vesta", "plate": "А123ВС777"},
+    }
+    event.update(extra)
+    return event

@@ -1,0 +1,1 @@
+"""Real-protocol fakes: servers the tests talk to over sockets."""

@@ -1,0 +1,84 @@
+"""A real SMTP server (aiosmtpd) that records what it receives and can be told to fail."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+@dataclass
+class SmtpRecorder:
+    messages: list[EmailMessage] = field(default_factory=list)
+    connections: int = 0
+    # failure injection: reply with these codes to the next RCPT TO commands
+    rcpt_failures: list[str] = field(default_factory=list)
+    # addresses always refused with a permanent 550
+    refused: set[str] = field(default_factory=set)
+    data_delay: float = 0.0  # seconds each DATA takes, to keep sends in flight
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def by_recipient(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address in str(m["To"])]
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        with self.lock:
+            if address in self.refused:
+                return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            if self.rcpt_failures:
+                return self.rcpt_failures.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.data_delay:
+            await asyncio.sleep(self.data_delay)
+        message = email.message_from_bytes(envelope.original_content or b"",
+                                           policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+
+class CountingSMTP(SMTP):
+    def __init__(self, handler: Any, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        handler.connections += 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    """``with SmtpServer() as smtp:`` — listens on 127.0.0.1 on a free port."""
+
+    def __init__(self) -> None:
+        self.recorder = SmtpRecorder()
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=free_port(),
+                                     ready_timeout=10)
+        self.controller.factory = lambda: CountingSMTP(self.recorder,  # type: ignore[method-assign]
+                                                        enable_SMTPUTF8=True)
+
+    @property
+    def port(self) -> int:
+        return self.controller.port
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
