@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.cli import main as cli
 from storage.models import StopEntry
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
@@ -135,7 +137,9 @@ async def test_permanent_failure_stays_failed_until_resend(make_config, start_ap
     smtp.recorder.refused.clear()
     config_path = tmp_path / "cli.toml"
     config_path.write_text(f'[service]\ndatabase = "{config.service.database}"\n')
-    assert cli(["journal", "resend", str(row.id), "--config", str(config_path)]) == 0
+    # the CLI is another program with its own connection (a thread: it runs its own loop)
+    assert await asyncio.to_thread(
+        cli, ["journal", "resend", str(row.id), "--config", str(config_path)]) == 0
     app.app["dispatcher"].wake()  # SQLite: the CLI is another process; the API wakes directly
     rows = await app.wait_rows(lambda rows: rows[0].status == "sent")
     assert rows[0].error is None and rows[0].failed_at is None

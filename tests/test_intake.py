@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import sqlite3
@@ -173,8 +174,9 @@ async def test_either_method_passes_when_both_configured(make_config, start_app)
 async def test_storage_unavailable_is_503_then_recovers(make_config, start_app, tmp_path):
     config = make_config(service={"database": f"sqlite:///{tmp_path}/v.db?busy_timeout=300"})
     app = await start_app(config)
-    blocker = sqlite3.connect(tmp_path / "v.db", timeout=0.1)
-    blocker.execute("BEGIN EXCLUSIVE")  # another program holds the database
+    # another program holds the database (a thread: the app's loop must keep running)
+    blocker = sqlite3.connect(tmp_path / "v.db", timeout=10, check_same_thread=False)
+    await asyncio.to_thread(blocker.execute, "BEGIN EXCLUSIVE")
     try:
         status, body = await app.post(booked("down-1"))
         assert status == 503 and body["error"] == "storage_unavailable"
