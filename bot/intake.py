@@ -20,7 +20,7 @@ from bot.planner import Planner
 from bot.timeutil import Clock, to_utc
 from bot.webhook_auth import authenticate
 from storage.base import Storage, StorageUnavailable, Tx
-from storage.models import StoredEvent
+from storage.models import JournalRow, StoredEvent
 
 log = logging.getLogger("vestnik.intake")
 
@@ -119,17 +119,21 @@ class Intake:
         known = await tx.existing_events([e.id for e in events])
         accepted: list[str] = []
         duplicates: list[str] = []
-        planned = 0
+        rows: list[JournalRow] = []
+        await self.planner.refresh_rules(tx)
         for event in events:
             if event.id in known:
                 duplicates.append(event.id)
                 continue
             known.add(event.id)
             accepted.append(event.id)
-            planned += await self.store_one(tx, event, now)
-        return accepted, duplicates, planned
+            rows += await self.store_one(tx, event, now)
+        await tx.insert_journal_bulk(rows)
+        for row in rows:
+            self.metrics.planned.labels(row.channel, row.status).inc()
+        return accepted, duplicates, len(rows)
 
-    async def store_one(self, tx: Tx, event: EventIn, now: datetime) -> int:
+    async def store_one(self, tx: Tx, event: EventIn, now: datetime) -> list[JournalRow]:
         tz = self.config.service.tz
         event.occurred_at = to_utc(event.occurred_at, tz) if event.occurred_at else now
         if event.order is not None:
@@ -144,9 +148,4 @@ class Intake:
             payload=event.model_dump(mode="json", exclude_none=True),
             order_id=event.order.id if event.order else None,
             order_number=event.order.number if event.order else None))
-        rows = await self.planner.plan(tx, event, document, persons, now)
-        if rows:
-            await tx.insert_journal(rows)
-            for row in rows:
-                self.metrics.planned.labels(row.channel, row.status).inc()
-        return len(rows)
+        return await self.planner.plan(tx, event, document, persons, now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
@@ -13,7 +15,11 @@ def normalize_phone(raw: str | int | None, region: str = "RU") -> str | None:
     """
     if raw is None:
         return None
-    text = str(raw).strip()
+    return _normalize(str(raw).strip(), region)
+
+
+@lru_cache(maxsize=65536)  # the same customers come back again and again
+def _normalize(text: str, region: str) -> str | None:
     if not text:
         return None
     candidates = [text]

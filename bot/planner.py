@@ -87,15 +87,23 @@ class Planner:
         self.config = config
         self.templates = templates
         self._rules: list[Rule] = []
+        self._by_event: dict[str, list[Rule]] = {}
         self._revision = -1
 
     # rules cache -------------------------------------------------------------------------------
-    async def rules(self, tx: Tx) -> list[Rule]:
+    async def refresh_rules(self, tx: Tx) -> list[Rule]:
+        """Reload the rules when their revision changed (an import, even by another process)."""
         revision = await tx.rules_revision()
         if revision != self._revision:
             self._rules = [from_stored(r) for r in await tx.list_rules()]
+            self._by_event = {}
+            for rule in self._rules:
+                self._by_event.setdefault(rule.event, []).append(rule)
             self._revision = revision
         return self._rules
+
+    def rules_for(self, event_type: str) -> list[Rule]:
+        return self._by_event.get(event_type, [])
 
     # persons -----------------------------------------------------------------------------------
     async def upsert_persons(self, tx: Tx, event: EventIn) -> dict[str, Person]:
@@ -129,9 +137,10 @@ class Planner:
     # planning ----------------------------------------------------------------------------------
     async def plan(self, tx: Tx, event: EventIn, document: dict[str, Any],
                    persons: dict[str, Person], now: datetime) -> list[JournalRow]:
+        """Rows for the rules of the event's type (call ``refresh_rules`` once per transaction)."""
         rows: list[JournalRow] = []
-        for rule in await self.rules(tx):
-            if rule.blocked or rule.event != event.type or not filters_match(rule.filters, document):
+        for rule in self.rules_for(event.type):
+            if rule.blocked or not filters_match(rule.filters, document):
                 continue
             rows += await self.plan_rule(tx, rule, event, document, persons, now=now, due_at=now)
         return rows

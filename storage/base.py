@@ -128,6 +128,10 @@ class Tx(abc.ABC):
     @abc.abstractmethod
     async def insert_journal(self, rows: Sequence[JournalRow]) -> list[int]: ...
 
+    async def insert_journal_bulk(self, rows: Sequence[JournalRow]) -> None:
+        """Insert without reporting ids (backends may batch it)."""
+        await self.insert_journal(rows)
+
     @abc.abstractmethod
     async def get_journal(self, row_id: int) -> JournalRow | None: ...
 

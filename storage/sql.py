@@ -314,6 +314,14 @@ class SqlTx(Tx):
             ids.append(row.id)
         return ids
 
+    async def insert_journal_bulk(self, rows: Sequence[JournalRow]) -> None:
+        """Many rows whose ids nobody waits for (the intake's hot path)."""
+        if rows:
+            await self._executemany(
+                f"INSERT INTO journal ({', '.join(JOURNAL_WRITE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(JOURNAL_WRITE_COLUMNS))})",
+                [self._journal_values(row) for row in rows])
+
     async def get_journal(self, row_id: int) -> JournalRow | None:
         row = await self._fetchrow("SELECT * FROM journal WHERE id = ?", row_id)
         return self._journal(row) if row else None

@@ -1,9 +1,15 @@
-"""SQLite storage (aiosqlite, WAL, durable commits) — the embedded default.
+"""SQLite storage (WAL, durable commits) — the embedded default.
 
 One writer connection serialises writes. ``write(job)`` batches the jobs of concurrent callers
 into one transaction (group commit), each job inside its own SAVEPOINT, so one fsync serves
-many webhook requests while a failing job still rolls back alone. A second connection
-serves reads beside the writer, as WAL allows.
+many webhook requests while a failing job still rolls back alone.
+
+The writer runs its statements directly on the event loop's thread: inside a transaction
+that already holds the write lock they take microseconds, far less than a hop to a worker
+thread and back, which under load costs a whole loop turn per statement. Everything that can
+wait — taking the lock (``BEGIN IMMEDIATE`` may wait for another program) and ``COMMIT``
+(the fsync) — runs in a worker thread. Reads use an aiosqlite connection beside the writer,
+as WAL allows, so a long listing never blocks the loop.
 """
 
 from __future__ import annotations
@@ -73,12 +79,31 @@ class SqliteTx(SqlTx):
         return parse_rfc3339(value)
 
 
+class SqliteWriterTx(SqliteTx):
+    """Statements of a write transaction that holds the lock: synchronous, microseconds each."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:  # noqa: D107
+        self._conn = db
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        return self._conn.execute(sql, args).fetchall()
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Any | None:
+        return self._conn.execute(sql, args).fetchone()
+
+    async def _execute(self, sql: str, *args: Any) -> int:
+        return self._conn.execute(sql, args).rowcount
+
+    async def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+
 class SqliteStorage(Storage):
     def __init__(self, url: str) -> None:
         self.url = url
         self.path, query = sqlite_path(url)
         self.busy_timeout_ms = int(query.get("busy_timeout", 5000))
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._queue: list[tuple[Callable[[Tx], Awaitable[Any]], asyncio.Future[Any]]] = []
@@ -98,19 +123,29 @@ class SqliteStorage(Storage):
         await db.execute("PRAGMA synchronous = FULL")  # committed means durable
         return db
 
+    def _connect_writer(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                             timeout=self.busy_timeout_ms / 1000)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = FULL")  # committed means durable
+        self._migrate(db)
+        return db
+
     async def open(self) -> None:
         try:
-            self._writer = await self._connect()
-            await self._migrate(self._writer)
+            self._writer = await asyncio.to_thread(self._connect_writer)
             self._reader = await self._connect()
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
         self._group_task = asyncio.create_task(self._group_commit_loop(), name="sqlite-writer")
 
-    async def _migrate(self, db: aiosqlite.Connection) -> None:
-        rows = await db.execute_fetchall("PRAGMA user_version")
-        current = rows[0][0]
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        current = db.execute("PRAGMA user_version").fetchone()[0]
         migrations = sqlite_migrations()
         latest = migrations[-1][0]
         if current > latest:
@@ -120,13 +155,12 @@ class SqliteStorage(Storage):
         for version, script in migrations:
             if version <= current:
                 continue
-            await db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};"
-                                   "\nCOMMIT;")
+            db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};"
+                             "\nCOMMIT;")
 
     async def schema_version(self) -> int:
         assert self._writer is not None
-        rows = await self._writer.execute_fetchall("PRAGMA user_version")
-        return int(rows[0][0])
+        return int(self._writer.execute("PRAGMA user_version").fetchone()[0])
 
     async def close(self) -> None:
         if self._group_task is not None:
@@ -139,9 +173,10 @@ class SqliteStorage(Storage):
         for fut in (f for _, f in self._queue if not f.done()):
             fut.set_exception(StorageUnavailable("storage closed"))
         self._queue.clear()
-        for db in (self._writer, self._reader):
-            if db is not None:
-                await db.close()
+        if self._reader is not None:
+            await self._reader.close()
+        if self._writer is not None:
+            self._writer.close()
         self._writer = self._reader = None
 
     async def ping(self) -> bool:
@@ -150,8 +185,8 @@ class SqliteStorage(Storage):
             return False
         try:
             async with self._lock:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                await self._writer.execute("ROLLBACK")
+                await self._begin(self._writer)
+                self._writer.execute("ROLLBACK")
             return True
         except sqlite3.Error:
             return False
@@ -164,19 +199,28 @@ class SqliteStorage(Storage):
             raise StorageUnavailable("storage is not open")
         async with self._lock:
             try:
-                await db.execute("BEGIN IMMEDIATE")
+                await self._begin(db)
             except sqlite3.OperationalError as exc:
                 raise StorageUnavailable(str(exc)) from exc
             try:
-                yield SqliteTx(db)
+                yield SqliteWriterTx(db)
             except BaseException:
-                await db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise
             try:
-                await db.execute("COMMIT")
+                await self._commit(db)
             except sqlite3.Error as exc:
-                await db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
                 raise StorageUnavailable(str(exc)) from exc
+
+    @staticmethod
+    async def _begin(db: sqlite3.Connection) -> None:
+        # taking the write lock may wait busy_timeout for another program: not on the loop
+        await asyncio.to_thread(db.execute, "BEGIN IMMEDIATE")
+
+    @staticmethod
+    async def _commit(db: sqlite3.Connection) -> None:
+        await asyncio.to_thread(db.execute, "COMMIT")  # the fsync
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[Tx]:
@@ -207,25 +251,25 @@ class SqliteStorage(Storage):
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         async with self._lock:
             try:
-                await db.execute("BEGIN IMMEDIATE")
-                tx = SqliteTx(db)
+                await self._begin(db)
+                tx = SqliteWriterTx(db)
                 for job, future in batch:
-                    await db.execute("SAVEPOINT job")
+                    db.execute("SAVEPOINT job")
                     try:
                         result = await job(tx)
                     except sqlite3.Error:
                         raise
                     except Exception as exc:  # the job's own failure: undo it alone
-                        await db.execute("ROLLBACK TO job")
-                        await db.execute("RELEASE job")
+                        db.execute("ROLLBACK TO job")
+                        db.execute("RELEASE job")
                         outcomes.append((future, None, exc))
                     else:
-                        await db.execute("RELEASE job")
+                        db.execute("RELEASE job")
                         outcomes.append((future, result, None))
-                await db.execute("COMMIT")
+                await self._commit(db)
             except sqlite3.Error as exc:
                 try:
-                    await db.execute("ROLLBACK")
+                    db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
                 failure = StorageUnavailable(f"SQLite: {exc}")

@@ -1,0 +1,21 @@
+"""The command menus Telegram shows (``set_my_commands``): customers see the default list,
+each staff chat gets the full list in its own scope. Descriptions are ``menu.*`` in
+bot/texts.py."""
+
+from __future__ import annotations
+
+from aiogram.types import BotCommand
+
+from bot.texts import t
+
+CUSTOMER_COMMANDS = ("start", "stop", "help")
+STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "test", "inbox", "status")
+
+
+def customer_menu(lang: str) -> list[BotCommand]:
+    return [BotCommand(command=c, description=t(f"menu.{c}", lang)) for c in CUSTOMER_COMMANDS]
+
+
+def staff_menu(lang: str) -> list[BotCommand]:
+    return [BotCommand(command=c, description=t(f"menu.{c}", lang))
+            for c in (*STAFF_COMMANDS, *CUSTOMER_COMMANDS)]

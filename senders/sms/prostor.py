@@ -1,0 +1,75 @@
+"""Prostor SMS (IQSMS platform, also iqsms.ru and smsfeedback.ru): ``POST /send.json`` with
+``login`` + ``password`` in the JSON body (research §5).
+
+The JSON API answers at both levels — ``{"status": "ok"|"error", "description"}`` for the
+request and ``messages[i].status`` (``accepted`` or an error phrase) for the one message — and
+keeps the credentials out of the URL. The platform has no error codes, only fixed phrases.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from senders.base import SendError
+from senders.sms.portal import Fault, Portal, Receipt, basic_auth, secret
+
+# the platform's error phrases -> fault
+PHRASES: dict[str, Fault] = {
+    "error authorization": Fault.ACCOUNT,
+    "invalid mobile phone": Fault.RECIPIENT,
+    "text is empty": Fault.RECIPIENT,
+    "sender address invalid": Fault.ACCOUNT,
+    "wapurl invalid": Fault.ACCOUNT,
+    "invalid schedule time format": Fault.ACCOUNT,
+    "invalid status queue name": Fault.ACCOUNT,
+    "not enough balance": Fault.ACCOUNT,
+}
+# the no-money phrase is not documented: any phrase about balance or money is the account's
+MONEY = re.compile(r"balance|money|credit|баланс|средств", re.IGNORECASE)
+
+
+class ProstorPortal(Portal):
+    kind = "prostor"
+    default_base_url = "https://api.prostor-sms.ru/messages/v2"
+    credentials: ClassVar[tuple[tuple[str, ...], ...]] = (("login", "password"),)
+    has_balance = True
+
+    async def send(self, phone: str, text: str, sender: str) -> Receipt:
+        message: dict[str, Any] = {"clientId": "1", "phone": phone, "text": text}
+        if sender:
+            message["sender"] = sender
+        payload = {"login": self.config.login, "password": secret(self.config.password),
+                   "messages": [message]}
+        answer = await self.request("POST", "/send.json", json_body=payload)
+        body = self.json_of(answer)
+        if not isinstance(body, dict) or body.get("status") not in ("ok", "error"):
+            raise self.unexpected(answer)
+        if body["status"] == "error":
+            raise self._refusal(str(body.get("description") or "error"))
+        messages = body.get("messages")
+        item = messages[0] if isinstance(messages, list) and messages else None
+        if not isinstance(item, dict) or not item.get("status"):
+            raise self.unexpected(answer)
+        if item["status"] != "accepted":
+            raise self._refusal(str(item["status"]))
+        if item.get("smscId") in (None, ""):
+            raise self.unexpected(answer)
+        return Receipt(str(item["smscId"]), answer.text)
+
+    def _refusal(self, phrase: str) -> SendError:
+        fault = PHRASES.get(phrase.strip().lower())
+        if fault is None:
+            fault = Fault.ACCOUNT if MONEY.search(phrase) else Fault.TRANSIENT
+        return self.fail(fault, phrase)
+
+    async def balance(self) -> str | None:
+        auth = basic_auth(self.config.login, secret(self.config.password))
+        answer = await self.request("GET", "/balance/", headers=auth)
+        line = answer.text.strip().splitlines()[0] if answer.text.strip() else ""
+        fields = line.split(";")
+        if len(fields) >= 2:  # "RUB;540.15;0.0" = type;balance[;credit]
+            return f"{fields[1]} {fields[0]}"
+        if line.lower() in PHRASES:
+            raise self._refusal(line)
+        raise self.unexpected(answer)

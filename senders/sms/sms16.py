@@ -1,0 +1,10 @@
+"""sms16.ru (Intis Telecom): the Intis protocol on its own host (research §6)."""
+
+from __future__ import annotations
+
+from senders.sms.intis import IntisPortal
+
+
+class Sms16Portal(IntisPortal):
+    kind = "sms16"
+    default_base_url = "https://new.sms16.ru/get"

@@ -1,0 +1,388 @@
+"""A fake Telegram Bot API server (aiohttp on 127.0.0.1, a free port) for a real aiogram Bot.
+
+Point ``telegram.api_base`` at :attr:`FakeTelegram.base_url`. It serves what Vestnik uses:
+``getMe``, ``getUpdates`` (long polling over a script of updates pushed by the test),
+``deleteWebhook``/``setWebhook``, ``setMyCommands``, ``sendMessage``, ``getFile`` and file
+downloads. Every request is recorded; every ``sendMessage`` becomes a :class:`Sent` (form
+fields parsed, ``reply_markup`` decoded from its JSON string).
+
+Failures on demand:
+
+- :meth:`fail_chat` — answer sendMessage for a chat with an error (403 blocked, 400 chat not
+  found, 500...), a number of times or for ever;
+- :meth:`fail_method` — a method answers 500 a number of times (an API outage);
+- :meth:`flood` — the next N sendMessage calls get 429 with ``parameters.retry_after``;
+- ``rate_limit`` — at most that many accepted messages in any one second (sliding window);
+  more gets 429 ``retry_after`` = the seconds until the window frees, and until then every
+  send gets 429 too, like Telegram's flood control. ``early_retries`` counts sends that came
+  back before the ``retry_after`` they were told had passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "42:TEST-token_for_vestnik"
+BOT_ID = 42
+BOT_USERNAME = "vestnik_test_bot"
+
+
+@dataclass
+class Sent:
+    chat_id: int
+    text: str
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+    message_id: int
+    at: float  # time.monotonic() when accepted
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Failure:
+    code: int
+    description: str
+    times: int | None  # None: for ever
+    retry_after: int | None = None
+
+
+class FakeTelegram:
+    def __init__(self, *, token: str = TOKEN, username: str = BOT_USERNAME,
+                 rate_limit: float | None = None, hold_updates: float = 1.0) -> None:
+        self.token = token
+        self.username = username
+        self.rate_limit = rate_limit
+        self.hold_updates = hold_updates  # seconds an empty getUpdates waits (long polling)
+        self.sent: list[Sent] = []
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.files: dict[str, bytes] = {}
+        self.rejected: list[tuple[int, int, float]] = []  # (chat id, code, time)
+        self.early_retries = 0
+        self._failures: dict[int, Failure] = {}
+        self._floods: deque[int] = deque()
+        self._method_failures: dict[str, int] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._new = asyncio.Condition()
+        self._window: deque[float] = deque()
+        self._blocked_until = 0.0
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # lifecycle ------------------------------------------------------------------------------------
+    async def start(self) -> FakeTelegram:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeTelegram:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # scripting ------------------------------------------------------------------------------------
+    async def push(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates; returns its update_id."""
+        update = {"update_id": next(self._update_ids), **update}
+        async with self._new:
+            self._updates.append(update)
+            self._new.notify_all()
+        return update["update_id"]
+
+    def fail_chat(self, chat_id: int, code: int = 403,
+                  description: str = "Forbidden: bot was blocked by the user",
+                  times: int | None = None) -> None:
+        self._failures[chat_id] = Failure(code, description, times)
+
+    def heal_chat(self, chat_id: int) -> None:
+        self._failures.pop(chat_id, None)
+
+    def flood(self, count: int = 1, retry_after: int = 1) -> None:
+        """The next ``count`` sendMessage calls are answered 429 retry_after."""
+        self._floods.extend([retry_after] * count)
+
+    def fail_method(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` (any chat) get 500."""
+        self._method_failures[method.lower()] = times
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        self.files[file_id] = content
+
+    # inspection -----------------------------------------------------------------------------------
+    def to(self, chat_id: int) -> list[Sent]:
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        return [fields for name, fields in self.requests if name.lower() == method.lower()]
+
+    async def wait_sent(self, predicate: Callable[[Sent], bool] | None = None, *,
+                        chat_id: int | None = None, count: int = 1,
+                        timeout: float = 10.0) -> list[Sent]:
+        """Wait until ``count`` sent messages match; returns them (eventual, not timed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [s for s in self.sent if (chat_id is None or s.chat_id == chat_id)
+                     and (predicate is None or predicate(s))]
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"expected {count} message(s) to {chat_id}, got {len(found)}; all sent: "
+                    f"{[(s.chat_id, s.text[:60]) for s in self.sent]}")
+            await asyncio.sleep(0.01)
+
+    async def wait_consumed(self, update_id: int, timeout: float = 10.0) -> None:
+        """Wait until the bot confirmed ``update_id`` (asked for a later offset)."""
+        deadline = time.monotonic() + timeout
+        while not any(int(f.get("offset", 0) or 0) > update_id for f in self.calls("getUpdates")):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"update {update_id} was never consumed")
+            await asyncio.sleep(0.01)
+
+    # HTTP -----------------------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        fields: dict[str, Any] = dict(await request.post()) if request.can_read_body else {}
+        fields.update(request.query)
+        self.requests.append((method, fields))
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        outage = self._method_failures.get(method.lower())
+        if outage:
+            self._method_failures[method.lower()] = outage - 1
+            return _error(500, "Internal Server Error")
+        handler = getattr(self, f"_m_{method.lower()}", None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        return await handler(fields)
+
+    async def _file(self, request: web.Request) -> web.Response:
+        content = self.files.get(request.match_info["path"].rsplit("/", 1)[-1])
+        if request.match_info["token"] != self.token or content is None:
+            return web.Response(status=404)
+        return web.Response(body=content)
+
+    async def _m_getme(self, fields: dict[str, Any]) -> web.Response:
+        return _ok({"id": BOT_ID, "is_bot": True, "first_name": "Vestnik",
+                    "username": self.username, "can_join_groups": True,
+                    "can_read_all_group_messages": False, "supports_inline_queries": False})
+
+    async def _m_getupdates(self, fields: dict[str, Any]) -> web.Response:
+        offset = int(fields.get("offset") or 0)
+        timeout = min(float(fields.get("timeout") or 0), self.hold_updates)
+        async with self._new:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and timeout > 0:
+                try:
+                    await asyncio.wait_for(self._new.wait(), timeout)
+                except TimeoutError:
+                    pass
+            ready = [u for u in self._updates if u["update_id"] >= offset]
+        return _ok(ready)
+
+    async def _m_deletewebhook(self, fields: dict[str, Any]) -> web.Response:
+        return _ok(True)
+
+    async def _m_setwebhook(self, fields: dict[str, Any]) -> web.Response:
+        return _ok(True)
+
+    async def _m_setmycommands(self, fields: dict[str, Any]) -> web.Response:
+        scope = json.loads(fields.get("scope") or "{}")
+        if scope.get("type") == "chat" and int(scope["chat_id"]) in self._failures:
+            return _error(400, "Bad Request: chat not found")
+        return _ok(True)
+
+    async def _m_getfile(self, fields: dict[str, Any]) -> web.Response:
+        file_id = fields.get("file_id", "")
+        if file_id not in self.files:
+            return _error(400, "Bad Request: invalid file_id")
+        return _ok({"file_id": file_id, "file_unique_id": file_id, "file_size":
+                    len(self.files[file_id]), "file_path": f"documents/{file_id}"})
+
+    async def _m_sendmessage(self, fields: dict[str, Any]) -> web.Response:
+        now = time.monotonic()
+        chat_id = int(fields["chat_id"])
+        text = fields.get("text", "")
+        if self._floods:
+            retry_after = self._floods.popleft()
+            self._blocked_until = max(self._blocked_until, now + retry_after)
+            return self._reject(chat_id, 429, now, retry_after)
+        if now < self._blocked_until:
+            self.early_retries += 1
+            return self._reject(chat_id, 429, now, math.ceil(self._blocked_until - now))
+        if self.rate_limit is not None:
+            while self._window and self._window[0] <= now - 1.0:
+                self._window.popleft()
+            if len(self._window) >= self.rate_limit:
+                wait = max(1, math.ceil(self._window[0] + 1.0 - now))
+                self._blocked_until = now + wait
+                return self._reject(chat_id, 429, now, wait)
+        failure = self._failures.get(chat_id)
+        if failure is not None:
+            if failure.times is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    del self._failures[chat_id]
+            self.rejected.append((chat_id, failure.code, now))
+            return _error(failure.code, failure.description)
+        if not text.strip():
+            return _error(400, "Bad Request: message text is empty")
+        if fields.get("parse_mode") == "HTML":
+            problem = html_problem(text)
+            if problem:
+                return _error(400, f"Bad Request: can't parse entities: {problem}")
+            visible = html.unescape(re.sub(r"<[^>]*>", "", text))
+        else:
+            visible = text
+        if len(visible.encode("utf-16-le")) // 2 > 4096:
+            return _error(400, "Bad Request: message is too long")
+        if self.rate_limit is not None:
+            self._window.append(now)
+        markup = fields.get("reply_markup")
+        sent = Sent(chat_id=chat_id, text=text, parse_mode=fields.get("parse_mode"),
+                    reply_markup=json.loads(markup) if markup else None,
+                    message_id=next(self._message_ids), at=now, fields=dict(fields))
+        self.sent.append(sent)
+        return _ok({"message_id": sent.message_id, "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                    "text": text})
+
+    def _reject(self, chat_id: int, code: int, now: float, retry_after: int) -> web.Response:
+        self.rejected.append((chat_id, code, now))
+        return web.json_response(
+            {"ok": False, "error_code": 429,
+             "description": f"Too Many Requests: retry after {retry_after}",
+             "parameters": {"retry_after": retry_after}}, status=429)
+
+
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
+                "a", "code", "pre", "blockquote", "tg-emoji"}
+_TAG = re.compile(r"<(/?)([a-z-]+)(\s[^<>]*)?>")
+
+
+def html_problem(text: str) -> str | None:
+    """What Telegram's HTML parser would reject: unknown or unbalanced tags, a bare ``<``,
+    an unknown named entity (an independent check, not the sender's own code)."""
+    stack: list[str] = []
+    pos = 0
+    while True:
+        lt = text.find("<", pos)
+        if lt < 0:
+            break
+        match = _TAG.match(text, lt)
+        if match is None:
+            return f"unsupported start tag at byte offset {lt}"
+        closing, name = match.group(1), match.group(2)
+        if name not in ALLOWED_TAGS:
+            return f'unsupported start tag "{name}" at byte offset {lt}'
+        if closing:
+            if not stack or stack[-1] != name:
+                expected = stack[-1] if stack else ""
+                return f'unmatched end tag at byte offset {lt}, expected "</{expected}>"'
+            stack.pop()
+        else:
+            stack.append(name)
+        pos = match.end()
+    if stack:
+        return f"can't find end tag corresponding to start tag \"{stack[-1]}\""
+    for entity in re.findall(r"&([A-Za-z]+);", text):
+        if entity not in ("lt", "gt", "amp", "quot"):
+            return f'unsupported HTML entity "&{entity};"'
+    return None
+
+
+def _ok(result: Any) -> web.Response:
+    return web.json_response({"ok": True, "result": result})
+
+
+def _error(code: int, description: str) -> web.Response:
+    return web.json_response({"ok": False, "error_code": code, "description": description},
+                             status=code)
+
+
+# update builders ----------------------------------------------------------------------------------
+_message_ids = itertools.count(1)
+
+
+def user(user_id: int, *, first_name: str = "Иван", language: str | None = "ru",
+         last_name: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if last_name:
+        out["last_name"] = last_name
+    if language:
+        out["language_code"] = language
+    return out
+
+
+def message(chat_id: int, text: str | None = None, *, from_id: int | None = None,
+            language: str | None = "ru", first_name: str = "Иван", chat_type: str | None = None,
+            **extra: Any) -> dict[str, Any]:
+    """A ``message`` update; a ``/command`` text gets its bot_command entity."""
+    sender = from_id if from_id is not None else chat_id
+    body: dict[str, Any] = {
+        "message_id": next(_message_ids), "date": int(time.time()),
+        "chat": {"id": chat_id, "type": chat_type or ("private" if chat_id > 0 else "group")},
+        "from": user(sender, first_name=first_name, language=language), **extra}
+    if text is not None:
+        body["text"] = text
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            body["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return {"message": body}
+
+
+def contact(chat_id: int, phone: str, *, user_id: int | None, from_id: int | None = None,
+            first_name: str = "Иван", language: str | None = "ru",
+            chat_type: str | None = None) -> dict[str, Any]:
+    card: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
+    if user_id is not None:
+        card["user_id"] = user_id
+    return message(chat_id, None, from_id=from_id, first_name=first_name, language=language,
+                   chat_type=chat_type, contact=card)
+
+
+def document(chat_id: int, file_id: str, file_name: str, size: int, *,
+             language: str | None = "ru") -> dict[str, Any]:
+    return message(chat_id, None, language=language,
+                   document={"file_id": file_id, "file_unique_id": file_id,
+                             "file_name": file_name, "file_size": size})
+
+
+def chat_member(chat_id: int, *, old: str, new: str) -> dict[str, Any]:
+    """``my_chat_member``: the user changed the bot's status (``kicked`` = blocked)."""
+    bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik", "username": BOT_USERNAME}
+    return {"my_chat_member": {
+        "chat": {"id": chat_id, "type": "private", "first_name": "Иван"},
+        "from": user(chat_id), "date": int(time.time()),
+        "old_chat_member": {"status": old, "user": bot_user, **({"until_date": 0} if old ==
+                                                                "kicked" else {})},
+        "new_chat_member": {"status": new, "user": bot_user, **({"until_date": 0} if new ==
+                                                                "kicked" else {})}}}
