@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -23,6 +23,7 @@ from bot.dispatcher import Dispatcher
 from bot.intake import Intake
 from bot.metrics import Metrics
 from bot.planner import Planner
+from bot.telegram_runtime import add_telegram_routes
 from bot.templates import Templates
 from bot.timeutil import Clock, SystemClock
 from bot.webhook_auth import authenticate
@@ -55,6 +56,7 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.router.add_get("/journal", handle_journal_list)
     app.router.add_get("/journal/{id:\\d+}", handle_journal_row)
     app.router.add_post("/journal/{id:\\d+}/resend", handle_journal_resend)
+    add_telegram_routes(app)
     return app
 
 
@@ -89,11 +91,8 @@ async def senders_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
     """The aiogram bot and the telegram/internal channels (bot/telegram_runtime.py)."""
-    try:
-        from bot.telegram_runtime import telegram_ctx as runtime_ctx
-    except ImportError:  # pragma: no cover - the module is part of the package
-        yield
-        return
+    from bot.telegram_runtime import telegram_ctx as runtime_ctx
+
     async for _ in runtime_ctx(app):
         yield
 
@@ -121,8 +120,9 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     hour, minute = (int(x) for x in config.schedule.daily_at.split(":"))
     scheduler.add_job(purge_journal, "cron", hour=3, minute=17, args=[app], id="retention",
                       coalesce=True, misfire_grace_time=3600)
+    # balances and modem health: once right after start, then every 10 minutes
     scheduler.add_job(refresh_channels, "interval", minutes=10, args=[app], id="channels",
-                      coalesce=True)
+                      coalesce=True, next_run_time=datetime.now(config.service.tz))
     for hook in app.get("scheduler_hooks", []):
         hook(app, scheduler)
     scheduler.start()
@@ -144,7 +144,7 @@ async def purge_journal(app: web.Application) -> int:
 async def refresh_channels(app: web.Application) -> None:
     """Portal balances and modem health snapshots for /status and /healthz."""
     for sender in dict.fromkeys(app["senders"].values()):
-        refresh = getattr(sender, "refresh", None)
+        refresh = getattr(sender, "refresh", None) or getattr(sender, "refresh_balances", None)
         if refresh is not None:
             try:
                 await refresh()

@@ -48,6 +48,10 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     logging.basicConfig(level=config.service.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    problems = channel_problems(config)
+    if problems:
+        _print_problems(problems)
+        return EXIT_USAGE
     app = init_app(config)
     webhook = config.webhook
     print(f"vestnik: webhook on http://{webhook.listen}{webhook.path}, "
@@ -58,9 +62,29 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def channel_problems(config: Config) -> list[tuple[str, str]]:
+    """What the config model cannot check by itself: portal credentials of each kind and the
+    ``http`` portal's request description."""
+    if not config.sms.portals:
+        return []
+    from senders.sms import portal_problems
+
+    return portal_problems(config.sms)
+
+
+def _print_problems(problems: list[tuple[str, str]]) -> None:
+    print("configuration problems:", file=sys.stderr)
+    for key, problem in problems:
+        print(f"  {key}: {problem}", file=sys.stderr)
+
+
 def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
     from bot.channels import channel_unavailable
 
+    problems = channel_problems(config)
+    if problems:
+        _print_problems(problems)
+        return EXIT_USAGE
     print("config OK")
     for channel in ("email", "sms", "modem", "telegram"):
         reason = channel_unavailable(config, channel)

@@ -211,7 +211,7 @@ class SmsModem(Section):
     baudrate: int = 115200
     pin: SecretStr | None = None
     smsc: str = ""
-    command_timeout: float = Field(30, gt=0)
+    command_timeout: float = Field(10, gt=0)
     send_timeout: float = Field(60, gt=0)
 
 

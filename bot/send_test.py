@@ -39,8 +39,14 @@ def test_message(config: Config, channel: str, address: str, provider: str | Non
 
 
 async def send_with(sender: Sender, message: OutgoingMessage) -> TestAnswer:
+    """Send and summarise; a channel that can keep the provider's raw answer (the SMS
+    portals' ``deliver(keep_answer=True)``) shows it, credentials removed."""
+    deliver = getattr(sender, "deliver", None)
     try:
-        result = await sender.send(message)
+        if deliver is not None:
+            result = await deliver(message, keep_answer=True)
+        else:
+            result = await sender.send(message)
     except SendError as exc:
         kind = "permanent" if exc.permanent else "transient"
         return TestAnswer(False, f"not sent ({kind}): {exc}")
