@@ -91,9 +91,9 @@ class EventIn(_In):
     author: PersonIn | None = None
     responsible: PersonIn | None = None
     order: OrderIn | None = None
-    items: list[ItemIn] = []
+    items: list[ItemIn] = Field(default_factory=list)
     vehicle: VehicleIn | None = None
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("id", mode="before")
     @classmethod
