@@ -22,6 +22,7 @@ from bot.config import Config
 from bot.dispatcher import Dispatcher
 from bot.intake import Intake
 from bot.metrics import Metrics
+from bot.periodic import add_time_jobs, start_catch_up, stop_catch_up
 from bot.planner import Planner
 from bot.telegram_runtime import add_telegram_routes
 from bot.templates import Templates
@@ -123,10 +124,13 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     # balances and modem health: once right after start, then every 10 minutes
     scheduler.add_job(refresh_channels, "interval", minutes=10, args=[app], id="channels",
                       coalesce=True, next_run_time=datetime.now(config.service.tz))
+    add_time_jobs(app, scheduler)  # birthdays at schedule.daily_at, lease recovery
     for hook in app.get("scheduler_hooks", []):
         hook(app, scheduler)
     scheduler.start()
+    start_catch_up(app)  # daily jobs missed while the service was down
     yield
+    await stop_catch_up(app)
     scheduler.shutdown(wait=False)
 
 
@@ -172,6 +176,7 @@ async def handle_health(request: web.Request) -> web.Response:
     dispatcher: Dispatcher | None = app.get("dispatcher")
     if dispatcher is not None:
         body["last_errors"] = dispatcher.last_error
+    body["leader"] = getattr(storage, "is_leader", True)  # runs the periodic jobs
     if database_ok:
         try:
             async with storage.reader() as tx:

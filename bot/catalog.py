@@ -2,7 +2,10 @@
 
 ``kind``: ``direct`` (the ERP posts it), ``derived`` (planned when its source arrives),
 ``source`` (the ERP posts it to start or cancel derived ones), ``directory`` (persons only).
-``anchor`` is a dotted path into the event, or ``occurred_at``.
+``anchor`` is a dotted path into the event, or ``occurred_at``; ``invoice_due`` (issue time +
+N working days) and ``birthday`` (the day at ``schedule.daily_at``) are computed.
+``keys``: dotted paths that name the thing a derived type is about (the first one present
+wins); a newer source or a cancelling event with the same key replaces or cancels the rows.
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ class EventType:
     title_ru: str = ""
     title_en: str = ""
     tags: tuple[str, ...] = field(default=())
+    keys: tuple[str, ...] = ("order.id",)
+
+    @property
+    def family(self) -> str:
+        """Derived types planned by the same sources share one ordering of events."""
+        return self.sources[0] if self.sources else self.name
 
 
 CATALOG: dict[str, EventType] = {t.name: t for t in (
@@ -59,7 +68,7 @@ CATALOG: dict[str, EventType] = {t.name: t for t in (
     EventType("order_status_changed", "direct", title_ru="Изменился статус заказа",
               title_en="Order status changed"),
     EventType("task_reminder", "derived", "data.starts_at", sources=("task_scheduled",),
-              cancelled_by=("task_done", "task_cancelled"),
+              cancelled_by=("task_done", "task_cancelled"), keys=("data.task_id", "order.id"),
               title_ru="Напоминание о задаче", title_en="Task reminder"),
     EventType("invoice_unpaid", "derived", "invoice_due", sources=("invoice_issued",),
               cancelled_by=("payment_received", "fully_paid"),
@@ -92,3 +101,10 @@ CHANNELS = (*CUSTOMER_CHANNELS, "internal")
 def derived_from(source_type: str) -> list[EventType]:
     """Derived types a source event plans (``order_booked`` -> the two repair reminders)."""
     return [t for t in CATALOG.values() if source_type in t.sources]
+
+
+def derived_touched_by(event_type: str) -> list[EventType]:
+    """Derived types an event plans, replaces or cancels (``payment_received`` ->
+    ``invoice_unpaid``)."""
+    return [t for t in CATALOG.values()
+            if event_type in t.sources or event_type in t.cancelled_by]

@@ -96,8 +96,10 @@ def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
-    async with opened(config):
-        print("database schema is up to date")
+    async with opened(config) as storage:
+        version = getattr(storage, "schema_version", None)
+        suffix = f" (version {await version()})" if version is not None else ""
+        print(f"database schema is up to date{suffix}")
     return EXIT_OK
 
 
@@ -319,16 +321,17 @@ async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
 
 # preview ------------------------------------------------------------------------------------------------
 async def cmd_preview(config: Config, args: argparse.Namespace) -> int:
-    from bot.preview import preview_rows
+    from bot.preview import preview_line, preview_rows
 
+    if args.hours <= 0:
+        raise UsageError("--hours must be a positive number of hours")
     async with opened(config) as storage:
-        items = await preview_rows(storage, config, hours=args.hours)
+        items = await preview_rows(storage, config, hours=args.hours, limit=args.limit)
     if args.json:
         _print_json(items)
     else:
         for item in items:
-            print(f"{item['due_local']}  {item['channel']:8}  {item['address'] or '-':24}  "
-                  f"{item['event_type']:22}  {(item['text'] or '').splitlines()[0][:60]}")
+            print(preview_line(item))
         print(f"{len(items)} notification(s) in the next {args.hours:g} h")
     return EXIT_OK
 
@@ -383,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     preview = sub.add_parser("preview", parents=[common], help="what goes out in the next hours")
     preview.add_argument("--hours", type=float, default=24)
+    preview.add_argument("--limit", type=int, default=1000)
     preview.add_argument("--json", action="store_true")
     return parser
 

@@ -46,6 +46,7 @@ class ServiceConfig(Section):
     language: Literal["ru", "en"] = "ru"
     default_region: str = "RU"
     quiet_hours: str = ""
+    quiet_hours_staff: bool = False  # staff are not deferred by quiet hours unless this is on
     dry_run: bool = False
     company_name: str = ""
     lease_seconds: int = Field(120, ge=5)
@@ -70,8 +71,14 @@ class ServiceConfig(Section):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        if value and parse_quiet_hours(value) is None:
+        if not value.strip():
+            return ""
+        window = parse_quiet_hours(value)
+        if window is None:
             raise ValueError('use "HH:MM-HH:MM", e.g. "21:00-09:00", or "" for none')
+        if window[0] == window[1]:
+            raise ValueError("start and end are the same time: give a real window, "
+                             'e.g. "21:00-09:00", or "" for none')
         return value
 
     @property

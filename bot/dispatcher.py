@@ -1,8 +1,9 @@
 """The dispatcher: claims due journal rows under a lease, sends them, records the outcome.
 
 It wakes when rows are committed (``wake()``, or another process's notification) and
-otherwise sleeps exactly until the next ``due_at`` or lease expiry. Each channel has its own
-concurrency budget, so a slow channel never holds up another. Rows with ``sent_at`` or
+otherwise sleeps exactly until the next ``due_at`` (expired leases are recovered by the
+periodic ``leases`` job and, at most every ``RECOVERY_EVERY``, by the loop itself). Each
+channel has its own concurrency budget, so a slow channel never holds up another. Rows with ``sent_at`` or
 ``failed_at`` are never claimed (the DALION rule); transient failures climb the backoff
 ladder, permanent ones fail at once.
 """
@@ -30,6 +31,7 @@ from storage.models import JournalRow, StopEntry
 log = logging.getLogger("vestnik.dispatcher")
 
 IDLE_CAP = 30.0  # seconds; only changes made outside this process (CLI on SQLite) wait this long
+RECOVERY_EVERY = timedelta(seconds=5)  # the loop's own lease recovery, at most this often
 CLAIM_BATCH = 200
 
 # Before a scheduled row is sent it may be re-planned (a new address, another channel):
@@ -58,15 +60,29 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
+        self._next_recovery: datetime | None = None
         self.last_error: dict[str, str] = {}
 
     # lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
         self.storage.add_wakeup_listener(self.wake)
+        subscribe = getattr(self.clock, "subscribe", None)
+        if callable(subscribe):  # a clock that jumps (tests, simulations) wakes us when it moves
+            subscribe(self.wake)
         self._loop_task = asyncio.create_task(self.run(), name="dispatcher")
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def recover_leases(self) -> int:
+        """Rows whose sender died mid-send (lease expired) become pending again (a periodic
+        job; the loop also does it whenever it wakes)."""
+        now = self.clock.now()
+        recovered = await self.storage.write(lambda tx: tx.recover_expired(now))
+        if recovered:
+            log.info("recovered %d rows whose lease expired", recovered)
+            self.wake()
+        return recovered
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop claiming; let in-flight sends finish for ``grace`` s; release the rest."""
@@ -111,11 +127,20 @@ class Dispatcher:
 
     async def tick(self) -> int:
         now = self.clock.now()
-        await self.storage.write(lambda tx: tx.recover_expired(now))
+        if self._next_recovery is None or now >= self._next_recovery \
+                or now < self._next_recovery - RECOVERY_EVERY:  # (a clock set back)
+            self._next_recovery = now + RECOVERY_EVERY
+            if await self.storage.try_leadership():  # one process recovers dead ones' leases
+                await self.storage.write(lambda tx: tx.recover_expired(now))
+        async with self.storage.reader() as tx:
+            due = await tx.due_by_channel(self.channels())
         claimed = 0
         for channel in self.channels():
+            when = due.get(channel)
+            if when is None or when > now:
+                continue  # nothing due on this channel: no write transaction for it
             sender = self.senders.get(channel)
-            free = (sender.concurrency if sender else CLAIM_BATCH) - self.inflight.get(channel, 0)
+            free = self._free(channel)
             if free <= 0:
                 continue
             rows = await self.storage.write(
@@ -134,15 +159,26 @@ class Dispatcher:
         self._wake.set()
 
     async def sleep_time(self, claimed: int) -> float:
+        """Until the earliest due row; leases that expire are the periodic recovery's job
+        (and the loop's, at most every ``RECOVERY_EVERY``)."""
         async with self.storage.reader() as tx:
-            wake_at = await tx.next_wakeup()
-        if wake_at is None:
-            return IDLE_CAP
-        delay = (wake_at - self.clock.now()).total_seconds()
-        if delay <= 0:
-            # due rows wait for a busy channel: a finishing send wakes us; never spin
-            return 0.0 if claimed else 1.0
-        return min(delay, IDLE_CAP)
+            due = await tx.due_by_channel(self.channels())
+        now = self.clock.now()
+        waiting = {c: t for c, t in due.items() if t <= now}
+        # rows that fell due while this tick ran, on a channel with room: claim them now
+        if any(self._free(channel) > 0 for channel in waiting):
+            # (nothing claimed: another process holds them, or they became due just after
+            # this tick's claim; look again shortly instead of spinning)
+            return 0.0 if claimed else 0.02
+        # the rest wait for a busy channel (a finishing send wakes us; never spin) or later
+        ahead = [t for c, t in due.items() if c not in waiting]
+        if not ahead:
+            return 1.0 if waiting else IDLE_CAP
+        return min(max(0.0, (min(ahead) - now).total_seconds()), IDLE_CAP)
+
+    def _free(self, channel: str) -> int:
+        sender = self.senders.get(channel)
+        return (sender.concurrency if sender else CLAIM_BATCH) - self.inflight.get(channel, 0)
 
     # one row ----------------------------------------------------------------------------------
     async def deliver(self, row: JournalRow, sender: Sender | None) -> None:
@@ -253,6 +289,21 @@ class Dispatcher:
                 await on_tx(tx)
             return held
 
-        if not await self.storage.write(job):
+        if not await self._record(job):
             log.warning("row %s: lease lost before the outcome was recorded", row.id)
         self.metrics.notifications.labels(row.channel, metric or status).inc()
+
+    async def _record(self, job: Callable[[Tx], Awaitable[bool]]) -> bool:
+        """Write an outcome; while the database is down, keep trying for about a lease (the
+        row stays ours until recovered), so a short outage does not send the row twice."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + max(1.0, self.lease.total_seconds() - 5)
+        delay = 0.2
+        while True:
+            try:
+                return await self.storage.write(job)
+            except StorageUnavailable:
+                if self._stopping or loop.time() + delay > give_up:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)

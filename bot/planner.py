@@ -9,21 +9,25 @@ row, never the event.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.catalog import STAFF_ROLES
+from bot.catalog import CATALOG, STAFF_ROLES, EventType, derived_touched_by
 from bot.channels import channel_unavailable
 from bot.config import Config
 from bot.events import EventIn
 from bot.phones import normalize_phone
+from bot.quiet_hours import QuietHours
 from bot.rules import Rule, filters_match, from_stored
+from bot.schedule import local_zone, subject_key, timing_for
 from bot.sms_text import segments as sms_segments
 from bot.sms_text import translit as sms_translit
 from bot.templates import Templates, TemplateFailure, template_context
+from bot.timeutil import parse_rfc3339, rfc3339
 from storage.base import Tx
 from storage.models import JournalRow, Person, StopEntry
 
@@ -89,6 +93,7 @@ class Planner:
         self._rules: list[Rule] = []
         self._by_event: dict[str, list[Rule]] = {}
         self._revision = -1
+        self.quiet_hours = QuietHours.parse(config.service.quiet_hours)
 
     # rules cache -------------------------------------------------------------------------------
     async def refresh_rules(self, tx: Tx) -> list[Rule]:
@@ -137,13 +142,123 @@ class Planner:
     # planning ----------------------------------------------------------------------------------
     async def plan(self, tx: Tx, event: EventIn, document: dict[str, Any],
                    persons: dict[str, Person], now: datetime) -> list[JournalRow]:
-        """Rows for the rules of the event's type (call ``refresh_rules`` once per transaction)."""
+        """Rows for the rules of the event's type, then for the derived types it plans,
+        replaces or cancels (call ``refresh_rules`` once per transaction)."""
         rows: list[JournalRow] = []
         for rule in self.rules_for(event.type):
             if rule.blocked or not filters_match(rule.filters, document):
                 continue
-            rows += await self.plan_rule(tx, rule, event, document, persons, now=now, due_at=now)
+            rows += await self.plan_timed(tx, rule, event, document, persons, now=now,
+                                          type_name=event.type)
+        touched = derived_touched_by(event.type)
+        if touched:
+            families: dict[str, list[EventType]] = {}
+            for derived in touched:
+                families.setdefault(derived.family, []).append(derived)
+            for family, types in families.items():
+                rows += await self.apply_chain(tx, family, types, event, document, persons, now)
         return rows
+
+    async def plan_timed(self, tx: Tx, rule: Rule, event: EventIn, document: dict[str, Any],
+                         persons: dict[str, Person], *, now: datetime, type_name: str,
+                         options: dict[str, Any] | None = None,
+                         cancelled: str | None = None) -> list[JournalRow]:
+        """Rows for one rule at the time its timing keys say (late, missed: bot/schedule.py)."""
+        timing = timing_for(rule, type_name, event, document, self.config, now)
+        rows = await self.plan_rule(tx, rule, event, document, persons, now=now,
+                                    due_at=timing.due_at, event_type=type_name,
+                                    options={**(options or {}), **timing.options()})
+        for row in rows:
+            if cancelled:  # out of order: whatever it would have been, it is not sent
+                row.status, row.reason = "cancelled", cancelled
+            elif timing.skip and row.status in ("pending", "scheduled"):
+                row.status, row.reason = "skipped", timing.skip
+        return rows
+
+    async def apply_chain(self, tx: Tx, family: str, types: list[EventType], event: EventIn,
+                          document: dict[str, Any], persons: dict[str, Person],
+                          now: datetime) -> list[JournalRow]:
+        """One source or cancelling event against the derived rows of the same key.
+
+        A source (``order_booked``, ``order_rescheduled``) replaces the still-scheduled rows
+        and plans new ones; a cancelling event (``order_cancelled``) cancels them. The last
+        applied event per key is kept in ``meta``; an event older than it (out of order)
+        neither undoes nor replaces anything, and its rows are journaled as cancelled.
+        """
+        is_source = event.type in types[0].sources
+        rules = [(t, r) for t in types for r in self.rules_for(t.name)]
+        key = subject_key(types[0], document)
+        if key is None:  # nothing names what it is about: plan, nothing to replace
+            return await self._plan_derived(tx, rules, event, document, persons, now, None) \
+                if is_source else []
+        order_id = event.order.id if key.startswith("order.id=") and event.order else None
+        old = await tx.scheduled_rows(order_id=order_id, event_types=[t.name for t in types],
+                                      source_key=key)
+        if not rules and not old:
+            return []
+        meta_key = f"chain:{family}:{key}"
+        raw = await tx.get_meta(meta_key)
+        state: dict[str, Any] = json.loads(raw) if raw else {}
+        occurred = event.occurred_at or now
+        last = parse_rfc3339(state.get("at"))
+        if last is not None and occurred < last:
+            if not is_source:
+                return []
+            reason = (f"out of order: {state.get('type')} {state.get('event')} of "
+                      f"{state.get('at')} is newer and was applied first")
+            return await self._plan_derived(tx, rules, event, document, persons, now, key,
+                                            cancelled=reason)
+        if is_source:
+            victims = [row.id for row in old if row.id is not None]
+            reason = f"replaced by {event.type} {event.id}"
+        else:
+            victims = [row.id for row in old if row.id is not None
+                       and event.type in _catalog_cancellers(row.event_type)]
+            reason = f"cancelled by {event.type} {event.id}"
+        if victims:
+            await tx.cancel_rows(victims, reason)
+        rows: list[JournalRow] = []
+        if is_source:
+            previous = state.get("source")
+            if previous and previous != event.id:
+                event, persons, document = await self._merged(tx, previous, event, persons,
+                                                               document)
+            rows = await self._plan_derived(tx, rules, event, document, persons, now, key)
+        await tx.set_meta(meta_key, json.dumps({
+            "at": rfc3339(occurred), "event": event.id, "type": event.type,
+            "source": event.id if is_source else state.get("source")}))
+        return rows
+
+    async def _plan_derived(self, tx: Tx, rules: list[tuple[EventType, Rule]], event: EventIn,
+                            document: dict[str, Any], persons: dict[str, Person],
+                            now: datetime, key: str | None, *,
+                            cancelled: str | None = None) -> list[JournalRow]:
+        rows: list[JournalRow] = []
+        for derived, rule in rules:
+            if rule.blocked or not filters_match(rule.filters, document):
+                continue
+            options = {"source_event": event.id, "source_type": event.type}
+            if key is not None:
+                options["source_key"] = key
+            rows += await self.plan_timed(tx, rule, event, document, persons, now=now,
+                                          type_name=derived.name, options=options,
+                                          cancelled=cancelled)
+        return rows
+
+    async def _merged(self, tx: Tx, previous_id: str, event: EventIn,
+                      persons: dict[str, Person], document: dict[str, Any],
+                      ) -> tuple[EventIn, dict[str, Person], dict[str, Any]]:
+        """A newer source that repeats only what changed (``order_rescheduled`` with the new
+        ``planned_start``) is completed from the one it replaces (customer, vehicle...)."""
+        stored = await tx.get_event(previous_id)
+        if stored is None:
+            return event, persons, document
+        merged_payload = _deep_merge(stored.payload,
+                                     event.model_dump(mode="json", exclude_none=True))
+        merged = EventIn.model_validate(merged_payload)
+        merged.occurred_at = event.occurred_at
+        merged_persons = await self.upsert_persons(tx, merged)
+        return merged, merged_persons, self.document(merged, merged_persons)
 
     async def plan_rule(self, tx: Tx, rule: Rule, event: EventIn, document: dict[str, Any],
                         persons: dict[str, Person], *, now: datetime, due_at: datetime,
@@ -154,13 +269,14 @@ class Planner:
         rows = []
         for spec in rule.recipients:
             recipient = await self.recipient(tx, spec, persons)
+            local_due, local = self.local_time(rule, recipient, due_at, now)
             base = JournalRow(
                 event_id=event.id, event_type=event_type, rule=rule.name,
                 recipient_role=recipient.role, recipient_id=recipient.id,
                 recipient_name=recipient.person.name if recipient.person else None,
-                channel=rule.channels[0], status="skipped", created_at=now, due_at=due_at,
+                channel=rule.channels[0], status="skipped", created_at=now, due_at=local_due,
                 order_id=event.order.id if event.order else None,
-                options={**(options or {}), "delivery": rule.delivery,
+                options={**(options or {}), **local, "delivery": rule.delivery,
                          "channels": list(rule.channels),
                          "recipient_kind": recipient.person.kind if recipient.person else "chat"},
             )
@@ -175,6 +291,24 @@ class Planner:
                 self.fill(row, rule, recipient, route, document, now=now)
                 rows.append(row)
         return rows
+
+    def local_time(self, rule: Rule, recipient: Recipient, due_at: datetime,
+                   now: datetime) -> tuple[datetime, dict[str, Any]]:
+        """The due time after quiet hours, in the recipient's time zone (person's, else the
+        service's). Customers are deferred unless the rule says ``quiet_hours = false``;
+        staff only with ``service.quiet_hours_staff``."""
+        person = recipient.person
+        tz = local_zone(person.timezone if person else None, self.config.service.tz)
+        local: dict[str, Any] = {"timezone": tz.key}
+        window = self.quiet_hours
+        applies = recipient.is_customer or self.config.service.quiet_hours_staff
+        if window is None or not rule.quiet_hours or not applies:
+            return due_at, local
+        deferred = window.defer(max(due_at, now), tz)
+        if deferred > max(due_at, now):
+            local["quiet_hours"] = f"deferred from {rfc3339(due_at)}"
+            return deferred, local
+        return due_at, local
 
     async def recipient(self, tx: Tx, spec: str, persons: dict[str, Person]) -> Recipient:
         if spec.startswith("staff:"):
@@ -294,6 +428,21 @@ class Planner:
         if not row.text:
             row.status, row.failed_at = "failed", now
             row.error = "the template rendered an empty text"
+
+
+def _catalog_cancellers(type_name: str) -> tuple[str, ...]:
+    known = CATALOG.get(type_name)
+    return known.cancelled_by if known else ()
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _row_fields(row: JournalRow) -> dict[str, Any]:

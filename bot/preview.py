@@ -1,35 +1,58 @@
-"""``vestnik preview``: what will be sent in the next H hours, in the recipients' local time."""
+"""What will be sent in the next H hours (``vestnik preview``, ``/preview`` in the bot): the
+seed's "query that shows what goes out next time".
+
+Each item is the journal row's §7 columns plus ``due_local`` (the due time in the
+recipient's own time zone), ``timezone``, and the timing notes the planner left: ``late``
+(sent at once, later than the rule asked) and ``quiet_hours`` (deferred out of quiet hours).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.config import Config
+from bot.schedule import local_zone
 from bot.timeutil import Clock, SystemClock
-from storage.base import JournalFilter, Storage
+from storage.base import Storage
+from storage.models import JournalRow
+
+DEFAULT_LIMIT = 1000
+
+
+def preview_item(row: JournalRow, config: Config) -> dict[str, Any]:
+    tz = local_zone(row.options.get("timezone"), config.service.tz)
+    item = row.public()
+    item["due_local"] = row.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") \
+        if row.due_at else None
+    item["timezone"] = tz.key
+    for note in ("late", "quiet_hours", "anchor_at"):
+        if row.options.get(note):
+            item[note] = row.options[note]
+    return item
 
 
 async def preview_rows(storage: Storage, config: Config, *, hours: float,
-                       clock: Clock | None = None, limit: int = 10000) -> list[dict[str, Any]]:
-    now = (clock or SystemClock()).now()
-    until = now + timedelta(hours=hours)
-    items: list[dict[str, Any]] = []
+                       clock: Clock | None = None,
+                       limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
+    """Rows due within ``hours`` from now (pending ones included), in due order."""
+    if hours <= 0:
+        raise ValueError("hours must be positive")
+    until = (clock or SystemClock()).now() + timedelta(hours=hours)
     async with storage.reader() as tx:
-        for status in ("pending", "scheduled"):
-            for row in await tx.list_journal(JournalFilter(status=status, limit=limit)):
-                if row.due_at is None or row.due_at > until:
-                    continue
-                tz = config.service.tz
-                zone = row.options.get("timezone")
-                if zone:
-                    try:
-                        tz = ZoneInfo(zone)
-                    except (KeyError, ValueError):
-                        pass
-                item = row.public()
-                item["due_local"] = row.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-                items.append(item)
-    items.sort(key=lambda item: (item["due_at"] or "", item["id"]))
-    return items
+        rows = await tx.upcoming(until, limit=limit)
+    return [preview_item(row, config) for row in rows]
+
+
+def preview_line(item: dict[str, Any]) -> str:
+    """One line for a terminal or the bot: when (local), who, how, what."""
+    who = item.get("recipient_name") or item.get("recipient_id") or item["recipient_role"]
+    text = (item.get("text") or "").strip().splitlines()
+    first = text[0] if text else ""
+    if len(first) > 70:
+        first = first[:69] + "…"
+    sms = f" [{item['segments']} SMS]" if item.get("segments") else ""
+    notes = " (quiet hours)" if item.get("quiet_hours") else ""
+    notes += " (late)" if item.get("late") else ""
+    return (f"#{item['id']} {item['due_local']}{notes} · {who} · {item['channel']} "
+            f"{item.get('address') or '-'}{sms} · {item['event_type']} · {first}")

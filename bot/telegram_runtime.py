@@ -44,7 +44,7 @@ from handlers.menu import customer_menu, staff_menu
 from handlers.staff import DispatchControl
 from senders.internal import InternalSender
 from senders.telegram import TelegramSender, build_bot
-from senders.telegram_limits import LocalRateLimiter
+from senders.telegram_limits import rate_limiter_for
 from storage.base import Storage
 
 log = logging.getLogger("vestnik.telegram")
@@ -129,7 +129,7 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
         if runtime.me is not None:
             links.bot_username = runtime.me.username
         max_wait = max(1.0, min(60.0, config.service.lease_seconds / 2))
-        limiter = LocalRateLimiter(config.telegram.rate_per_second)
+        limiter = rate_limiter_for(storage, config.telegram.rate_per_second)
         runtime.sender = TelegramSender(bot, limiter=limiter,
                                         rate_per_second=config.telegram.rate_per_second,
                                         max_wait=max_wait)

@@ -103,7 +103,8 @@ TEXTS: dict[str, dict[str, str]] = {
               "/rules — правила; /rules show|block|unblock id (файл .toml — импорт, "
               "администраторы)\n"
               "/test канал адрес [провайдер] [текст] — тестовое сообщение\n"
-              "/inbox — входящие\n/status — очередь и каналы",
+              "/inbox — входящие\n/status — очередь и каналы\n"
+              "/preview [часы] — что будет отправлено",
         "en": "\n\n<b>Staff commands</b>\n"
               "/journal — latest 10 notifications; /journal failed | today | phone | "
               "order number | id\n"
@@ -112,7 +113,8 @@ TEXTS: dict[str, dict[str, str]] = {
               "[channel|*] [reason]; /stoplist remove id\n"
               "/rules — rules; /rules show|block|unblock id (a .toml file imports, admins)\n"
               "/test channel address [provider] [text] — a test message\n"
-              "/inbox — your inbox\n/status — queue and channels",
+              "/inbox — your inbox\n/status — queue and channels\n"
+              "/preview [hours] — what goes out next",
     },
     "fallback": {
         "ru": "Я отправляю уведомления и не умею отвечать на сообщения. Справка: /help",
@@ -219,6 +221,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "inbox.empty": {"ru": "Входящих нет.", "en": "Your inbox is empty."},
     "inbox.header": {"ru": "<b>Входящие</b>", "en": "<b>Inbox</b>"},
     # staff: /status -------------------------------------------------------------------------------
+    # staff: /preview ------------------------------------------------------------------------------
+    "preview.usage": {
+        "ru": "Формат: /preview [часы] — что будет отправлено в ближайшие часы (по умолчанию 24)",
+        "en": "Usage: /preview [hours] — what goes out in the next hours (default 24)",
+    },
+    "preview.header": {"ru": "<b>Будет отправлено за {hours} ч</b>",
+                       "en": "<b>Going out in the next {hours} h</b>"},
+    "preview.empty": {"ru": "В ближайшие {hours} ч ничего не запланировано.",
+                      "en": "Nothing is planned for the next {hours} h."},
+    "preview.more": {"ru": "…показаны первые {shown}; подробнее: vestnik preview",
+                     "en": "…the first {shown} shown; more: vestnik preview"},
     "status.header": {"ru": "<b>Состояние</b>", "en": "<b>Status</b>"},
     "status.queue": {"ru": "Очередь", "en": "Queue"},
     "status.queue_empty": {"ru": "очередь пуста", "en": "the queue is empty"},
@@ -238,6 +251,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "menu.test": {"ru": "Тестовое сообщение", "en": "Send a test message"},
     "menu.inbox": {"ru": "Входящие", "en": "Inbox"},
     "menu.status": {"ru": "Очередь и каналы", "en": "Queue and channels"},
+    "menu.preview": {"ru": "Что будет отправлено", "en": "What goes out next"},
     # generic --------------------------------------------------------------------------------------
     "error.internal": {
         "ru": "Что-то пошло не так, ошибка записана в журнал службы. Попробуйте ещё раз позже.",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 
@@ -13,6 +14,35 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class ManualClock:
+    """A clock that moves only when told to (tests, simulations, ``vestnik preview --at``).
+
+    Whoever sleeps until a time on this clock subscribes and is woken when it moves (the
+    dispatcher does), so scheduled rows fall due without anyone waiting in real time.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+        self._listeners: list[Callable[[], None]] = []
+
+    def now(self) -> datetime:
+        return self._now
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        self._listeners.append(callback)
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment.astimezone(UTC)
+        for callback in list(self._listeners):
+            callback()
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        self.set(self._now + (delta or timedelta(**parts)))
+        return self._now
 
 
 def to_utc(moment: datetime, assume: tzinfo) -> datetime:

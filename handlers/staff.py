@@ -1,5 +1,5 @@
 """Staff commands (SPEC §9): /journal, /resend, /stoplist, /rules (+ a .toml document from an
-admin), /test, /inbox, /status.
+admin), /test, /inbox, /status, /preview.
 
 Every handler here sits behind :class:`~handlers.filters.IsStaff`; non-staff users reach the
 refusal router instead. Bad arguments get the command's usage line. Long answers are split
@@ -27,6 +27,7 @@ from bot.catalog import CHANNELS
 from bot.channels import channel_unavailable
 from bot.config import Config
 from bot.phones import normalize_phone
+from bot.preview import preview_line, preview_rows
 from bot.rules import RuleFileError, export_rules_toml, import_rules
 from bot.send_test import send_with, test_message
 from bot.texts import language_of, t
@@ -432,6 +433,29 @@ def build_staff_router() -> Router:
             shown = ", ".join(f"{k}: {_short(v)}" for k, v in state.items() if v not in
                               (None, "", {}, []))
             lines.append(f"{escape(name)}: {escape(shown or 'ok')}")
+        await answer_long(message, "\n".join(lines))
+
+    @router.message(Command("preview"))
+    async def preview(message: Message, command: CommandObject, storage: Storage,
+                      config: Config, clock: Clock) -> None:
+        lang = lang_of(message)
+        try:
+            hours = float((command.args or "24").strip().removesuffix("h").removesuffix("ч"))
+        except ValueError:
+            hours = -1.0
+        if not 0 < hours <= 24 * 366:
+            await message.answer(t("preview.usage", lang))
+            return
+        shown = f"{hours:g}"
+        items = await preview_rows(storage, config, hours=hours, clock=clock,
+                                   limit=LIST_CAP + 1)
+        if not items:
+            await message.answer(t("preview.empty", lang, hours=shown))
+            return
+        lines = [t("preview.header", lang, hours=shown)]
+        lines += [str(escape(preview_line(item))) for item in items[:LIST_CAP]]
+        if len(items) > LIST_CAP:
+            lines.append(t("preview.more", lang, shown=LIST_CAP))
         await answer_long(message, "\n".join(lines))
 
     return router

@@ -69,6 +69,11 @@ class Tx(abc.ABC):
     async def list_persons(self, kind: str, *, with_birthday: bool = False,
                            limit: int | None = None) -> list[Person]: ...
 
+    @abc.abstractmethod
+    async def persons_born_on(self, kind: str, month_days: Sequence[str]) -> list[Person]:
+        """Persons whose birthday (``YYYY-MM-DD`` or ``--MM-DD``) falls on one of
+        ``month_days`` (``"MM-DD"``): the daily birthday job."""
+
     # telegram links ------------------------------------------------------------------------
     @abc.abstractmethod
     async def upsert_link(self, link: TelegramLink) -> None: ...
@@ -155,6 +160,11 @@ class Tx(abc.ABC):
     async def cancel_rows(self, row_ids: Sequence[int], reason: str) -> int: ...
 
     @abc.abstractmethod
+    async def upcoming(self, until: datetime, *, limit: int = 1000) -> list[JournalRow]:
+        """Rows that will be sent by ``until`` (pending/scheduled, not sent or failed), in
+        due order: ``vestnik preview``."""
+
+    @abc.abstractmethod
     async def purge_journal(self, before: datetime) -> int: ...
 
     @abc.abstractmethod
@@ -176,6 +186,13 @@ class Tx(abc.ABC):
     @abc.abstractmethod
     async def next_wakeup(self) -> datetime | None:
         """The earliest due_at of a pending/scheduled row, or lease expiry of a sending one."""
+
+    @abc.abstractmethod
+    async def due_by_channel(self, channels: Sequence[str]) -> dict[str, datetime]:
+        """{channel: earliest due_at} of the rows that may still be sent (pending/scheduled,
+        no sent_at/failed_at), for each of ``channels`` that has one: the dispatcher claims
+        only channels with something due. One indexed lookup per channel (a GROUP BY over
+        the whole queue would scan it)."""
 
     @abc.abstractmethod
     async def finish(self, row_id: int, owner: str, **fields: Any) -> bool:

@@ -168,6 +168,15 @@ class SqlTx(Tx):
             sql += f" LIMIT {int(limit)}"
         return [self._person(row) for row in await self._fetch(sql, kind)]
 
+    async def persons_born_on(self, kind: str, month_days: Sequence[str]) -> list[Person]:
+        if not month_days:
+            return []
+        likes = " OR ".join("birthday LIKE ?" for _ in month_days)
+        rows = await self._fetch(
+            f"SELECT * FROM persons WHERE kind = ? AND birthday IS NOT NULL AND ({likes})"
+            " ORDER BY id", kind, *[f"%-{md}" for md in month_days])
+        return [self._person(row) for row in rows]
+
     # telegram links ----------------------------------------------------------------------------
     async def upsert_link(self, link: TelegramLink) -> None:
         await self._execute(
@@ -392,6 +401,13 @@ class SqlTx(Tx):
             f"UPDATE journal SET status = 'cancelled', reason = ? WHERE id IN ({marks})"
             f" AND status IN ('scheduled', 'pending') AND sent_at IS NULL", reason, *row_ids)
 
+    async def upcoming(self, until: datetime, *, limit: int = 1000) -> list[JournalRow]:
+        rows = await self._fetch(
+            "SELECT * FROM journal WHERE status IN ('pending', 'scheduled') AND sent_at IS NULL"
+            " AND failed_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            self._t(until), int(limit))
+        return [self._journal(row) for row in rows]
+
     async def purge_journal(self, before: datetime) -> int:
         return await self._execute(
             "DELETE FROM journal WHERE created_at < ? AND status NOT IN"
@@ -434,6 +450,18 @@ class SqlTx(Tx):
             " UNION ALL"
             " SELECT MIN(lease_until) AS t FROM journal WHERE status = 'sending') AS m")
         return self._dt(row["t"]) if row else None
+
+    async def due_by_channel(self, channels: Sequence[str]) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+        for channel in channels:
+            row = await self._fetchrow(
+                "SELECT MIN(due_at) AS t FROM journal WHERE channel = ?"
+                " AND status IN ('pending', 'scheduled') AND sent_at IS NULL"
+                " AND failed_at IS NULL", channel)
+            moment = self._dt(row["t"]) if row else None
+            if moment is not None:
+                out[channel] = moment
+        return out
 
     async def finish(self, row_id: int, owner: str, **fields: Any) -> bool:
         unknown = set(fields) - _FINISH_FIELDS

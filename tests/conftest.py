@@ -1,10 +1,21 @@
 """Shared fixtures: a real SMTP server, a config on a temporary database, the app on a free
-port, and helpers to post events and wait for the journal."""
+port, and helpers to post events and wait for the journal.
+
+Every test that touches storage runs on both backends: ``database_url`` is parametrised
+``[sqlite]`` (a file in the test's tmp dir) and ``[postgres]`` (a fresh database of its own on
+the PostgreSQL server at ``VESTNIK_TEST_POSTGRES``, default the machine's 127.0.0.1:5432, dropped
+after the test). Pick backends with ``VESTNIK_TEST_BACKENDS=sqlite`` (or ``postgres``) or with
+``-m "not postgres"``; when no PostgreSQL server answers, the postgres runs are skipped and the
+skip reason says so (``pytest -rs``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +33,108 @@ from tests.fakes.smtp import SmtpServer
 
 pytest_plugins: list[str] = []
 
+POSTGRES_ADMIN_URL = os.environ.get("VESTNIK_TEST_POSTGRES",
+                                    "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [name.strip() for name in
+            os.environ.get("VESTNIK_TEST_BACKENDS", "sqlite,postgres").split(",") if name.strip()]
+_database_names = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite: the test runs on the SQLite backend")
+    config.addinivalue_line("markers", "postgres: the test runs on the PostgreSQL backend")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say it plainly when the PostgreSQL half of the suite did not run."""
+    if _postgres_problem and _postgres_problem[0] is not None:
+        terminalreporter.write_line(
+            f"NOTE: PostgreSQL tests skipped: no server at {POSTGRES_ADMIN_URL} "
+            f"({_postgres_problem[0]}); set VESTNIK_TEST_POSTGRES", yellow=True)
+
+
+def _in_thread(coro_factory: Callable[[], Awaitable[Any]]) -> Any:
+    """Run a coroutine on a loop of its own (sync fixtures may run inside the test's loop)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = asyncio.run(coro_factory())  # type: ignore[arg-type]
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def postgres_admin(*statements: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    _in_thread(run)
+
+
+_postgres_problem: list[str | None] = []
+
+
+def postgres_unreachable() -> str | None:
+    """None when the test server answers, else why not (asked once per session)."""
+    if not _postgres_problem:
+        try:
+            postgres_admin("SELECT 1")
+            _postgres_problem.append(None)
+        except Exception as exc:  # any failure means: skip, and say why
+            _postgres_problem.append(f"{type(exc).__name__}: {exc}")
+    return _postgres_problem[0]
+
+
+def new_postgres_database() -> str:
+    """CREATE DATABASE with a name of its own; returns its URL (drop it with
+    :func:`drop_postgres_database`)."""
+    if "postgres" not in BACKENDS:
+        pytest.skip("VESTNIK_TEST_BACKENDS leaves PostgreSQL out")
+    problem = postgres_unreachable()
+    if problem is not None:
+        reason = (f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} "
+                  f"(set VESTNIK_TEST_POSTGRES): {problem}")
+        if os.environ.get("VESTNIK_TEST_REQUIRE_POSTGRES"):  # CI: both backends or fail
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"vestnik_test_{os.getpid()}_{next(_database_names)}"
+    postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    name = url.split("?")[0].rsplit("/", 1)[1]
+    postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (skipped when no server answers)."""
+    url = new_postgres_database()
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.fixture(params=[pytest.param(name, marks=getattr(pytest.mark, name))
+                        for name in BACKENDS])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpServer]:
@@ -30,8 +143,13 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/vestnik.db"
+def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/vestnik.db"
+        return
+    url = new_postgres_database()
+    yield url + "?pool_max=4"
+    drop_postgres_database(url)
 
 
 @pytest.fixture

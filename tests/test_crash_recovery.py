@@ -26,11 +26,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def write_config(tmp_path: Path, smtp_port: int, http_port: int) -> Path:
+def write_config(tmp_path: Path, smtp_port: int, http_port: int, database: str) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(f'''
 [service]
-database = "sqlite:///{tmp_path}/crash.db"
+database = "{database}"
 lease_seconds = 5
 
 [webhook]
@@ -71,12 +71,12 @@ async def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError("vestnik serve did not become healthy")
 
 
-async def test_kill_9_mid_send_then_restart_delivers_everything(tmp_path):
+async def test_kill_9_mid_send_then_restart_delivers_everything(tmp_path, database_url):
     with SmtpServer() as smtp:
         # every DATA takes a while, so sends are in flight when the process dies
         smtp.recorder.data_delay = 0.3
         port = free_port()
-        config = write_config(tmp_path, smtp.port, port)
+        config = write_config(tmp_path, smtp.port, port, database_url)
         url = f"http://127.0.0.1:{port}"
         assert subprocess.run([sys.executable, "-m", "bot", "rules", "import",
                                str(tmp_path / "rules.toml"), "--config", str(config)],

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.webhook_auth import sign
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
@@ -171,7 +172,9 @@ async def test_either_method_passes_when_both_configured(make_config, start_app)
     assert status == 401
 
 
-async def test_storage_unavailable_is_503_then_recovers(make_config, start_app, tmp_path):
+async def test_storage_unavailable_is_503_then_recovers(make_config, start_app, tmp_path, backend):
+    if backend != "sqlite":
+        pytest.skip("SQLite locking; PostgreSQL outages: tests/test_postgres_outage.py")
     config = make_config(service={"database": f"sqlite:///{tmp_path}/v.db?busy_timeout=300"})
     app = await start_app(config)
     # another program holds the database (a thread: the app's loop must keep running)

@@ -60,9 +60,9 @@ channels = ["internal"]
         parse_rules_toml("[[rules]\nname=")
 
 
-def test_import_export_round_trip_through_the_cli(tmp_path, capsys):
+def test_import_export_round_trip_through_the_cli(tmp_path, capsys, database_url):
     config = tmp_path / "config.toml"
-    config.write_text(f'[service]\ndatabase = "sqlite:///{tmp_path}/r.db"\n')
+    config.write_text(f'[service]\ndatabase = "{database_url}"\n')
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
     assert cli(["rules", "import", str(rules), "--config", str(config)]) == 0

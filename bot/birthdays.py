@@ -1,0 +1,107 @@
+"""The daily birthday job (SPEC §4 ``birthday``): customers from the directory whose birthday
+is today get a ``birthday`` event, planned by the rules like any posted event.
+
+It runs every day at ``schedule.daily_at`` in the service time zone (APScheduler, bot/app.py)
+and once at start-up to catch up: after downtime the missed days (at most
+:data:`CATCH_UP_DAYS`) are scanned late. A greeting is an event with the id
+``birthday:<customer id>:<year>``, so the events table's key makes it once per customer per
+year, whatever restarts or overlapping scans happen. The last scanned day is ``meta``
+``daily.birthdays.last_day``; it moves in the same transaction as the events it planned.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.events import EventIn
+from bot.schedule import daily_time
+from bot.timeutil import Clock
+from storage.base import Storage, Tx
+from storage.models import Person
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.config import Config
+    from bot.intake import Intake
+
+log = logging.getLogger("vestnik.birthdays")
+
+CATCH_UP_DAYS = 7  # after a longer downtime older birthdays are let go
+META_LAST_DAY = "daily.birthdays.last_day"
+
+
+def days_to_scan(last: date | None, now_local: datetime, at: time) -> list[date]:
+    """The days whose greetings are due and not yet planned, oldest first."""
+    latest = now_local.date()
+    if now_local.time().replace(tzinfo=None) < at:
+        latest -= timedelta(days=1)
+    if last is None:  # a fresh install greets from today on, not the week before
+        return [latest]
+    first = max(last + timedelta(days=1), latest - timedelta(days=CATCH_UP_DAYS - 1))
+    return [first + timedelta(days=n) for n in range((latest - first).days + 1)]
+
+
+def month_days(day: date) -> list[str]:
+    """Birthdays celebrated on ``day``: 29 February is greeted on the 28th in other years."""
+    out = [day.strftime("%m-%d")]
+    if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+        out.append("02-29")
+    return out
+
+
+def birthday_event(person: Person, day: date, at: datetime) -> EventIn:
+    customer: dict[str, Any] = {
+        "id": person.id, "name": person.name, "phone": person.phone, "email": person.email,
+        "telegram_id": person.telegram_id, "group": person.group, "birthday": person.birthday,
+        "language": person.language, "timezone": person.timezone}
+    return EventIn.model_validate({
+        "id": f"birthday:{person.id}:{day.year}", "type": "birthday", "occurred_at": at,
+        "customer": {k: v for k, v in customer.items() if v is not None},
+        "data": {"date": day.isoformat()}})
+
+
+async def scan_birthdays(storage: Storage, intake: Intake, config: Config,
+                         clock: Clock) -> int:
+    """Plan the greetings of every day not scanned yet; returns the rows planned."""
+    tz = config.service.tz
+    at = daily_time(config)
+    async with storage.reader() as tx:
+        raw = await tx.get_meta(META_LAST_DAY)
+    last = date.fromisoformat(raw) if raw else None
+    planned = 0
+    for day in days_to_scan(last, clock.now().astimezone(tz), at):
+        moment = datetime.combine(day, at, tzinfo=tz)
+
+        async def job(tx: Tx, day: date = day, moment: datetime = moment) -> int:
+            await intake.planner.refresh_rules(tx)
+            count = 0
+            if intake.planner.rules_for("birthday"):
+                persons = await tx.persons_born_on("customer", month_days(day))
+                events = [birthday_event(p, day, moment) for p in persons]
+                for start in range(0, len(events), 500):
+                    _, _, rows = await intake.store(tx, events[start:start + 500])
+                    count += rows
+            await tx.set_meta(META_LAST_DAY, day.isoformat())
+            return count
+
+        done = await storage.write(job)
+        if done:
+            log.info("birthdays of %s: %d notification(s) planned", day, done)
+        planned += done
+    return planned
+
+
+async def birthday_job(app: web.Application) -> int:
+    """The APScheduler job: only the leader scans; the dispatcher is woken for new rows."""
+    storage: Storage = app["storage"]
+    if not await storage.try_leadership():
+        return 0
+    planned = await scan_birthdays(storage, app["intake"], app["config"], app["clock"])
+    if planned:
+        app["dispatcher"].wake()
+        await storage.notify_new_rows()
+    return planned
