@@ -31,6 +31,7 @@ from bot.webhook_auth import authenticate
 from senders.base import Sender
 from senders.registry import build_senders
 from storage.base import JournalFilter, Storage, StorageUnavailable, open_storage
+from storage.models import JournalRow
 
 log = logging.getLogger("vestnik.app")
 warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)
@@ -102,6 +103,19 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     dispatcher = Dispatcher(app["storage"], app["senders"], app["config"], app["clock"],
                             app["metrics"])
     app["dispatcher"] = dispatcher
+    planner: Planner = app["planner"]
+
+    async def resolve_when_due(row: JournalRow) -> JournalRow:
+        """Rows planned ahead look their recipient up again (SPEC §4); others go as planned."""
+        if not row.options.get("resolve_when_due"):
+            return row
+        async with app["storage"].reader() as tx:
+            fresh, changed = await planner.resolve_due(tx, row, app["clock"].now())
+        if changed:
+            await app["storage"].write(lambda tx: tx.update_planned(fresh))
+        return fresh
+
+    dispatcher.before_send = resolve_when_due
 
     async def committed() -> None:
         dispatcher.wake()

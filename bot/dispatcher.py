@@ -34,9 +34,10 @@ IDLE_CAP = 30.0  # seconds; only changes made outside this process (CLI on SQLit
 RECOVERY_EVERY = timedelta(seconds=5)  # the loop's own lease recovery, at most this often
 CLAIM_BATCH = 200
 
-# Before a scheduled row is sent it may be re-planned (a new address, another channel):
-# returns the row to send, or None when the hook already recorded an outcome.
-BeforeSend = Callable[[JournalRow], Awaitable[JournalRow | None]]
+# Called with a claimed row right before it is sent; returns the row to send (status
+# "sending", possibly on another channel or address), or the row with its final status
+# (skipped, stopped, failed) and reason, which the dispatcher records instead of sending.
+BeforeSend = Callable[[JournalRow], Awaitable[JournalRow]]
 
 
 def new_owner_id() -> str:
@@ -199,17 +200,23 @@ class Dispatcher:
         if sender is None:
             await self._finish(row, "skipped", reason=f"channel {row.channel} is not configured")
             return
+        if self.before_send is not None:
+            row = await self.before_send(row)
+            if row.status != "sending":  # looked up again and found nowhere to go
+                await self._finish(row, row.status, reason=row.reason, error=row.error,
+                                   failed_at=row.failed_at)
+                return
+            sender = self.senders.get(row.channel)
+            if sender is None:
+                await self._finish(row, "skipped",
+                                   reason=f"channel {row.channel} is not configured")
+                return
         async with self.storage.reader() as tx:
             stop = await tx.find_stop(row.options.get("stop_keys", []), row.event_type,
                                       row.channel)
         if stop is not None:
             await self._finish(row, "stopped", reason=f"stop list entry {stop.id}")
             return
-        if self.before_send is not None:
-            replanned = await self.before_send(row)
-            if replanned is None:
-                return
-            row = replanned
         if self.config.service.dry_run:
             await self._finish(row, "skipped", reason="dry run: not sent (service.dry_run)")
             return

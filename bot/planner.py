@@ -32,6 +32,7 @@ from storage.base import Tx
 from storage.models import JournalRow, Person, StopEntry
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ADDRESS_MISSING = ("no address", "invalid phone", "invalid e-mail")
 
 
 @dataclass(slots=True)
@@ -220,10 +221,13 @@ class Planner:
         rows: list[JournalRow] = []
         if is_source:
             previous = state.get("source")
+            merged_from = None
             if previous and previous != event.id:
                 event, persons, document = await self._merged(tx, previous, event, persons,
                                                                document)
-            rows = await self._plan_derived(tx, rules, event, document, persons, now, key)
+                merged_from = previous
+            rows = await self._plan_derived(tx, rules, event, document, persons, now, key,
+                                            merged_from=merged_from)
         await tx.set_meta(meta_key, json.dumps({
             "at": rfc3339(occurred), "event": event.id, "type": event.type,
             "source": event.id if is_source else state.get("source")}))
@@ -232,7 +236,8 @@ class Planner:
     async def _plan_derived(self, tx: Tx, rules: list[tuple[EventType, Rule]], event: EventIn,
                             document: dict[str, Any], persons: dict[str, Person],
                             now: datetime, key: str | None, *,
-                            cancelled: str | None = None) -> list[JournalRow]:
+                            cancelled: str | None = None,
+                            merged_from: str | None = None) -> list[JournalRow]:
         rows: list[JournalRow] = []
         for derived, rule in rules:
             if rule.blocked or not filters_match(rule.filters, document):
@@ -240,6 +245,8 @@ class Planner:
             options = {"source_event": event.id, "source_type": event.type}
             if key is not None:
                 options["source_key"] = key
+            if merged_from is not None:
+                options["merged_from"] = merged_from
             rows += await self.plan_timed(tx, rule, event, document, persons, now=now,
                                           type_name=derived.name, options=options,
                                           cancelled=cancelled)
@@ -285,12 +292,80 @@ class Planner:
                     else f"{spec} is not in the directory"
                 rows.append(base)
                 continue
-            for route in await self.routes(tx, rule, recipient, event_type):
+            routes = await self.routes(tx, rule, recipient, event_type)
+            waiting = self.waiting_for_address(rule, routes) if local_due > now else set()
+            for route in routes:
                 row = JournalRow(**{**_row_fields(base), "channel": route.channel})
                 row.options = dict(base.options)
                 self.fill(row, rule, recipient, route, document, now=now)
+                if route.channel in waiting:
+                    row.status = "scheduled"
+                    row.reason = f"{route.reason}; looked up again when due"
+                    row.options["resolve_when_due"] = True
                 rows.append(row)
         return rows
+
+    @staticmethod
+    def waiting_for_address(rule: Rule, routes: list[Route]) -> set[str]:
+        """Channels of a later notification that lack only the recipient's address: the row
+        waits for it (the customer may link Telegram or give an e-mail by then). ``first``:
+        one row when no channel is usable now; ``all``: each such channel."""
+        missing = [r.channel for r in routes if r.status == "skipped"
+                   and (r.reason or "").startswith(_ADDRESS_MISSING)]
+        if rule.delivery == "all":
+            return set(missing)
+        if any(r.status == "pending" for r in routes) or not missing:
+            return set()
+        return {missing[0]}
+
+    # due time ----------------------------------------------------------------------------------
+    async def resolve_due(self, tx: Tx, row: JournalRow,
+                          now: datetime) -> tuple[JournalRow, bool]:
+        """A row planned ahead looks its recipient up again when it falls due (SPEC §4): a
+        customer who linked Telegram or gave an e-mail in the meantime is reached by it.
+
+        Reads only. Returns a new row — to send (status ``sending``), or with the final status
+        and reason when there is nowhere to send — and whether its channel, address or text
+        changed (the caller writes that to the journal before sending).
+        """
+        fresh = JournalRow(**_row_fields(row))
+        fresh.options = dict(row.options)
+        kind = row.options.get("recipient_kind")
+        person = await tx.get_person(kind, row.recipient_id) \
+            if kind in ("customer", "staff") and row.recipient_id else None
+        await self.refresh_rules(tx)
+        rule = next((r for r in self._rules if r.name == row.rule), None)
+        stored = await tx.get_event(row.event_id)
+        if person is None or rule is None or stored is None:
+            if not row.address:
+                fresh.status = "skipped"
+                fresh.reason = row.reason or "no address"
+            return fresh, False
+        recipient = Recipient(row.recipient_role, person)
+        channels = rule.channels if rule.delivery == "first" else [row.channel]
+        routes = [await self.route(tx, rule, recipient, channel, row.event_type)
+                  for channel in channels]
+        chosen = next((r for r in routes if r.status == "pending"), None)
+        if chosen is None:
+            own = next((r for r in routes if r.channel == row.channel), routes[0])
+            worst = next((r for r in routes if r.status == "stopped"), own)
+            fresh.status, fresh.reason = worst.status, worst.reason
+            return fresh, False
+        if chosen.channel == row.channel and chosen.address == row.address and row.text:
+            return fresh, False
+        payload = stored.payload
+        previous = await tx.get_event(row.options["merged_from"]) \
+            if row.options.get("merged_from") else None
+        if previous is not None:  # a reschedule completed from the booking it replaced
+            payload = _deep_merge(previous.payload, payload)
+        event = EventIn.model_validate(payload)
+        persons = {row.recipient_role: person}
+        fresh.channel = chosen.channel
+        self.fill(fresh, rule, recipient, chosen, self.document(event, persons), now=now)
+        if fresh.status != "pending":
+            return fresh, False
+        fresh.status, fresh.reason = "sending", None
+        return fresh, True
 
     def local_time(self, rule: Rule, recipient: Recipient, due_at: datetime,
                    now: datetime) -> tuple[datetime, dict[str, Any]]:
@@ -405,6 +480,8 @@ class Planner:
         row.options["language"] = language
         if row.due_at and row.due_at > now:
             row.status = "scheduled"
+            if recipient.person is not None:
+                row.options["resolve_when_due"] = True
         context = template_context(document, person_dict(recipient.person, recipient.role),
                                    company=self.config.service.company_name,
                                    extra=self.templates.globals)

@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from bot.catalog import CHANNELS, CUSTOMER_CHANNELS, PERSON_ROLES
+from bot.catalog import CATALOG, CHANNELS, CUSTOMER_CHANNELS, PERSON_ROLES
 from bot.config import parse_duration
 from storage.base import Storage
 from storage.models import StoredRule
@@ -101,6 +101,16 @@ class Rule(BaseModel):
     def _one_offset(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and info.data.get("before") is not None:
             raise ValueError("set before or after, not both")
+        return value
+
+    @field_validator("before")
+    @classmethod
+    def _before_needs_a_later_anchor(cls, value: str | None,
+                                     info: ValidationInfo) -> str | None:
+        known = CATALOG.get(info.data.get("event", ""))
+        if value is not None and known is not None and known.anchor == "occurred_at":
+            raise ValueError(f"{known.name} is anchored at the moment the ERP posts it: "
+                             "nothing can be sent before it (use after, or a reminder type)")
         return value
 
     @field_validator("working_days")

@@ -60,6 +60,28 @@ channels = ["internal"]
         parse_rules_toml("[[rules]\nname=")
 
 
+def test_before_is_refused_on_a_type_that_happens_when_posted():
+    text = """
+[[rules]]
+name = "paid, 1h before"
+event = "payment_received"
+recipients = ["customer"]
+channels = ["email"]
+before = "1h"
+
+[[rules]]
+name = "expiring bonus, 3d before"
+event = "bonus_expiring"
+recipients = ["customer"]
+channels = ["email"]
+before = "3d"
+"""
+    with pytest.raises(RuleFileError) as caught:
+        parse_rules_toml(text)
+    [error] = caught.value.errors
+    assert error.startswith("rule 'paid, 1h before': before:") and "after" in error
+
+
 def test_import_export_round_trip_through_the_cli(tmp_path, capsys, database_url):
     config = tmp_path / "config.toml"
     config.write_text(f'[service]\ndatabase = "{database_url}"\n')
