@@ -26,10 +26,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import free_port, start_vestnik, wait_ready  # noqa: E402
-from storage.base import open_storage  # noqa: E402
-from storage.models import JournalRow  # noqa: E402
+from bot.rules import import_rules  # noqa: E402
+from storage.base import Tx, open_storage  # noqa: E402
+from storage.models import JournalRow, Person, StoredEvent  # noqa: E402
 
 STAFF = 50  # inboxes the rows are spread over
+RULE = """
+[[rules]]
+name = "bench"
+event = "task_reminder"
+recipients = ["responsible"]
+channels = ["internal"]
+before = "15m"
+"""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -44,23 +53,42 @@ async def fill(database: str, rows: int, first_due: datetime, spread: timedelta)
     now = datetime.now(UTC)
     step = spread / max(1, rows - 1)
     try:
+        # as the planner leaves them: the staff in the directory, the rule and the source
+        # events stored, each row looked up again when due (the recipient's current address)
+        await import_rules(storage, RULE)
+        for n in range(STAFF):
+            person = Person(kind="staff", id=f"S-{n}", name=f"S-{n}")
+            await storage.write(lambda tx, p=person: tx.upsert_person(p))
         batch: list[JournalRow] = []
+        events: list[StoredEvent] = []
         for i in range(rows):
             staff = f"S-{i % STAFF}"
+            events.append(StoredEvent(
+                id=f"bench-{i}", type="task_scheduled", occurred_at=now, received_at=now,
+                order_id=f"O-{i}", payload={"id": f"bench-{i}", "type": "task_scheduled",
+                                            "responsible": {"id": staff, "name": staff},
+                                            "order": {"id": f"O-{i}"}}))
             batch.append(JournalRow(
                 event_id=f"bench-{i}", event_type="task_reminder", rule="bench",
                 recipient_role="responsible", recipient_id=staff, recipient_name=staff,
                 channel="internal", status="scheduled", created_at=now,
                 due_at=first_due + step * i, address=staff, text=f"Напоминание {i}",
-                order_id=f"O-{i}", options={"recipient_kind": "staff", "language": "ru"}))
+                order_id=f"O-{i}", options={"recipient_kind": "staff", "language": "ru",
+                                            "resolve_when_due": True,
+                                            "stop_keys": [f"staff:{staff}"]}))
             if len(batch) == 5000:
-                rows_now = batch
-                await storage.write(lambda tx, r=rows_now: tx.insert_journal_bulk(r))
-                batch = []
+                await storage.write(lambda tx, r=batch, e=events: insert(tx, e, r))
+                batch, events = [], []
         if batch:
-            await storage.write(lambda tx: tx.insert_journal_bulk(batch))
+            await storage.write(lambda tx: insert(tx, events, batch))
     finally:
         await storage.close()
+
+
+async def insert(tx: Tx, events: list[StoredEvent], rows: list[JournalRow]) -> None:
+    for stored in events:
+        await tx.insert_event(stored)
+    await tx.insert_journal_bulk(rows)
 
 
 def write_config(folder: Path, port: int, database: str) -> Path:

@@ -26,14 +26,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
 from storage.base import SchemaTooNew, Storage, StorageUnavailable, Tx
-from storage.sql import SqlTx
+from storage.sql import SqlTx, load_migrations
 
 T = TypeVar("T")
 log = logging.getLogger("vestnik.storage")
@@ -61,12 +60,7 @@ WRITE_ATTEMPTS = 3
 
 
 def postgres_migrations() -> list[tuple[int, str]]:
-    folder = resources.files("storage") / "migrations" / "postgres"
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return load_migrations("postgres")
 
 
 def postgres_dsn(url: str) -> tuple[str, dict[str, float]]:

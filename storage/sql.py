@@ -12,6 +12,7 @@ import abc
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from importlib import resources
 from typing import Any
 
 from storage.base import JournalFilter, Tx
@@ -37,6 +38,16 @@ _TIME_FIELDS = {"created_at", "due_at", "sent_at", "failed_at"}
 _FINISH_FIELDS = {"status", "sent_at", "failed_at", "error", "attempts", "provider",
                   "provider_message_id", "segments", "due_at", "reason", "address", "text"}
 
+
+
+def load_migrations(dialect: str) -> list[tuple[int, str]]:
+    """``storage/migrations/<dialect>/NNN_name.sql`` as (NNN, SQL), in number order."""
+    folder = resources.files("storage") / "migrations" / dialect
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
 
 class SqlTx(Tx):
     # driver primitives ---------------------------------------------------------------------

@@ -19,7 +19,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
@@ -28,19 +27,14 @@ import aiosqlite
 
 from bot.timeutil import parse_rfc3339, rfc3339
 from storage.base import SchemaTooNew, Storage, StorageUnavailable, Tx
-from storage.sql import SqlTx
+from storage.sql import SqlTx, load_migrations
 
 T = TypeVar("T")
 _MAX_GROUP = 512
 
 
 def sqlite_migrations() -> list[tuple[int, str]]:
-    folder = resources.files("storage") / "migrations" / "sqlite"
-    found = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return load_migrations("sqlite")
 
 
 def sqlite_path(url: str) -> tuple[str, dict[str, str]]:
