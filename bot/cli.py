@@ -48,6 +48,8 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     logging.basicConfig(level=config.service.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    if config.service.log_level.upper() != "DEBUG":  # a line per job run is noise
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     problems = channel_problems(config)
     if problems:
         _print_problems(problems)
