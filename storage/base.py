@@ -206,7 +206,8 @@ class Tx(abc.ABC):
 
     # inbox -------------------------------------------------------------------------------------
     @abc.abstractmethod
-    async def add_inbox(self, item: InboxItem) -> int: ...
+    async def add_inbox(self, item: InboxItem) -> int:
+        """Store a staff message; one per journal row (a repeat returns the stored id)."""
 
     @abc.abstractmethod
     async def list_inbox(self, staff_id: str, *, limit: int = 10,

@@ -496,8 +496,12 @@ class SqlTx(Tx):
     async def add_inbox(self, item: InboxItem) -> int:
         row = await self._fetchrow(
             "INSERT INTO inbox (staff_id, journal_id, subject, text, created_at)"
-            " VALUES (?, ?, ?, ?, ?) RETURNING id",
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (journal_id) WHERE journal_id IS NOT NULL"
+            " DO NOTHING RETURNING id",
             item.staff_id, item.journal_id, item.subject, item.text, self._t(item.created_at))
+        if row is None:  # the row's message is there already (a send repeated after a crash)
+            row = await self._fetchrow("SELECT id FROM inbox WHERE journal_id = ?",
+                                       item.journal_id)
         item.id = row["id"]
         return item.id  # type: ignore[return-value]
 
