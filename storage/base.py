@@ -184,10 +184,6 @@ class Tx(abc.ABC):
         """Rows left ``sending`` by a dead process (lease expired) become pending again."""
 
     @abc.abstractmethod
-    async def next_wakeup(self) -> datetime | None:
-        """The earliest due_at of a pending/scheduled row, or lease expiry of a sending one."""
-
-    @abc.abstractmethod
     async def due_by_channel(self, channels: Sequence[str]) -> dict[str, datetime]:
         """{channel: earliest due_at} of the rows that may still be sent (pending/scheduled,
         no sent_at/failed_at), for each of ``channels`` that has one: the dispatcher claims

@@ -453,15 +453,6 @@ class SqlTx(Tx):
             " reason = 'recovered: the previous sender stopped mid-send'"
             " WHERE status = 'sending' AND lease_until < ?", self._t(now))
 
-    async def next_wakeup(self) -> datetime | None:
-        row = await self._fetchrow(
-            "SELECT MIN(t) AS t FROM ("
-            " SELECT MIN(due_at) AS t FROM journal WHERE status IN ('pending', 'scheduled')"
-            "  AND sent_at IS NULL AND failed_at IS NULL"
-            " UNION ALL"
-            " SELECT MIN(lease_until) AS t FROM journal WHERE status = 'sending') AS m")
-        return self._dt(row["t"]) if row else None
-
     async def due_by_channel(self, channels: Sequence[str]) -> dict[str, datetime]:
         out: dict[str, datetime] = {}
         for channel in channels:
