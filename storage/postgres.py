@@ -31,8 +31,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from storage.base import SchemaTooNew, Storage, StorageUnavailable, Tx
-from storage.sql import SqlTx, load_migrations
+from storage.base import Storage, StorageUnavailable, Tx
+from storage.sql import SqlTx, load_migrations, pending_migrations
 
 T = TypeVar("T")
 log = logging.getLogger("vestnik.storage")
@@ -191,15 +191,8 @@ class PostgresStorage(Storage):
                 "CREATE TABLE IF NOT EXISTS vestnik_schema (version INTEGER PRIMARY KEY,"
                 " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             current = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM vestnik_schema")
-            migrations = postgres_migrations()
-            latest = migrations[-1][0]
-            if current > latest:
-                raise SchemaTooNew(
-                    f"the PostgreSQL database has schema version {current}, this Vestnik "
-                    f"knows only up to {latest}: upgrade Vestnik")
-            for version, script in migrations:
-                if version <= current:
-                    continue
+            for version, script in pending_migrations("postgres", current,
+                                                      "PostgreSQL database"):
                 async with conn.transaction():
                     await conn.execute(script)
                     await conn.execute("INSERT INTO vestnik_schema (version) VALUES ($1)",

@@ -15,7 +15,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
-from storage.base import JournalFilter, Tx
+from storage.base import JournalFilter, SchemaTooNew, Tx
 from storage.models import (
     InboxItem,
     JournalRow,
@@ -48,6 +48,17 @@ def load_migrations(dialect: str) -> list[tuple[int, str]]:
         if entry.name.endswith(".sql"):
             found.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
     return sorted(found)
+
+
+def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[int, str]]:
+    """The migrations newer than ``current``, in order; :class:`SchemaTooNew` when the
+    database (named ``database`` in the message) is newer than this code."""
+    migrations = load_migrations(dialect)
+    latest = migrations[-1][0]
+    if current > latest:
+        raise SchemaTooNew(f"the {database} has schema version {current}, this Vestnik knows "
+                           f"only up to {latest}: upgrade Vestnik")
+    return [(version, script) for version, script in migrations if version > current]
 
 class SqlTx(Tx):
     # driver primitives ---------------------------------------------------------------------

@@ -26,8 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 import aiosqlite
 
 from bot.timeutil import parse_rfc3339, rfc3339
-from storage.base import SchemaTooNew, Storage, StorageUnavailable, Tx
-from storage.sql import SqlTx, load_migrations
+from storage.base import Storage, StorageUnavailable, Tx
+from storage.sql import SqlTx, load_migrations, pending_migrations
 
 T = TypeVar("T")
 _MAX_GROUP = 512
@@ -140,15 +140,7 @@ class SqliteStorage(Storage):
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         current = db.execute("PRAGMA user_version").fetchone()[0]
-        migrations = sqlite_migrations()
-        latest = migrations[-1][0]
-        if current > latest:
-            raise SchemaTooNew(
-                f"the database {self.path} has schema version {current}, this Vestnik knows "
-                f"only up to {latest}: upgrade Vestnik")
-        for version, script in migrations:
-            if version <= current:
-                continue
+        for version, script in pending_migrations("sqlite", current, f"database {self.path}"):
             db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};"
                              "\nCOMMIT;")
 
