@@ -43,8 +43,8 @@ async def run_lane(modems: int, per_modem: int, delay: float) -> dict[str, float
     from aiohttp import web
 
     from bot.app import init_app
-    from bot.config import load_config
-    from bot.rules import import_rules
+    from bot.core.config import load_config
+    from bot.pipeline.rules import import_rules
     from senders.modem import ModemPool
 
     folder = Path(tempfile.mkdtemp(prefix="vestnik-modem-bench-"))

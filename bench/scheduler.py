@@ -26,9 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import free_port, start_vestnik, wait_ready  # noqa: E402
-from bot.rules import import_rules  # noqa: E402
-from storage.base import Tx, open_storage  # noqa: E402
+from bot.pipeline.rules import import_rules  # noqa: E402
+from storage.base import Tx  # noqa: E402
 from storage.models import JournalRow, Person, StoredEvent  # noqa: E402
+from storage.open import open_storage
 
 STAFF = 50  # inboxes the rows are spread over
 RULE = """

@@ -17,8 +17,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import SmsConfig  # noqa: E402
-from senders.base import OutgoingMessage  # noqa: E402
+from bot.core.config import SmsConfig  # noqa: E402
+from bot.core.sending import OutgoingMessage  # noqa: E402
 from senders.sms import SmsSender  # noqa: E402
 from tests.fakes.sms_portals import SmsPortalsServer  # noqa: E402
 

@@ -29,8 +29,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.config import TelegramConfig  # noqa: E402
-from senders.base import OutgoingMessage, SendError  # noqa: E402
+from bot.core.config import TelegramConfig  # noqa: E402
+from bot.core.sending import OutgoingMessage, SendError  # noqa: E402
 from senders.telegram import TelegramSender, build_bot  # noqa: E402
 from senders.telegram_limits import LocalRateLimiter  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
@@ -115,8 +115,8 @@ async def run_app(messages: int, limit: float, rate: float) -> None:
     from aiohttp import web
 
     from bot.app import init_app
-    from bot.config import load_config
-    from bot.rules import import_rules
+    from bot.core.config import load_config
+    from bot.pipeline.rules import import_rules
     from storage.models import Person, TelegramLink
 
     async with FakeTelegram(rate_limit=limit) as fake:

@@ -18,20 +18,21 @@ import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import Config
-from bot.dispatcher import Dispatcher
-from bot.intake import Intake
-from bot.metrics import Metrics
+from bot.core.config import Config
+from bot.core.metrics import Metrics
+from bot.core.sending import Sender
+from bot.core.timeutil import Clock, SystemClock
 from bot.periodic import add_time_jobs, start_catch_up, stop_catch_up
-from bot.planner import Planner
+from bot.pipeline.dispatcher import Dispatcher
+from bot.pipeline.intake import Intake
+from bot.pipeline.planner import Planner
+from bot.pipeline.templates import Templates
+from bot.pipeline.webhook_auth import authenticate
 from bot.telegram_runtime import add_telegram_routes
-from bot.templates import Templates
-from bot.timeutil import Clock, SystemClock
-from bot.webhook_auth import authenticate
-from senders.base import Sender
 from senders.registry import build_senders
-from storage.base import JournalFilter, Storage, StorageUnavailable, open_storage
+from storage.base import JournalFilter, Storage, StorageUnavailable
 from storage.models import JournalRow
+from storage.open import open_storage
 
 log = logging.getLogger("vestnik.app")
 warnings.filterwarnings("ignore", category=web.NotAppKeyWarning)

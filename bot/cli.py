@@ -14,9 +14,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, ConfigError, load_config
-from storage.base import JournalFilter, SchemaTooNew, Storage, StorageUnavailable, open_storage
+from bot.core.config import Config, ConfigError, load_config
+from storage.base import JournalFilter, SchemaTooNew, Storage, StorageUnavailable
 from storage.models import JOURNAL_STATUSES
+from storage.open import open_storage
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -81,7 +82,7 @@ def _print_problems(problems: list[tuple[str, str]]) -> None:
 
 
 def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
-    from bot.channels import channel_unavailable
+    from bot.core.channels import channel_unavailable
 
     problems = channel_problems(config)
     if problems:
@@ -107,7 +108,7 @@ async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
 
 # rules ------------------------------------------------------------------------------------------
 async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
-    from bot.rules import RuleFileError, export_rules_toml, import_rules
+    from bot.pipeline.rules import RuleFileError, export_rules_toml, import_rules
 
     if args.action == "import":
         if not args.file:
@@ -171,7 +172,7 @@ async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
                     for key, value in data.items():
                         print(f"{key:{width}}  {'' if value is None else value}")
                 return EXIT_OK
-            from bot.timeutil import SystemClock
+            from bot.core.timeutil import SystemClock
 
             now = SystemClock().now()
             row = await storage.write(lambda tx: tx.resend(row_id, now))
@@ -200,7 +201,7 @@ async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
 # stop list ------------------------------------------------------------------------------------------
 def parse_who(raw: str, region: str) -> tuple[str, str]:
     """``phone:``, ``email:``, ``customer:``, ``chat:`` prefixes, or guessed from the value."""
-    from bot.phones import normalize_phone
+    from bot.core.phones import normalize_phone
 
     kind, sep, value = raw.partition(":")
     if sep and kind in ("phone", "email", "customer", "chat"):
@@ -262,7 +263,7 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
 
 # customers import -------------------------------------------------------------------------------------
 async def cmd_customers(config: Config, args: argparse.Namespace) -> int:
-    from bot.directory_import import import_customers
+    from bot.pipeline.directory_import import import_customers
 
     path = Path(args.file)
     if not path.exists():
@@ -280,8 +281,8 @@ async def cmd_customers(config: Config, args: argparse.Namespace) -> int:
 
 # templates ---------------------------------------------------------------------------------------------
 def cmd_templates(config: Config, args: argparse.Namespace) -> int:
-    from bot.catalog import CATALOG
-    from bot.templates import CHANNEL_BODY_KEY, TEMPLATE_VARIABLES, load_default_templates
+    from bot.core.catalog import CATALOG
+    from bot.pipeline.templates import CHANNEL_BODY_KEY, TEMPLATE_VARIABLES, load_default_templates
 
     defaults = load_default_templates()
     if not args.type:
@@ -310,7 +311,7 @@ def cmd_templates(config: Config, args: argparse.Namespace) -> int:
 
 # send-test ------------------------------------------------------------------------------------------------
 async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
-    from bot.send_test import send_test
+    from bot.services.send_test import send_test
 
     try:
         answer = await send_test(config, args.channel, args.address, provider=args.provider,
@@ -323,7 +324,7 @@ async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
 
 # preview ------------------------------------------------------------------------------------------------
 async def cmd_preview(config: Config, args: argparse.Namespace) -> int:
-    from bot.preview import preview_line, preview_rows
+    from bot.pipeline.preview import preview_line, preview_rows
 
     if args.hours <= 0:
         raise UsageError("--hours must be a positive number of hours")

@@ -13,9 +13,9 @@ import logging
 from aiohttp import web
 from apscheduler.schedulers.base import BaseScheduler
 
-from bot.birthdays import birthday_job
-from bot.config import Config
-from bot.schedule import daily_time
+from bot.core.config import Config
+from bot.pipeline.birthdays import birthday_job
+from bot.pipeline.schedule import daily_time
 from storage.base import StorageUnavailable
 
 log = logging.getLogger("vestnik.periodic")

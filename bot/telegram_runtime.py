@@ -36,9 +36,10 @@ from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault, TelegramO
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from bot.config import Config
-from bot.deep_links import TelegramLinkHelper, link_secret
-from bot.timeutil import Clock, SystemClock
+from bot.core.config import Config
+from bot.core.timeutil import Clock, SystemClock
+from bot.pipeline.deep_links import TelegramLinkHelper, link_secret
+from bot.pipeline.inbox import StorageInbox
 from handlers import build_routers
 from handlers.menu import customer_menu, staff_menu
 from handlers.staff import DispatchControl
@@ -115,7 +116,7 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
         templates.globals["telegram_link"] = links
 
     if not config.telegram.enabled:
-        runtime.internal = senders["internal"] = InternalSender(storage, clock)
+        runtime.internal = senders["internal"] = InternalSender(StorageInbox(storage, clock))
         try:
             yield
         finally:
@@ -133,7 +134,7 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
         runtime.sender = TelegramSender(bot, limiter=limiter,
                                         rate_per_second=config.telegram.rate_per_second,
                                         max_wait=max_wait)
-        runtime.internal = InternalSender(storage, clock, telegram=runtime.sender)
+        runtime.internal = InternalSender(StorageInbox(storage, clock), telegram=runtime.sender)
         senders["telegram"] = runtime.sender
         senders["internal"] = runtime.internal
 

@@ -15,7 +15,7 @@ from aiogram import Router
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
-from bot.texts import language_of, t
+from bot.core.texts import language_of, t
 from handlers.customer import build_customer_router
 from handlers.staff import build_refusal_router, build_staff_router
 from storage.base import StorageUnavailable

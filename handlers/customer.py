@@ -11,8 +11,14 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, Command, CommandObject, \
-    CommandStart
+from aiogram.filters import (
+    KICKED,
+    MEMBER,
+    ChatMemberUpdatedFilter,
+    Command,
+    CommandObject,
+    CommandStart,
+)
 from aiogram.types import (
     BotCommandScopeChat,
     ChatMemberUpdated,
@@ -22,12 +28,12 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from bot import subscriptions
-from bot.config import Config
-from bot.deep_links import LinkTokenError, verify_token
-from bot.phones import format_phone, normalize_phone
-from bot.texts import language_of, t
-from bot.timeutil import Clock
+from bot.core.config import Config
+from bot.core.phones import format_phone, normalize_phone
+from bot.core.texts import language_of, t
+from bot.core.timeutil import Clock
+from bot.pipeline import subscriptions
+from bot.pipeline.deep_links import LinkTokenError, verify_token
 from handlers.filters import find_staff
 from handlers.menu import staff_menu
 from storage.base import Storage

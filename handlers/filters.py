@@ -15,7 +15,7 @@ from typing import Any
 from aiogram.filters import BaseFilter
 from aiogram.types import Message
 
-from bot.config import Config
+from bot.core.config import Config
 from storage.base import Storage
 
 

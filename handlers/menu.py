@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiogram.types import BotCommand
 
-from bot.texts import t
+from bot.core.texts import t
 
 CUSTOMER_COMMANDS = ("start", "stop", "help")
 STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "test", "inbox", "status",

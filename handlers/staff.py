@@ -23,19 +23,19 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from markupsafe import Markup, escape
 
-from bot.catalog import CHANNELS
-from bot.channels import channel_unavailable
-from bot.config import Config
-from bot.phones import normalize_phone
-from bot.preview import preview_line, preview_rows
-from bot.rules import RuleFileError, export_rules_toml, import_rules
-from bot.send_test import send_with, test_message
-from bot.texts import language_of, t
-from bot.timeutil import Clock
+from bot.core.catalog import CHANNELS
+from bot.core.channels import channel_unavailable
+from bot.core.config import Config
+from bot.core.phones import normalize_phone
+from bot.core.sending import Sender
+from bot.core.telegram_text import split_message
+from bot.core.texts import language_of, t
+from bot.core.timeutil import Clock
+from bot.pipeline.preview import preview_line, preview_rows
+from bot.pipeline.rules import RuleFileError, export_rules_toml, import_rules
+from bot.services.send_test import send_with, test_message
 from handlers.filters import IsStaff, StaffMember
 from handlers.menu import STAFF_COMMANDS
-from senders.base import Sender
-from senders.telegram import split_message
 from storage.base import JournalFilter, Storage
 from storage.models import JournalRow, StopEntry
 

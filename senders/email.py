@@ -8,14 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from email.message import EmailMessage
-from email.utils import formataddr, format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
 import aiosmtplib
 
-from bot.config import EmailAccount, EmailConfig
-from bot.timeutil import Clock, SystemClock
-from senders.base import OutgoingMessage, PermanentError, SendResult, TransientError
+from bot.core.config import EmailAccount, EmailConfig
+from bot.core.sending import OutgoingMessage, PermanentError, SendResult, TransientError
+from bot.core.timeutil import Clock, SystemClock
 
 log = logging.getLogger("vestnik.email")
 

@@ -13,11 +13,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.texts import t
-from bot.timeutil import Clock
-from senders.base import OutgoingMessage, PermanentError, SendError, SendResult
-from storage.base import Storage
-from storage.models import InboxItem
+from bot.core.sending import Inbox, OutgoingMessage, PermanentError, SendError, SendResult
+from bot.core.texts import t
 
 log = logging.getLogger("vestnik.internal")
 
@@ -26,9 +23,8 @@ class InternalSender:
     channel = "internal"
     concurrency = 8
 
-    def __init__(self, storage: Storage, clock: Clock, telegram: Any | None = None) -> None:
-        self.storage = storage
-        self.clock = clock
+    def __init__(self, inbox: Inbox, telegram: Any | None = None) -> None:
+        self.inbox = inbox
         self.telegram = telegram  # a TelegramSender, or None when the bot is off
         self.stored = 0
         self.forwarded = 0
@@ -51,17 +47,13 @@ class InternalSender:
         staff_id = message.address.strip()
         if not staff_id:
             raise PermanentError("internal: no staff id to deliver to", provider="inbox")
-        item = InboxItem(staff_id=staff_id, text=message.text, subject=message.subject or None,
-                         created_at=self.clock.now(), journal_id=message.row_id or None)
-
-        async def store(tx: Any) -> tuple[int, Any]:
-            return await tx.add_inbox(item), await tx.find_active_link(staff_id=staff_id)
-
-        inbox_id, link = await self.storage.write(store)
+        inbox_id, chat_id = await self.inbox.store(
+            staff_id=staff_id, text=message.text, subject=message.subject or None,
+            journal_id=message.row_id or None)
         self.stored += 1
         detail = "stored in the inbox"
-        if link is not None and self.telegram is not None:
-            detail = await self._forward(message, link.chat_id)
+        if chat_id is not None and self.telegram is not None:
+            detail = await self._forward(message, chat_id)
         elif self.telegram is not None:
             detail += "; no linked Telegram chat to forward to"
         return SendResult(provider="inbox", provider_message_id=str(inbox_id), detail=detail)
@@ -79,7 +71,7 @@ class InternalSender:
             self.last_error = f"forward to chat {chat_id}: {exc}"
             log.warning("internal row %s: %s", message.row_id, self.last_error)
             if exc.deactivate_chat:
-                await self.storage.write(lambda tx: tx.set_link_active(chat_id, False))
+                await self.inbox.deactivate_chat(chat_id)
             return f"stored in the inbox; forwarding to Telegram failed: {exc}"
         self.forwarded += 1
         return f"stored in the inbox and forwarded to Telegram chat {chat_id}"

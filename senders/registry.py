@@ -6,9 +6,9 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import Config
-from bot.timeutil import Clock
-from senders.base import OutgoingMessage, Sender, SendResult
+from bot.core.config import Config
+from bot.core.sending import OutgoingMessage, Sender, SendResult
+from bot.core.timeutil import Clock
 
 
 def build_senders(config: Config, session: aiohttp.ClientSession, clock: Clock) -> dict[str, Sender]:

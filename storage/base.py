@@ -257,16 +257,3 @@ class Storage(abc.ABC):
     # leadership for periodic jobs (a PostgreSQL advisory lock; always true for SQLite) ----------
     async def try_leadership(self) -> bool:
         return True
-
-
-def open_storage(url: str) -> Storage:
-    """Pick the backend from the URL scheme."""
-    if url.startswith("sqlite://"):
-        from storage.sqlite import SqliteStorage
-
-        return SqliteStorage(url)
-    if url.startswith(("postgresql://", "postgres://")):
-        from storage.postgres import PostgresStorage  # type: ignore[import-not-found]
-
-        return PostgresStorage(url)
-    raise ValueError(f"unsupported database URL: {url}")

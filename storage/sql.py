@@ -124,7 +124,7 @@ class SqlTx(Tx):
                             updated_at=self._dt(row["updated_at"]))
 
     def _now(self) -> Any:
-        from bot.timeutil import SystemClock
+        from bot.core.timeutil import SystemClock
 
         return self._t(SystemClock().now())
 

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
-from bot.timeutil import parse_rfc3339, rfc3339
+from bot.core.timeutil import parse_rfc3339, rfc3339
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.sql import SqlTx, load_migrations, pending_migrations
 

@@ -25,8 +25,8 @@ import pytest
 from aiohttp import web
 
 from bot.app import init_app
-from bot.config import Config, load_config
-from bot.rules import import_rules
+from bot.core.config import Config, load_config
+from bot.pipeline.rules import import_rules
 from storage.base import JournalFilter
 from storage.models import JournalRow
 from tests.fakes.smtp import SmtpServer

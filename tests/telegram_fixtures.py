@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiogram import Bot
 
-from bot.config import Config, TelegramConfig
+from bot.core.config import Config, TelegramConfig
 from senders.telegram import build_bot
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 

@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.timeutil import SystemClock
-from senders.base import OutgoingMessage
+from bot.core.sending import OutgoingMessage
+from bot.core.timeutil import SystemClock
+from bot.pipeline.inbox import StorageInbox
 from senders.internal import InternalSender
-from storage.base import Storage, open_storage
+from storage.base import Storage
+from storage.open import open_storage
 
 
 @pytest.fixture
@@ -27,7 +29,7 @@ def message(row_id: int, text: str) -> OutgoingMessage:
 
 
 async def test_a_repeated_send_of_one_row_is_stored_once(storage: Storage):
-    sender = InternalSender(storage, SystemClock())
+    sender = InternalSender(StorageInbox(storage, SystemClock()))
 
     first = await sender.send(message(41, "Заказ-наряд ЗН-1 ждёт запчасти"))
     again = await sender.send(message(41, "Заказ-наряд ЗН-1 ждёт запчасти"))
@@ -41,7 +43,7 @@ async def test_a_repeated_send_of_one_row_is_stored_once(storage: Storage):
 
 
 async def test_messages_without_a_journal_row_are_all_kept(storage: Storage):
-    sender = InternalSender(storage, SystemClock())
+    sender = InternalSender(StorageInbox(storage, SystemClock()))
 
     await sender.send(message(0, "проверка"))  # /test: no journal row
     await sender.send(message(0, "проверка"))

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.webhook_auth import sign
+from bot.pipeline.webhook_auth import sign
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 
 SECRET_KEY = b"0123456789abcdef01234567"

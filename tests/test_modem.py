@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.config import SmsConfig
-from senders.base import OutgoingMessage, PermanentError, Sender, TransientError
+from bot.core.config import SmsConfig
+from bot.core.sending import OutgoingMessage, PermanentError, Sender, TransientError
 from senders.modem import ModemPool
 from senders.modem.at import AtChannel, AtError
 from senders.modem.pdu import encode_submit, relative_validity, smsc_field

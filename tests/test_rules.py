@@ -7,7 +7,13 @@ import json
 import pytest
 
 from bot.cli import main as cli
-from bot.rules import RuleFileError, condition_holds, filters_match, parse_rules_toml, resolve_path
+from bot.pipeline.rules import (
+    RuleFileError,
+    condition_holds,
+    filters_match,
+    parse_rules_toml,
+    resolve_path,
+)
 from storage.models import Person, TelegramLink
 from tests.conftest import booked
 

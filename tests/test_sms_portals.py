@@ -19,8 +19,8 @@ from urllib.parse import quote, quote_plus
 import aiohttp
 import pytest
 
-from bot.config import SmsConfig, SmsPortal
-from senders.base import OutgoingMessage, PermanentError, SendError, SendResult, TransientError
+from bot.core.config import SmsConfig, SmsPortal
+from bot.core.sending import OutgoingMessage, PermanentError, SendError, SendResult, TransientError
 from senders.sms import SmsSender, build_portal, portal_problems, send_test
 from senders.sms.portal import AccountError
 from tests.fakes.sms_portals import BAD_PHONE, CREDENTIALS, PHONE, SENDER, SmsPortalsServer

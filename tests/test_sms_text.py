@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sms_text import (
+from bot.core.sms_text import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     SmsInfo,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.deep_links import make_deep_link, make_token, verify_token
-from bot.timeutil import SystemClock
+from bot.core.timeutil import SystemClock
+from bot.pipeline.deep_links import make_deep_link, make_token, verify_token
 from storage.models import Person
 from tests.conftest import booked
 from tests.fakes.telegram_api import BOT_USERNAME, chat_member, contact

@@ -8,10 +8,10 @@ import re
 import pytest
 from aiogram import Bot
 
-from bot.config import TelegramConfig
-from bot.deep_links import verify_token
+from bot.core.config import TelegramConfig
+from bot.core.timeutil import SystemClock
+from bot.pipeline.deep_links import verify_token
 from bot.telegram_runtime import TelegramStartupError, add_telegram_routes, preflight
-from bot.timeutil import SystemClock
 from senders.telegram import build_bot
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 from tests.fakes.telegram_api import FakeTelegram, contact, message

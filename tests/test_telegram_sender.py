@@ -7,10 +7,11 @@ import asyncio
 import pytest
 from aiogram import Bot
 
-from senders.base import OutgoingMessage, PermanentError, TransientError
-from senders.telegram import TelegramSender, build_bot, split_message, visible_length
+from bot.core.config import TelegramConfig
+from bot.core.sending import OutgoingMessage, PermanentError, TransientError
+from bot.core.telegram_text import split_message, visible_length
+from senders.telegram import TelegramSender, build_bot
 from senders.telegram_limits import LocalRateLimiter
-from bot.config import TelegramConfig
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, html_problem
 from tests.telegram_fixtures import VirtualTime, fake_telegram, tg_bot, virtual_time  # noqa: F401
 

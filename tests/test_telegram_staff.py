@@ -260,7 +260,7 @@ async def test_inbox_shows_the_staff_members_messages_and_marks_them_read(tg):
     await tg.running.post(booked("i-1"))
     await tg.send(contact(OLGA, "+79160000007", user_id=OLGA), OLGA)
     assert await tg.reply(OLGA, "/inbox") == "Входящих нет."
-    from bot.timeutil import SystemClock
+    from bot.core.timeutil import SystemClock
 
     await tg.storage.write(lambda tx: tx.add_inbox(InboxItem(
         staff_id="S-7", subject="Новая запись <срочно>", text="Клиент <b>Иван</b>",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.birthdays import birthday_job, days_to_scan, month_days
+from bot.pipeline.birthdays import birthday_job, days_to_scan, month_days
 from tests.time_fixtures import clock, service  # noqa: F401
 
 MOSCOW = ZoneInfo("Europe/Moscow")

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rules import RuleFileError, parse_rules_toml
-from bot.workdays import add_working_days
+from bot.core.workdays import add_working_days
+from bot.pipeline.rules import RuleFileError, parse_rules_toml
 from tests.time_fixtures import clock, service  # noqa: F401
 
 UNPAID_RULE = """

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cli import main as cli
-from bot.timeutil import SystemClock
+from bot.core.timeutil import SystemClock
 from tests.conftest import booked
 from tests.telegram_fixtures import ADMIN_ID, bot_app, fake_telegram, telegram_config  # noqa: F401
 from tests.time_fixtures import clock, service  # noqa: F401

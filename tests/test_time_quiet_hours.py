@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import ConfigError
-from bot.quiet_hours import QuietHours
+from bot.core.config import ConfigError
+from bot.core.quiet_hours import QuietHours
 from tests.conftest import booked
 from tests.time_fixtures import clock, service  # noqa: F401
 

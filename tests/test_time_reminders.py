@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import ConfigError
-from bot.rules import RuleFileError, parse_rules_toml
+from bot.core.config import ConfigError
+from bot.pipeline.rules import RuleFileError, parse_rules_toml
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 from tests.time_fixtures import START, clock, service  # noqa: F401
 

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 
 from bot.app import init_app
-from bot.config import Config
-from bot.timeutil import ManualClock
+from bot.core.config import Config
+from bot.core.timeutil import ManualClock
 from tests.conftest import RunningApp
 
 START = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 10:00 in Moscow, when booked() happens

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from senders.base import PermanentError, SendError, TransientError
+from bot.core.sending import PermanentError, SendError, TransientError
 from senders.modem.at import AtError
 
 

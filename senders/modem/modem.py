@@ -25,9 +25,9 @@ from typing import Any
 
 import serial
 
-from bot.config import SmsModem
-from bot.timeutil import Clock, SystemClock, rfc3339
-from senders.base import PermanentError, TransientError
+from bot.core.config import SmsModem
+from bot.core.sending import PermanentError, TransientError
+from bot.core.timeutil import Clock, SystemClock, rfc3339
 from senders.modem.at import AtChannel, AtError, AtTimeout, PortClosed
 from senders.modem.errors import describe, lookup, send_error
 from senders.modem.pdu import encode_submit

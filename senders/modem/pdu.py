@@ -5,7 +5,7 @@ modem, or the configured one as ``<len> 91 <BCD>``) followed by the TPDU:
 
     first octet | TP-MR 00 | TP-DA | TP-PID 00 | TP-DCS | [TP-VP] | TP-UDL | TP-UD
 
-GSM-7 when the whole text is in the GSM 03.38 alphabet, otherwise UCS-2 (``bot.sms_text``
+GSM-7 when the whole text is in the GSM 03.38 alphabet, otherwise UCS-2 (``bot.core.sms_text``
 decides and cuts). Longer texts are concatenated with the 8-bit-reference UDH
 ``05 00 03 <ref> <total> <seq>``; after it GSM-7 text starts on a septet boundary (1 fill bit).
 ``AT+CMGS=<n>`` wants the TPDU length, without the SMSC field.
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.sms_text import (
+from bot.core.sms_text import (
     PART_CAPACITY,
     SINGLE_CAPACITY,
     encoding,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.config import SmsConfig
-from bot.timeutil import Clock
-from senders.base import OutgoingMessage, PermanentError, SendResult, TransientError
+from bot.core.config import SmsConfig
+from bot.core.sending import OutgoingMessage, PermanentError, SendResult, TransientError
+from bot.core.timeutil import Clock
 from senders.modem.modem import Modem
 
 

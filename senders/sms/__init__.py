@@ -29,9 +29,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.config import SmsConfig, SmsPortal, parse_duration
-from bot.timeutil import Clock, SystemClock
-from senders.base import (
+from bot.core.config import SmsConfig, SmsPortal, parse_duration
+from bot.core.sending import (
     OutgoingMessage,
     PermanentError,
     Sender,
@@ -39,6 +38,7 @@ from senders.base import (
     SendResult,
     TransientError,
 )
+from bot.core.timeutil import Clock, SystemClock
 from senders.sms.devino import DevinoPortal
 from senders.sms.health import PortalHealth
 from senders.sms.http import HttpPortal
@@ -95,7 +95,7 @@ def portal_problems(config: SmsConfig) -> list[tuple[str, str]]:
 
 
 class SmsSender:
-    """The ``sms`` channel (the :class:`~senders.base.Sender` protocol)."""
+    """The ``sms`` channel (the :class:`~bot.core.sending.Sender` protocol)."""
 
     channel = "sms"
 

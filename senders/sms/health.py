@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.timeutil import rfc3339
+from bot.core.timeutil import rfc3339
 
 
 @dataclass

@@ -22,8 +22,8 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.config import SmsPortal
-from senders.base import SendError
+from bot.core.config import SmsPortal
+from bot.core.sending import SendError
 from senders.sms.portal import Answer, Fault, Portal, Receipt, digits, secret
 
 _PATH_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")

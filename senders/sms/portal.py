@@ -27,8 +27,8 @@ from urllib.parse import quote, quote_plus
 import aiohttp
 from pydantic import SecretStr
 
-from bot.config import SmsPortal
-from senders.base import PermanentError, SendError, TransientError
+from bot.core.config import SmsPortal
+from bot.core.sending import PermanentError, SendError, TransientError
 
 log = logging.getLogger("vestnik.sms")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from senders.base import SendError
+from bot.core.sending import SendError
 from senders.sms.portal import Fault, Portal, Receipt, basic_auth, secret
 
 # the platform's error phrases -> fault

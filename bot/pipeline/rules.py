@@ -19,8 +19,8 @@ from pydantic import (
     field_validator,
 )
 
-from bot.catalog import CATALOG, CHANNELS, CUSTOMER_CHANNELS, PERSON_ROLES
-from bot.config import parse_duration
+from bot.core.catalog import CATALOG, CHANNELS, CUSTOMER_CHANNELS, PERSON_ROLES
+from bot.core.config import parse_duration
 from storage.base import Storage
 from storage.models import StoredRule
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import TelegramConfig
+from bot.core.config import TelegramConfig
 
 TOKEN_LIMIT = 64  # Telegram's limit for a start parameter
 MAC_BYTES = 10
@@ -129,7 +129,7 @@ def verify_token(token: str, secret: bytes, *, now: datetime) -> LinkToken:
 def make_deep_link(bot_username: str, customer_id: str, secret: bytes, ttl_days: int, *,
                    now: datetime | None = None) -> str:
     """``https://t.me/<bot>?start=<token>`` for a customer."""
-    from bot.timeutil import SystemClock
+    from bot.core.timeutil import SystemClock
 
     moment = now or SystemClock().now()
     token = make_token(customer_id, secret, timedelta(days=ttl_days), now=moment)

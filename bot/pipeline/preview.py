@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.config import Config
-from bot.schedule import local_zone
-from bot.timeutil import Clock, SystemClock
+from bot.core.config import Config
+from bot.core.timeutil import Clock, SystemClock
+from bot.pipeline.schedule import local_zone
 from storage.base import Storage
 from storage.models import JournalRow
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import parse_quiet_hours
+from bot.core.config import parse_quiet_hours
 
 
 @dataclass(frozen=True, slots=True)

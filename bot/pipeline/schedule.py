@@ -23,12 +23,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.catalog import CATALOG, EventType
-from bot.config import Config, parse_duration
-from bot.events import EventIn
-from bot.rules import _MISSING, Rule, resolve_path
-from bot.timeutil import rfc3339
-from bot.workdays import add_working_days
+from bot.core.catalog import CATALOG, EventType
+from bot.core.config import Config, parse_duration
+from bot.core.timeutil import rfc3339
+from bot.core.workdays import add_working_days
+from bot.pipeline.events import EventIn
+from bot.pipeline.rules import _MISSING, Rule, resolve_path
 
 DEFAULT_WORKING_DAYS = 3
 # anchors that are moments something happened (or must happen by): past means "late", not

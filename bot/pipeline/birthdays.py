@@ -16,17 +16,17 @@ import logging
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.events import EventIn
-from bot.schedule import daily_time
-from bot.timeutil import Clock
+from bot.core.timeutil import Clock
+from bot.pipeline.events import EventIn
+from bot.pipeline.schedule import daily_time
 from storage.base import Storage, Tx
 from storage.models import Person
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from bot.config import Config
-    from bot.intake import Intake
+    from bot.core.config import Config
+    from bot.pipeline.intake import Intake
 
 log = logging.getLogger("vestnik.birthdays")
 

@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.catalog import CATALOG, STAFF_ROLES, EventType, derived_touched_by
-from bot.channels import channel_unavailable
-from bot.config import Config
-from bot.events import EventIn
-from bot.phones import normalize_phone
-from bot.quiet_hours import QuietHours
-from bot.rules import Rule, filters_match, from_stored
-from bot.schedule import local_zone, subject_key, timing_for
-from bot.sms_text import segments as sms_segments
-from bot.sms_text import translit as sms_translit
-from bot.templates import Templates, TemplateFailure, template_context
-from bot.timeutil import parse_rfc3339, rfc3339
+from bot.core.catalog import CATALOG, STAFF_ROLES, EventType, derived_touched_by
+from bot.core.channels import channel_unavailable
+from bot.core.config import Config
+from bot.core.phones import normalize_phone
+from bot.core.quiet_hours import QuietHours
+from bot.core.sms_text import segments as sms_segments
+from bot.core.sms_text import translit as sms_translit
+from bot.core.timeutil import parse_rfc3339, rfc3339
+from bot.pipeline.events import EventIn
+from bot.pipeline.rules import Rule, filters_match, from_stored
+from bot.pipeline.schedule import local_zone, subject_key, timing_for
+from bot.pipeline.templates import TemplateFailure, Templates, template_context
 from storage.base import Tx
 from storage.models import JournalRow, Person, StopEntry
 

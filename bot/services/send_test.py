@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.channels import channel_unavailable
-from bot.config import Config
-from bot.phones import normalize_phone
-from bot.sms_text import segments
-from bot.timeutil import SystemClock
-from senders.base import OutgoingMessage, Sender, SendError, SendResult
+from bot.core.channels import channel_unavailable
+from bot.core.config import Config
+from bot.core.phones import normalize_phone
+from bot.core.sending import OutgoingMessage, Sender, SendError, SendResult
+from bot.core.sms_text import segments
+from bot.core.timeutil import SystemClock
 from senders.registry import build_senders
 
 DEFAULT_TEXT = {"ru": "Тестовое сообщение Vestnik", "en": "Vestnik test message"}

@@ -87,3 +87,15 @@ class Sender(Protocol):
     def status(self) -> dict[str, Any]:
         """State for /healthz and the bot's /status (last error, balance, signal...)."""
         ...
+
+
+class Inbox(Protocol):
+    """Where the internal channel keeps staff messages (the storage, seen through the
+    pipeline's :class:`bot.pipeline.inbox.StorageInbox`): the channel knows no SQL."""
+
+    async def store(self, *, staff_id: str, text: str, subject: str | None,
+                    journal_id: int | None) -> tuple[int, int | None]:
+        """Store one message; returns (inbox id, the staff member's active chat id or None)."""
+        ...
+
+    async def deactivate_chat(self, chat_id: int) -> None: ...

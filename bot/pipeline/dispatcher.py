@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.catalog import CHANNELS
-from bot.config import Config
-from bot.metrics import Metrics
-from bot.retry import RetryPolicy
-from bot.timeutil import Clock
-from senders.base import OutgoingMessage, PermanentError, Sender, SendError, SendResult
+from bot.core.catalog import CHANNELS
+from bot.core.config import Config
+from bot.core.metrics import Metrics
+from bot.core.retry import RetryPolicy
+from bot.core.sending import OutgoingMessage, PermanentError, Sender, SendError, SendResult
+from bot.core.timeutil import Clock
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.models import JournalRow, StopEntry
 

@@ -15,8 +15,8 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from bot.events import PersonIn
-from bot.phones import normalize_phone
+from bot.core.phones import normalize_phone
+from bot.pipeline.events import PersonIn
 from storage.base import Storage, Tx
 from storage.models import Person
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.config import Config
+from bot.core.config import Config
 
 
 def channel_unavailable(config: Config, channel: str, providers: Sequence[str] = ()) -> str | None:

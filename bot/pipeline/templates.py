@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.phones import format_phone
+from bot.core.phones import format_phone
 
 LANGUAGES = ("ru", "en")
 CURRENCY_SIGNS = {"RUB": "₽", "RUR": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br",
@@ -237,7 +237,7 @@ TEMPLATE_VARIABLES: tuple[tuple[str, str], ...] = (
 
 @lru_cache(maxsize=1)
 def load_default_templates() -> dict[str, Any]:
-    text = (resources.files("bot") / "default_templates.toml").read_text(encoding="utf-8")
+    text = (resources.files("bot.pipeline") / "default_templates.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

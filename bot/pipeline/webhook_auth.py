@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 
-from bot.config import WebhookConfig
+from bot.core.config import WebhookConfig
 
 
 def sign(key: bytes, msg_id: str, timestamp: int | str, body: bytes) -> str:

@@ -13,12 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.config import Config
-from bot.events import EventIn, validate_events
-from bot.metrics import Metrics
-from bot.planner import Planner
-from bot.timeutil import Clock, to_utc
-from bot.webhook_auth import authenticate
+from bot.core.config import Config
+from bot.core.metrics import Metrics
+from bot.core.timeutil import Clock, to_utc
+from bot.pipeline.events import EventIn, validate_events
+from bot.pipeline.planner import Planner
+from bot.pipeline.webhook_auth import authenticate
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.models import JournalRow, StoredEvent
 
