@@ -25,6 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.keys import SENDERS, STORAGE
 from tests.fakes.modem import FakeModem  # noqa: E402
 
 RULE = """
@@ -63,7 +64,7 @@ async def run_lane(modems: int, per_modem: int, delay: float) -> dict[str, float
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        pool: ModemPool = app["senders"]["modem"]
+        pool: ModemPool = app[SENDERS]["modem"]
         spans: list[tuple[float, float]] = []
         for modem in pool.modems.values():
             await asyncio.wait_for(modem.wait_ready(), 10)
@@ -77,7 +78,7 @@ async def run_lane(modems: int, per_modem: int, delay: float) -> dict[str, float
                     spans.append((started, time.monotonic()))
 
             modem.send = timed  # type: ignore[method-assign]
-        await import_rules(app["storage"], RULE)
+        await import_rules(app[STORAGE], RULE)
         total = modems * per_modem
         events = [{"id": f"bench-{i}", "type": "repair_completed",
                    "customer": {"id": f"C-{i}", "name": f"Client {i}",

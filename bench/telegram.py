@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.core.config import TelegramConfig  # noqa: E402
 from bot.core.sending import OutgoingMessage, SendError  # noqa: E402
+from bot.keys import STORAGE
 from senders.telegram import TelegramSender, build_bot  # noqa: E402
 from senders.telegram_limits import LocalRateLimiter  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
@@ -134,7 +135,7 @@ async def run_app(messages: int, limit: float, rate: float) -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         url = f"http://127.0.0.1:{runner.addresses[0][1]}{config.webhook.path}"
-        storage = app["storage"]
+        storage = app[STORAGE]
         await import_rules(storage, RULE)
 
         async def link_all(tx: Any) -> None:

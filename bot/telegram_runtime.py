@@ -38,6 +38,7 @@ from aiohttp import web
 
 from bot.core.config import Config
 from bot.core.timeutil import Clock, SystemClock
+from bot.keys import CLOCK, CONFIG, DISPATCHER, SENDERS, STORAGE, TEMPLATES
 from bot.pipeline.deep_links import TelegramLinkHelper, link_secret
 from bot.pipeline.inbox import StorageInbox
 from handlers import build_routers
@@ -60,7 +61,7 @@ class TelegramStartupError(RuntimeError):
 
 @dataclass(slots=True)
 class TelegramRuntime:
-    """What the context built; stored as ``app["telegram"]`` for tests and /healthz."""
+    """What the context built; stored as ``app[TELEGRAM]`` for tests and /healthz."""
 
     bot: Bot | None = None
     dispatcher: AiogramDispatcher | None = None
@@ -72,10 +73,13 @@ class TelegramRuntime:
     inflight: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
+TELEGRAM = web.AppKey("telegram", TelegramRuntime)
+
+
 # the webhook route must exist before the app starts (aiohttp freezes the router) ------------------
 def add_telegram_routes(app: web.Application) -> None:
     """``POST telegram.webhook_path`` -> the bot, when ``mode = "webhook"``; call in init_app."""
-    config: Config = app["config"]
+    config: Config = app[CONFIG]
     if not (config.telegram.enabled and config.telegram.mode == "webhook"):
         return
     for route in app.router.routes():  # idempotent: a second call adds nothing
@@ -86,7 +90,7 @@ def add_telegram_routes(app: web.Application) -> None:
 
 
 async def handle_telegram_update(request: web.Request) -> web.StreamResponse:
-    runtime: TelegramRuntime | None = request.app.get("telegram")
+    runtime: TelegramRuntime | None = request.app.get(TELEGRAM)
     if runtime is None or runtime.webhook is None:
         return web.Response(status=503, text="the bot is not running")
     return await runtime.webhook.handle(request)
@@ -103,15 +107,15 @@ def webhook_secret(config: Config) -> str:
 
 # the cleanup context ------------------------------------------------------------------------------
 async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
-    config: Config = app["config"]
-    storage: Storage = app["storage"]
-    clock: Clock = app.get("clock") or SystemClock()
-    senders: dict[str, Any] = app["senders"]
+    config: Config = app[CONFIG]
+    storage: Storage = app[STORAGE]
+    clock: Clock = app.get(CLOCK) or SystemClock()
+    senders: dict[str, Any] = app[SENDERS]
     runtime = TelegramRuntime()
-    app["telegram"] = runtime
+    app[TELEGRAM] = runtime
     links = TelegramLinkHelper(link_secret(config.telegram), config.telegram.link_ttl_days, clock)
     runtime.links = links
-    templates = app.get("templates")
+    templates = app.get(TEMPLATES)
     if templates is not None:  # {{ telegram_link(customer) }} ("" until the bot is known)
         templates.globals["telegram_link"] = links
 
@@ -216,12 +220,12 @@ def dispatch_control(app: web.Application) -> DispatchControl:
     """The notification dispatcher starts after the bot: look it up when needed."""
 
     def wake() -> None:
-        dispatcher = app.get("dispatcher")
+        dispatcher = app.get(DISPATCHER)
         if dispatcher is not None:
             dispatcher.wake()
 
     def last_errors() -> dict[str, str]:
-        dispatcher = app.get("dispatcher")
+        dispatcher = app.get(DISPATCHER)
         return dict(getattr(dispatcher, "last_error", {}) or {})
 
     return DispatchControl(wake=wake, last_errors=last_errors)

@@ -26,6 +26,7 @@ from aiohttp import web
 
 from bot.app import init_app
 from bot.core.config import Config, load_config
+from bot.keys import CONFIG, STORAGE
 from bot.pipeline.rules import import_rules
 from storage.base import JournalFilter
 from storage.models import JournalRow
@@ -183,13 +184,13 @@ class RunningApp:
 
     @property
     def storage(self) -> Any:
-        return self.app["storage"]
+        return self.app[STORAGE]
 
     async def post(self, body: Any, *, headers: dict[str, str] | None = None,
                    raw: bytes | None = None) -> tuple[int, Any]:
         data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
         hdrs = {"Content-Type": "application/json", **(headers or {})}
-        async with self.session.post(self.url + self.app["config"].webhook.path, data=data,
+        async with self.session.post(self.url + self.app[CONFIG].webhook.path, data=data,
                                      headers=hdrs) as response:
             text = await response.text()
             try:

@@ -14,6 +14,7 @@ import pytest
 from aiogram import Bot
 
 from bot.core.config import Config, TelegramConfig
+from bot.telegram_runtime import TELEGRAM
 from senders.telegram import build_bot
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
 
@@ -97,7 +98,7 @@ class BotApp:
 
     @property
     def runtime(self) -> Any:
-        return self.app["telegram"]
+        return self.app[TELEGRAM]
 
     async def settle(self, update_id: int) -> None:
         """Wait until the bot took ``update_id`` and finished handling it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.cli import main as cli
+from bot.keys import DISPATCHER
 from storage.models import StopEntry
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 
@@ -131,7 +132,7 @@ async def test_permanent_failure_stays_failed_until_resend(make_config, start_ap
     row = rows[0]
     assert row.attempts == 1 and "550" in row.error and "User unknown" in row.error
     # the DALION rule: a failed row is never sent again by itself
-    app.app["dispatcher"].wake()
+    app.app[DISPATCHER].wake()
     rows = await app.wait_rows(lambda rows: True)
     assert rows[0].status == "failed" and rows[0].attempts == 1
     smtp.recorder.refused.clear()
@@ -140,7 +141,7 @@ async def test_permanent_failure_stays_failed_until_resend(make_config, start_ap
     # the CLI is another program with its own connection (a thread: it runs its own loop)
     assert await asyncio.to_thread(
         cli, ["journal", "resend", str(row.id), "--config", str(config_path)]) == 0
-    app.app["dispatcher"].wake()  # SQLite: the CLI is another process; the API wakes directly
+    app.app[DISPATCHER].wake()  # SQLite: the CLI is another process; the API wakes directly
     rows = await app.wait_rows(lambda rows: rows[0].status == "sent")
     assert rows[0].error is None and rows[0].failed_at is None
 

@@ -10,6 +10,7 @@ from aiogram import Bot
 
 from bot.core.config import TelegramConfig
 from bot.core.timeutil import SystemClock
+from bot.keys import SENDERS
 from bot.pipeline.deep_links import verify_token
 from bot.telegram_runtime import TelegramStartupError, add_telegram_routes, preflight
 from senders.telegram import build_bot
@@ -148,7 +149,7 @@ body = "Клиент {{ customer.name }}"
 async def test_without_a_token_internal_still_stores_and_telegram_is_off(make_config, start_app,
                                                                          smtp):
     running = await start_app(make_config())
-    assert "telegram" not in running.app["senders"] and "internal" in running.app["senders"]
+    assert "telegram" not in running.app[SENDERS] and "internal" in running.app[SENDERS]
     await running.rules("""
 [[rules]]
 name = "booked, manager"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.keys import SCHEDULER
 from bot.pipeline.birthdays import birthday_job, days_to_scan, month_days
 from tests.time_fixtures import clock, service  # noqa: F401
 
@@ -39,7 +40,7 @@ async def greetings(app) -> list[tuple[str, str, str]]:
 async def test_birthday_once_a_year_across_restarts_and_downtime(service, clock, smtp):
     clock.set(moscow(2026, 11, 25, 9, 0))  # before daily_at 10:00
     app = await service()
-    assert app.app["scheduler"].get_job("birthdays").trigger.fields[5].expressions[0].first == 10
+    assert app.app[SCHEDULER].get_job("birthdays").trigger.fields[5].expressions[0].first == 10
     await app.rules(GREETING)
     status, body = await app.post(directory(("C-1", "c1@example.ru", "1990-11-25"),
                                             ("C-2", "c2@example.ru", "1985-11-27"),

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.workdays import add_working_days
+from bot.keys import DISPATCHER
 from bot.pipeline.rules import RuleFileError, parse_rules_toml
 from tests.time_fixtures import clock, service  # noqa: F401
 
@@ -61,7 +62,7 @@ async def test_unpaid_over_a_weekend_and_a_holiday(service, clock, smtp):
     due = datetime(2026, 12, 3, 15, 0, tzinfo=MOSCOW)  # Thursday: Mon was a holiday
     assert (row.event_type, row.status, row.due_at) == ("invoice_unpaid", "scheduled", due)
     clock.set(due - timedelta(seconds=1))
-    assert await app.app["dispatcher"].tick() == 0
+    assert await app.app[DISPATCHER].tick() == 0
     clock.set(due)
     await app.wait_rows(lambda rows: rows[0].status == "sent")
     [mail] = smtp.recorder.by_recipient("anna@example.ru")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import purge_journal
+from bot.keys import CATCH_UP, SCHEDULER
 from bot.periodic import recover_leases
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 from tests.time_fixtures import clock, service  # noqa: F401
@@ -13,12 +14,12 @@ from tests.time_fixtures import clock, service  # noqa: F401
 
 async def test_jobs_are_registered_and_stop_with_the_app(service, clock):
     app = await service(schedule={"daily_at": "07:30"})
-    scheduler = app.app["scheduler"]
+    scheduler = app.app[SCHEDULER]
     assert {job.id for job in scheduler.get_jobs()} >= {"birthdays", "leases", "retention",
                                                        "channels"}
     assert str(scheduler.get_job("birthdays").trigger) == "cron[hour='7', minute='30']"
     assert scheduler.get_job("leases").trigger.interval == timedelta(seconds=15)
-    assert app.app["catch_up"].done()
+    assert app.app[CATCH_UP].done()
     await service.stop(app)
     assert not scheduler.running
 

@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli import main as cli
 from bot.core.timeutil import SystemClock
+from bot.keys import CONFIG
 from tests.conftest import booked
 from tests.telegram_fixtures import ADMIN_ID, bot_app, fake_telegram, telegram_config  # noqa: F401
 from tests.time_fixtures import clock, service  # noqa: F401
@@ -54,7 +55,7 @@ async def test_cli_preview_lists_the_next_hours(service, clock, tmp_path, capsys
     await app.rules(REMINDERS)
     await app.post(booked_in("p-1", now, timedelta(hours=5), timezone="Asia/Novosibirsk"))
     await app.post(booked_in("p-2", now, timedelta(hours=30)))
-    path = cli_config(tmp_path, app.app["config"].service.database)
+    path = cli_config(tmp_path, app.app[CONFIG].service.database)
 
     assert await asyncio.to_thread(cli, ["preview", "--hours", "4", "--json",
                                          "--config", path]) == 0

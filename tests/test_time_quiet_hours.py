@@ -11,6 +11,7 @@ import pytest
 
 from bot.core.config import ConfigError
 from bot.core.quiet_hours import QuietHours
+from bot.keys import DISPATCHER
 from tests.conftest import booked
 from tests.time_fixtures import clock, service  # noqa: F401
 
@@ -59,7 +60,7 @@ async def test_quiet_hours_defer_to_the_morning_in_the_customers_zone(service, c
     await app.wait_rows(lambda rs: all(r.status == "sent" for r in rs if r.rule != deferred.rule))
     assert len(smtp.recorder.by_recipient("sib@example.ru")) == 1  # only the urgent one
     clock.set(NEXT_MORNING - timedelta(seconds=1))
-    assert await app.app["dispatcher"].tick() == 0
+    assert await app.app[DISPATCHER].tick() == 0
     clock.set(NEXT_MORNING)  # deferred, never dropped
     await app.wait_rows(lambda rs: all(r.status == "sent" for r in rs))
     assert len(smtp.recorder.by_recipient("sib@example.ru")) == 2

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.core.config import ConfigError
+from bot.keys import DISPATCHER
 from bot.pipeline.rules import RuleFileError, parse_rules_toml
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 from tests.time_fixtures import START, clock, service  # noqa: F401
@@ -58,7 +59,7 @@ async def test_reminder_fires_at_its_time_and_not_before(service, clock, smtp):
     assert (row.event_type, row.status, row.due_at) == ("repair_start_reminder", "scheduled", DUE)
     assert row.address == "ivan@example.ru" and "27.11.2026" in row.text
     clock.set(DUE - timedelta(seconds=1))
-    assert await app.app["dispatcher"].tick() == 0
+    assert await app.app[DISPATCHER].tick() == 0
     assert (await app.journal())[0].status == "scheduled"
     assert smtp.recorder.messages == []
     clock.set(DUE)
@@ -91,7 +92,7 @@ async def test_rescheduling_moves_the_reminder(service, clock, smtp):
     assert new.due_at == datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
     assert new.address == "ivan@example.ru" and "28.11.2026" in new.text  # new time, new text
     clock.set(DUE + timedelta(minutes=1))  # the old time passes: nothing goes out
-    assert await app.app["dispatcher"].tick() == 0
+    assert await app.app[DISPATCHER].tick() == 0
     clock.set(new.due_at)
     await app.wait_rows(lambda rows: rows[1].status == "sent")
     [mail] = smtp.recorder.by_recipient("ivan@example.ru")
@@ -116,7 +117,7 @@ async def test_cancellation_stops_the_reminder(service, clock, smtp, kind):
     assert [r.status for r in rows] == ["cancelled", "cancelled"]
     assert {r.reason for r in rows} == {f"cancelled by {kind} c-1"}
     clock.set(datetime(2026, 11, 28, tzinfo=UTC))
-    assert await app.app["dispatcher"].tick() == 0
+    assert await app.app[DISPATCHER].tick() == 0
     assert smtp.recorder.messages == []
 
 

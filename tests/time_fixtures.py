@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.app import init_app
 from bot.core.config import Config
 from bot.core.timeutil import ManualClock
+from bot.keys import CATCH_UP
 from tests.conftest import RunningApp
 
 START = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)  # 10:00 in Moscow, when booked() happens
@@ -45,7 +46,7 @@ class Service:
         running = RunningApp(app, f"http://127.0.0.1:{port}", self.session)
         self.runners[id(running)] = runner
         if catch_up:  # the start-up catch-up of the daily jobs has finished
-            await app["catch_up"]
+            await app[CATCH_UP]
         return running
 
     async def stop(self, running: RunningApp) -> None:

@@ -23,7 +23,6 @@ from storage.base import Storage, Tx
 from storage.models import Person
 
 if TYPE_CHECKING:
-    from aiohttp import web
 
     from bot.core.config import Config
     from bot.pipeline.intake import Intake
@@ -92,16 +91,4 @@ async def scan_birthdays(storage: Storage, intake: Intake, config: Config,
         if done:
             log.info("birthdays of %s: %d notification(s) planned", day, done)
         planned += done
-    return planned
-
-
-async def birthday_job(app: web.Application) -> int:
-    """The APScheduler job: only the leader scans; the dispatcher is woken for new rows."""
-    storage: Storage = app["storage"]
-    if not await storage.try_leadership():
-        return 0
-    planned = await scan_birthdays(storage, app["intake"], app["config"], app["clock"])
-    if planned:
-        app["dispatcher"].wake()
-        await storage.notify_new_rows()
     return planned

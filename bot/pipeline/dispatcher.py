@@ -17,7 +17,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.core.catalog import CHANNELS
 from bot.core.config import Config
@@ -37,7 +37,12 @@ CLAIM_BATCH = 200
 # Called with a claimed row right before it is sent; returns the row to send (status
 # "sending", possibly on another channel or address), or the row with its final status
 # (skipped, stopped, failed) and reason, which the dispatcher records instead of sending.
-BeforeSend = Callable[[JournalRow], Awaitable[JournalRow]]
+
+
+class DueStage(Protocol):
+    """The step between claiming a row and sending it (:class:`bot.pipeline.due.ResolveWhenDue`)."""
+
+    async def __call__(self, row: JournalRow) -> JournalRow: ...
 
 
 def new_owner_id() -> str:
@@ -46,7 +51,8 @@ def new_owner_id() -> str:
 
 class Dispatcher:
     def __init__(self, storage: Storage, senders: Mapping[str, Sender], config: Config,
-                 clock: Clock, metrics: Metrics, *, owner: str | None = None) -> None:
+                 clock: Clock, metrics: Metrics, *, owner: str | None = None,
+                 due_stage: DueStage | None = None) -> None:
         self.storage = storage
         self.senders = senders
         self.config = config
@@ -55,7 +61,7 @@ class Dispatcher:
         self.owner = owner or new_owner_id()
         self.policy = RetryPolicy(tuple(config.schedule.backoff))
         self.lease = timedelta(seconds=config.service.lease_seconds)
-        self.before_send: BeforeSend | None = None
+        self.due_stage = due_stage  # the look-up-when-due step (bot.pipeline.due)
         self.inflight: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -200,8 +206,8 @@ class Dispatcher:
         if sender is None:
             await self._finish(row, "skipped", reason=f"channel {row.channel} is not configured")
             return
-        if self.before_send is not None:
-            row = await self.before_send(row)
+        if self.due_stage is not None:
+            row = await self.due_stage(row)
             if row.status != "sending":  # looked up again and found nowhere to go
                 await self._finish(row, row.status, reason=row.reason, error=row.error,
                                    failed_at=row.failed_at)

@@ -1,0 +1,18 @@
+"""The service's HTTP surface, one module per concern; :func:`add_routes` mounts them all."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.http import health, journal, webhook
+from bot.keys import CONFIG
+
+
+def add_routes(app: web.Application) -> None:
+    config = app[CONFIG]
+    app.router.add_post(config.webhook.path, webhook.handle_events)
+    app.router.add_get("/healthz", health.handle_health)
+    app.router.add_get("/metrics", health.handle_metrics)
+    app.router.add_get("/journal", journal.handle_journal_list)
+    app.router.add_get("/journal/{id:\\d+}", journal.handle_journal_row)
+    app.router.add_post("/journal/{id:\\d+}/resend", journal.handle_journal_resend)

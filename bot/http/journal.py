@@ -1,0 +1,54 @@
+"""The journal over HTTP (the webhook's authentication): list, one row, resend."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from bot.http.jsonio import json_response
+from bot.keys import CLOCK, CONFIG, DISPATCHER, STORAGE
+from bot.pipeline.webhook_auth import authenticate
+from storage.base import JournalFilter
+
+
+def _authorised(request: web.Request, body: bytes = b"") -> bool:
+    return authenticate(request.app[CONFIG].webhook, request.headers, body, time.time()) is None
+
+
+async def handle_journal_list(request: web.Request) -> web.Response:
+    if not _authorised(request):
+        return json_response({"error": "unauthorized"}, status=401)
+    flt = JournalFilter({key: request.query[key] for key in
+                         ("status", "channel", "event_id", "address", "order")
+                         if request.query.get(key)})
+    try:
+        flt["limit"] = min(int(request.query.get("limit", "50")), 1000)
+    except ValueError:
+        return json_response({"error": "limit must be a number"}, status=400)
+    async with request.app[STORAGE].reader() as tx:
+        rows = await tx.list_journal(flt)
+    return json_response([row.public() for row in rows])
+
+
+async def handle_journal_row(request: web.Request) -> web.Response:
+    if not _authorised(request):
+        return json_response({"error": "unauthorized"}, status=401)
+    async with request.app[STORAGE].reader() as tx:
+        row = await tx.get_journal(int(request.match_info["id"]))
+    if row is None:
+        return json_response({"error": "not found"}, status=404)
+    return json_response(row.public())
+
+
+async def handle_journal_resend(request: web.Request) -> web.Response:
+    body = await request.read()
+    if not _authorised(request, body):
+        return json_response({"error": "unauthorized"}, status=401)
+    row_id = int(request.match_info["id"])
+    now = request.app[CLOCK].now()
+    row = await request.app[STORAGE].write(lambda tx: tx.resend(row_id, now))
+    if row is None:
+        return json_response({"error": "not found or being sent"}, status=404)
+    request.app[DISPATCHER].wake()
+    return json_response(row.public())
