@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import refresh_channels
+from bot.periodic import refresh_channels
 from bot.cli import main as cli
 from tests.fakes.sms_portals import CREDENTIALS, PHONE, SmsPortalsServer
 

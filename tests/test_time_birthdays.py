@@ -7,7 +7,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.keys import SCHEDULER
-from bot.pipeline.birthdays import birthday_job, days_to_scan, month_days
+from bot.periodic import birthday_job
+from bot.pipeline.birthdays import days_to_scan, month_days
 from tests.time_fixtures import clock, service  # noqa: F401
 
 MOSCOW = ZoneInfo("Europe/Moscow")

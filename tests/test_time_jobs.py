@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import purge_journal
+from bot.periodic import purge_journal
 from bot.keys import CATCH_UP, SCHEDULER
 from bot.periodic import recover_leases
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
