@@ -101,9 +101,7 @@ def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as storage:
-        version = getattr(storage, "schema_version", None)
-        suffix = f" (version {await version()})" if version is not None else ""
-        print(f"database schema is up to date{suffix}")
+        print(f"database schema is up to date (version {await storage.schema_version()})")
     return EXIT_OK
 
 

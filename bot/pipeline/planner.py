@@ -193,4 +193,4 @@ class Planner:
 
 
 def row_fields(row: JournalRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in JournalRow.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(row, name) for name in JournalRow.__slots__}

@@ -84,8 +84,8 @@ class Renderer:
     def _check_text(self, row: JournalRow, rule: Rule, route: Route, now: datetime) -> None:
         if route.channel in SMS_CHANNELS:
             if rule.translit:
-                row.text = sms_translit(row.text)
-            row.segments = sms_segments(row.text)
+                row.text = sms_translit(row.text or "")
+            row.segments = sms_segments(row.text or "")
             limit = rule.max_segments or self.config.sms.max_segments
             if row.segments > limit:
                 row.status, row.failed_at = "failed", now

@@ -258,7 +258,7 @@ def resolve_path(document: Any, path: str) -> Any:
     current: Any = document
     for part in path.split("."):
         if isinstance(current, list):
-            collected = []
+            collected: list[Any] = []
             for element in current:
                 value = element.get(part, _MISSING) if isinstance(element, dict) else _MISSING
                 if value is _MISSING:
