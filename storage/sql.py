@@ -20,6 +20,7 @@ from storage.models import (
     InboxItem,
     JournalRow,
     Person,
+    Plan,
     StopEntry,
     StoredEvent,
     StoredRule,
@@ -103,7 +104,7 @@ class SqlTx(Tx):
             error=row["error"], attempts=row["attempts"],
             provider_message_id=row["provider_message_id"], status=row["status"],
             reason=row["reason"], order_id=row["order_id"], html=row["html"],
-            options=json.loads(row["options"] or "{}"),
+            plan=Plan.from_json(json.loads(row["options"] or "{}")),
         )
 
     def _stop(self, row: Any) -> StopEntry:
@@ -327,11 +328,12 @@ class SqlTx(Tx):
     def _journal_values(self, row: JournalRow) -> list[Any]:
         out: list[Any] = []
         for col in JOURNAL_WRITE_COLUMNS:
-            value = getattr(row, col)
+            if col == "options":  # the column keeps its name; the row carries a typed Plan
+                value = json.dumps(row.plan.to_json(), ensure_ascii=False, default=str)
+            else:
+                value = getattr(row, col)
             if col in _TIME_FIELDS:
                 value = self._t(value)
-            elif col == "options":
-                value = json.dumps(value, ensure_ascii=False, default=str)
             out.append(value)
         return out
 
@@ -396,7 +398,7 @@ class SqlTx(Tx):
             " recipient_id = ?, recipient_name = ? WHERE id = ? AND sent_at IS NULL",
             row.channel, row.provider, row.address, row.subject, row.text, row.html,
             row.segments, self._t(row.due_at), row.status, row.reason, row.error,
-            json.dumps(row.options, ensure_ascii=False, default=str), row.recipient_id,
+            json.dumps(row.plan.to_json(), ensure_ascii=False, default=str), row.recipient_id,
             row.recipient_name, row.id)
 
     async def scheduled_rows(self, *, order_id: str | None = None,
@@ -413,7 +415,7 @@ class SqlTx(Tx):
         sql = f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY id"
         rows = [self._journal(row) for row in await self._fetch(sql, *args)]
         if source_key is not None:
-            rows = [row for row in rows if row.options.get("source_key") == source_key]
+            rows = [row for row in rows if row.plan.source_key == source_key]
         return rows
 
     async def cancel_rows(self, row_ids: Sequence[int], reason: str) -> int:

@@ -214,7 +214,7 @@ class Dispatcher:
                                    reason=f"channel {row.channel} is not configured")
                 return
         async with self.storage.reader() as tx:
-            stop = await tx.find_stop(row.options.get("stop_keys", []), row.event_type,
+            stop = await tx.find_stop(row.plan.stop_keys, row.event_type,
                                       row.channel)
         if stop is not None:
             await self._finish(row, "stopped", reason=f"stop list entry {stop.id}")
@@ -226,11 +226,11 @@ class Dispatcher:
             row_id=row.id or 0, channel=row.channel, address=row.address or "",
             text=row.text or "",
             subject=row.subject or "", html=row.html,
-            providers=list(row.options.get("providers", [])),
-            sender_name=row.options.get("sender_name"),
-            language=row.options.get("language", self.config.service.language),
+            providers=list(row.plan.providers),
+            sender_name=row.plan.sender_name,
+            language=row.plan.language or self.config.service.language,
             recipient_name=row.recipient_name or "", recipient_id=row.recipient_id,
-            recipient_role=row.recipient_role, options=row.options)
+            recipient_role=row.recipient_role)
         timeout = max(1.0, self.lease.total_seconds() - 5)
         try:
             result = await asyncio.wait_for(sender.send(message), timeout)
