@@ -1,5 +1,5 @@
-"""The ``vestnik`` command line (SPEC §11). Exit status: 0 success, 2 bad usage or
-configuration, 1 anything else. Listing commands take ``--json`` and print the §5/§6/§7
+"""The ``vestnik`` command line (the README). Exit status: 0 success, 2 bad usage or
+configuration, 1 anything else. Listing commands take ``--json`` and print the column names of docs/rules.md
 column names."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Records that cross the storage boundary. Column names follow SPEC §6 and §7."""
+"""Records that cross the storage boundary. Column names follow docs/rules.md."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.core.timeutil import rfc3339
 JOURNAL_STATUSES = ("scheduled", "pending", "sending", "sent", "failed", "cancelled", "stopped",
                     "skipped")
 
-# the exact §7 column order, used by --json and the HTTP API
+# the exact journal column order (docs/rules.md), used by --json and the HTTP API
 JOURNAL_COLUMNS = (
     "id", "event_id", "event_type", "rule", "recipient_role", "recipient_id", "recipient_name",
     "channel", "provider", "address", "subject", "text", "segments", "created_at", "due_at",
@@ -101,7 +101,7 @@ class JournalRow:
     provider_message_id: str | None = None
     reason: str | None = None
     id: int | None = None
-    # not in §7's public columns: what the dispatcher needs to send or re-plan the row
+    # not in the public columns: what the dispatcher needs to send or re-plan the row
     order_id: str | None = None
     html: str | None = None
     plan: Plan = field(default_factory=Plan)
@@ -139,7 +139,7 @@ class StopEntry:
 class StoredRule:
     name: str
     event: str
-    definition: dict[str, Any]  # the validated §5 keys, as imported
+    definition: dict[str, Any]  # the validated rule keys (docs/rules.md), as imported
     blocked: bool = False
     id: int | None = None
     updated_at: datetime | None = None

@@ -1,4 +1,4 @@
-"""``invoice_unpaid`` (SPEC §4): N working days after ``invoice_issued`` — weekends and
+"""``invoice_unpaid`` (docs/events.md): N working days after ``invoice_issued`` — weekends and
 ``schedule.holidays`` skipped — unless a payment for the same order arrived."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Periodic jobs on the app's APScheduler (issue 5 §7): registered at start, stopped with the
+"""Periodic jobs on the app's APScheduler : registered at start, stopped with the
 app; lease recovery and retention do their work when run."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Quiet hours (SPEC §10): customer notifications are deferred to the end of the window in
+"""Quiet hours (docs/configuration.md): customer notifications are deferred to the end of the window in
 the recipient's time zone — never dropped; ``quiet_hours = false`` rules are urgent; staff
 are deferred only with ``service.quiet_hours_staff``."""
 

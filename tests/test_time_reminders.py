@@ -1,4 +1,4 @@
-"""Anchored and derived reminders (SPEC §4, §5 timing keys) on a clock the test controls:
+"""Anchored and derived reminders (docs/events.md, docs/rules.md timing keys) on a clock the test controls:
 a reminder fires at its time and not before, rescheduling moves it, cancellation stops it,
 events out of order do not undo newer ones, late bookings are sent at once or skipped."""
 

@@ -1,7 +1,7 @@
 """What will be sent in the next H hours (``vestnik preview``, ``/preview`` in the bot): the
 seed's "query that shows what goes out next time".
 
-Each item is the journal row's §7 columns plus ``due_local`` (the due time in the
+Each item is the journal row's columns (docs/rules.md) plus ``due_local`` (the due time in the
 recipient's own time zone), ``timezone``, and the timing notes the planner left: ``late``
 (sent at once, later than the rule asked) and ``quiet_hours`` (deferred out of quiet hours).
 """

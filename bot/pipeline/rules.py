@@ -1,4 +1,4 @@
-"""Rules (SPEC §5): the TOML format, validation with the rule name and key of every error,
+"""Rules (docs/rules.md): the TOML format, validation with the rule name and key of every error,
 and the filter language applied to an event.
 """
 
