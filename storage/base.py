@@ -257,9 +257,11 @@ class Storage(abc.ABC):
     # cross-process signals (PostgreSQL LISTEN/NOTIFY; in-process for SQLite) --------------------
     def add_wakeup_listener(self, callback: Callable[[], None]) -> None:
         """``callback`` is called when another process commits new due rows."""
+        return None
 
     async def notify_new_rows(self) -> None:
         """Tell other processes new rows were committed (no-op for single-process backends)."""
+        return None
 
     # leadership for periodic jobs (a PostgreSQL advisory lock; always true for SQLite) ----------
     async def try_leadership(self) -> bool:
