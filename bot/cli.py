@@ -323,12 +323,14 @@ async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
 
 # preview ------------------------------------------------------------------------------------------------
 async def cmd_preview(config: Config, args: argparse.Namespace) -> int:
+    from bot.core.timeutil import SystemClock
     from bot.pipeline.preview import preview_line, preview_rows
 
     if args.hours <= 0:
         raise UsageError("--hours must be a positive number of hours")
     async with opened(config) as storage:
-        items = await preview_rows(storage, config, hours=args.hours, limit=args.limit)
+        items = await preview_rows(storage, config, hours=args.hours, clock=SystemClock(),
+                                  limit=args.limit)
     if args.json:
         _print_json(items)
     else:

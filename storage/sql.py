@@ -15,6 +15,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from bot.core.timeutil import Clock, SystemClock
 from storage.base import JournalFilter, SchemaTooNew, Tx
 from storage.models import (
     InboxItem,
@@ -62,6 +63,9 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
     return [(version, script) for version, script in migrations if version > current]
 
 class SqlTx(Tx):
+    # the storage's clock stamps updated_at/created_at; the storage sets it on each Tx
+    clock: Clock = SystemClock()
+
     # driver primitives ---------------------------------------------------------------------
     @abc.abstractmethod
     async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
@@ -125,9 +129,7 @@ class SqlTx(Tx):
                             updated_at=self._dt(row["updated_at"]))
 
     def _now(self) -> Any:
-        from bot.core.timeutil import SystemClock
-
-        return self._t(SystemClock().now())
+        return self._t(self.clock.now())
 
     # events and the directory ---------------------------------------------------------------
     async def existing_events(self, ids: Sequence[str]) -> set[str]:
@@ -328,12 +330,13 @@ class SqlTx(Tx):
     def _journal_values(self, row: JournalRow) -> list[Any]:
         out: list[Any] = []
         for col in JOURNAL_WRITE_COLUMNS:
+            value: Any
             if col == "options":  # the column keeps its name; the row carries a typed Plan
                 value = json.dumps(row.plan.to_json(), ensure_ascii=False, default=str)
+            elif col in _TIME_FIELDS:
+                value = self._t(getattr(row, col))
             else:
                 value = getattr(row, col)
-            if col in _TIME_FIELDS:
-                value = self._t(value)
             out.append(value)
         return out
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.core.config import Config
-from bot.core.timeutil import Clock, SystemClock
+from bot.core.timeutil import Clock
 from bot.pipeline.schedule import local_zone
 from storage.base import Storage
 from storage.models import JournalRow
@@ -33,12 +33,11 @@ def preview_item(row: JournalRow, config: Config) -> dict[str, Any]:
 
 
 async def preview_rows(storage: Storage, config: Config, *, hours: float,
-                       clock: Clock | None = None,
-                       limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
+                       clock: Clock, limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
     """Rows due within ``hours`` from now (pending ones included), in due order."""
     if hours <= 0:
         raise ValueError("hours must be positive")
-    until = (clock or SystemClock()).now() + timedelta(hours=hours)
+    until = clock.now() + timedelta(hours=hours)
     async with storage.reader() as tx:
         rows = await tx.upcoming(until, limit=limit)
     return [preview_item(row, config) for row in rows]
