@@ -452,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
     emulate.add_argument("--count", type=int, default=100, help="events in all")
     emulate.add_argument("--rate", type=float, default=50, help="events per second (0: no limit)")
     emulate.add_argument("--batch", type=int, default=1, help="events per request")
+    emulate.add_argument("--concurrency", type=int, default=16,
+                         help="requests in flight at once (stories keep their order)")
     emulate.add_argument("--seed", type=int, help="repeatable names and times (ids stay fresh)")
     emulate.add_argument("--json", action="store_true")
     return parser

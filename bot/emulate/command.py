@@ -25,8 +25,8 @@ TEXTS = {
     "error": {"ru": "ошибка: {error}", "en": "error: {error}"},
     "bad_type": {"ru": "--type {bad}: эмулятор умеет {known}",
                  "en": "--type {bad}: the emulator makes {known}"},
-    "bad_number": {"ru": "--count и --batch — целые > 0, --rate ≥ 0",
-                   "en": "--count and --batch must be integers > 0, --rate ≥ 0"},
+    "bad_number": {"ru": "--count, --batch и --concurrency — целые > 0, --rate ≥ 0",
+                   "en": "--count, --batch and --concurrency must be integers > 0, --rate ≥ 0"},
 }
 
 
@@ -59,7 +59,7 @@ def problem(config: Config, args: argparse.Namespace) -> str | None:
     if unknown:
         return TEXTS["bad_type"][lang].format(bad=", ".join(unknown),
                                              known=", ".join(sorted(STORY_TYPES)))
-    if args.count < 1 or args.batch < 1 or args.rate < 0:
+    if args.count < 1 or args.batch < 1 or args.rate < 0 or args.concurrency < 1:
         return TEXTS["bad_number"][lang]
     return None
 
@@ -82,8 +82,9 @@ async def run_emulate(config: Config, args: argparse.Namespace) -> int:
     maker = StoryMaker(random.Random(args.seed), uuid.uuid4().hex[:8], now)
     types = frozenset(args.type) if args.type else None
     stories = make_stories(args.count, types, maker)
+    progress = sys.stderr if sys.stderr.isatty() else None  # a bar only on a terminal
     report = await emulate(target_from(config, args), stories, rate=args.rate,
-                           batch=args.batch, progress=sys.stderr if sys.stderr.isatty() else None)
+                           batch=args.batch, lanes=args.concurrency, progress=progress)
     if args.json:
         print(json.dumps(report.public(), ensure_ascii=False, indent=2))
     else:
