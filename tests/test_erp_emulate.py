@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import random
+import socket
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import datetime
+
+import aiohttp
 
 from bot.emulate.runner import Target, emulate
 from bot.emulate.stories import STORY_TYPES, StoryMaker, make_stories
 from bot.keys import CONFIG
-from tests.erp_fixtures import cli_config, vestnik
+from tests.erp_fixtures import ROOT, cli_config, vestnik
 
 TOKEN = "tok-emulate"
 SECRET = "whsec_" + base64.b64encode(b"emulate-secret-key-24byt").decode()
@@ -141,3 +147,43 @@ async def test_posting_the_same_stories_again_counts_duplicates(make_config, sta
     again = await emulate(target, stories, rate=0, batch=1)
     assert (first.accepted, first.duplicates) == (30, 0)
     assert (again.accepted, again.duplicates, again.errors) == (0, 30, 0)
+
+
+async def test_emulate_against_vestnik_serve_fills_the_journal(tmp_path):
+    """The done-when run, smaller: ``vestnik serve`` on SQLite with a starter rule."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = f"sqlite:///{tmp_path}/serve.db"
+    config = cli_config(tmp_path, database, listen=f"127.0.0.1:{port}",
+                        extra=f'tokens = ["{TOKEN}"]\n')
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES, encoding="utf-8")
+    assert (await vestnik("rules", "import", str(rules), "--config", config))[0] == 0
+    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", config],
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(600):  # startup is slow on a busy machine: wait for the condition
+                assert server.poll() is None, "vestnik serve exited"
+                try:
+                    async with session.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                        if answer.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("vestnik serve did not become healthy")
+        code, out, err = await vestnik("emulate", "--config", config, "--count", "150",
+                                       "--rate", "0", "--json")
+        assert code == 0, out + err
+        report = json.loads(out)
+        assert report["accepted"] == 150 and report["errors"] == 0
+        code, out, _ = await vestnik("journal", "--config", config, "--limit", "1000",
+                                     "--json")
+        rows = json.loads(out)
+        assert rows and {r["event_type"] for r in rows} <= {"order_booked", "invoice_issued"}
+    finally:
+        server.terminate()
+        server.wait(30)
