@@ -21,14 +21,14 @@ DEFAULT_LIMIT = 1000
 
 
 def preview_item(row: JournalRow, config: Config) -> dict[str, Any]:
-    tz = local_zone(row.options.get("timezone"), config.service.tz)
+    tz = local_zone(row.plan.timezone, config.service.tz)
     item = row.public()
     item["due_local"] = row.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") \
         if row.due_at else None
     item["timezone"] = tz.key
     for note in ("late", "quiet_hours", "anchor_at"):
-        if row.options.get(note):
-            item[note] = row.options[note]
+        if getattr(row.plan, note):
+            item[note] = getattr(row.plan, note)
     return item
 
 
