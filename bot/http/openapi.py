@@ -98,11 +98,11 @@ def _webhook_operation(config: Config) -> dict[str, Any]:
 
 
 def _journal_paths() -> dict[str, Any]:
-    auth = [{"bearer": []}, {"standardWebhooks": []}, {}]
+    auth: list[dict[str, list[str]]] = [{"bearer": []}, {"standardWebhooks": []}, {}]
     row_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
     unauthorised = _answer("No valid token or signature", "Error")
     missing = _answer("No such row (or it is being sent right now)", "Error")
-    query = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+    query: list[dict[str, Any]] = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
              for name in ("status", "channel", "event_id", "address", "order")]
     query.append({"name": "limit", "in": "query", "required": False,
                   "schema": {"type": "integer", "default": 50, "maximum": 1000}})
