@@ -285,15 +285,29 @@ async def cmd_customers(config: Config, args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"file not found: {path}")
+    from bot.cli_birthdays import offline_intake
+
     async with opened(config) as storage:
+        intake = offline_intake(config, storage)  # customers born today are greeted now
         report = await import_customers(storage, path, config.service.default_region,
-                                        progress=sys.stderr if sys.stderr.isatty() else None)
+                                        progress=sys.stderr if sys.stderr.isatty() else None,
+                                        on_batch=intake.greet_born_today)
+        await storage.notify_new_rows()
     print(f"customers imported: {report.imported}, rejected: {len(report.rejected)}")
+    if report.planned:
+        print(f"birthday greetings planned: {report.planned}")
     for line, reason in report.rejected[:50]:
         print(f"  line {line}: {reason}")
     if len(report.rejected) > 50:
         print(f"  ... and {len(report.rejected) - 50} more")
     return EXIT_OK if report.imported or not report.rejected else EXIT_FAIL
+
+
+async def cmd_birthdays(config: Config, args: argparse.Namespace) -> int:
+    from bot.cli_birthdays import cmd_birthdays as run
+
+    async with opened(config) as storage:
+        return await run(config, args, storage)
 
 
 # templates ---------------------------------------------------------------------------------------------
@@ -395,6 +409,11 @@ def build_parser() -> argparse.ArgumentParser:
     customers.add_argument("action", choices=["import"])
     customers.add_argument("file")
 
+    birthdays = sub.add_parser("birthdays", parents=[common],
+                               help="run the birthday scan by hand and say what it planned")
+    birthdays.add_argument("action", choices=["run"])
+    birthdays.add_argument("--date", help="the day, YYYY-MM-DD (default today)")
+
     templates = sub.add_parser("templates", parents=[common],
                                help="default templates and their variables")
     templates.add_argument("type", nargs="?")
@@ -416,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "serve": cmd_serve, "check-config": cmd_check_config, "migrate": cmd_migrate,
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
-    "customers": cmd_customers, "templates": cmd_templates, "send-test": cmd_send_test,
+    "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates, "send-test": cmd_send_test,
     "preview": cmd_preview,
 }
 
