@@ -113,8 +113,8 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
-    storage = app[STORAGE]
-    dispatcher = Dispatcher(storage, app[SENDERS], app[CONFIG], app[CLOCK], app[METRICS],
+    storage, senders = app[STORAGE], app[SENDERS]
+    dispatcher = Dispatcher(storage, senders, app[CONFIG], app[CLOCK], app[METRICS],
                             due_stage=ResolveWhenDue(storage, app[PLANNER], app[CLOCK]))
     app[DISPATCHER] = dispatcher
 

@@ -36,6 +36,9 @@ class InternalSender:
     async def close(self) -> None:
         return None
 
+    async def refresh(self) -> None:
+        return None  # nothing to refresh: the status is kept as sends happen
+
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {"stored": self.stored, "forwarded": self.forwarded,
                                "forwarding": self.telegram is not None}

@@ -246,9 +246,16 @@ class Storage(abc.ABC):
     """A database. ``open()`` connects and migrates; ``close()`` releases everything."""
 
     url: str
+    # one Telegram rate budget shared by every process (senders/telegram_limits.py); a backend
+    # that sets it also implements reserve_slot / pause_bucket / bucket_paused_for
+    shared_pacing: bool = False
 
     @abc.abstractmethod
     async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def schema_version(self) -> int:
+        """The migration number the database is at (``vestnik migrate``, ``check-config``)."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...
@@ -291,4 +298,9 @@ class Storage(abc.ABC):
 
     # leadership for periodic jobs (a PostgreSQL advisory lock; always true for SQLite) ----------
     async def try_leadership(self) -> bool:
+        return True
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this process runs the periodic jobs now (``/healthz``)."""
         return True

@@ -51,7 +51,7 @@ DEAD_CHECK_INTERVAL = 2.0  # seconds between the leader's looks for dead senders
 _OUR_PARAMS = ("pool_min", "pool_max", "connect_timeout")
 
 # a connection or the server is gone (or going): the caller may retry later
-UNAVAILABLE: tuple[type[BaseException], ...] = (
+UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.InternalClientError,  # a connection left mid-protocol by a dying server
@@ -273,7 +273,7 @@ class PostgresStorage(Storage):
             raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
         try:
             yield conn
-        except (*UNAVAILABLE, StorageUnavailable):
+        except UNAVAILABLE + (StorageUnavailable,):
             with contextlib.suppress(asyncpg.InterfaceError):  # maybe released already
                 conn.terminate()  # never hand a broken connection to the next caller
             raise

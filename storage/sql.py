@@ -98,7 +98,7 @@ class SqlTx(Tx):
             recipient_id=row["recipient_id"], recipient_name=row["recipient_name"],
             channel=row["channel"], provider=row["provider"], address=row["address"],
             subject=row["subject"], text=row["text"], segments=row["segments"],
-            created_at=self._dt(row["created_at"]), due_at=self._dt(row["due_at"]),
+            created_at=self._dt(row["created_at"]) or datetime.min, due_at=self._dt(row["due_at"]),
             sent_at=self._dt(row["sent_at"]), failed_at=self._dt(row["failed_at"]),
             error=row["error"], attempts=row["attempts"],
             provider_message_id=row["provider_message_id"], status=row["status"],
@@ -389,6 +389,7 @@ class SqlTx(Tx):
         ids = []
         for row in rows:
             got = await self._fetchrow(sql, *self._journal_values(row))
+            assert got is not None  # INSERT ... RETURNING id
             row.id = got["id"]
             ids.append(row.id)
         return ids
@@ -562,8 +563,9 @@ class SqlTx(Tx):
         if row is None:  # the row's message is there already (a send repeated after a crash)
             row = await self._fetchrow("SELECT id FROM inbox WHERE journal_id = ?",
                                        item.journal_id)
-        item.id = row["id"]
-        return item.id  # type: ignore[return-value]
+        assert row is not None  # inserted above, or already there
+        item.id = int(row["id"])
+        return item.id
 
     async def list_inbox(self, staff_id: str, *, limit: int = 10,
                          unread_only: bool = False) -> list[InboxItem]:

@@ -66,7 +66,7 @@ class SqliteTx(SqlTx):
         return list(await self._db.execute_fetchall(sql, args))
 
     async def _fetchrow(self, sql: str, *args: Any) -> Any | None:
-        rows = await self._db.execute_fetchall(sql, args)
+        rows = list(await self._db.execute_fetchall(sql, args))
         return rows[0] if rows else None
 
     async def _execute(self, sql: str, *args: Any) -> int:

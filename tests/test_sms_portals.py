@@ -129,6 +129,9 @@ class FakeModemPool:
     async def close(self) -> None:
         return None
 
+    async def refresh(self) -> None:
+        return None
+
     async def send(self, message: OutgoingMessage) -> SendResult:
         self.messages.append(message)
         return SendResult(provider="modem-1", provider_message_id="42", segments=1)

@@ -88,6 +88,10 @@ class Sender(Protocol):
         """State for /healthz and the bot's /status (last error, balance, signal...)."""
         ...
 
+    async def refresh(self) -> None:
+        """Refresh the status snapshot (portal balances, modem signal); most do nothing."""
+        ...
+
 
 class Inbox(Protocol):
     """Where the internal channel keeps staff messages (the storage, seen through the
