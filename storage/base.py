@@ -73,11 +73,12 @@ class Tx(abc.ABC):
         """The person with this id, or the one an id merged away now belongs to (an alias)."""
 
     @abc.abstractmethod
-    async def merge_customer(self, alias: str, into: str, now: datetime) -> dict[str, int]:
+    async def merge_customer(self, alias: str, into: str) -> dict[str, int]:
         """One person, one identity: the customer ``alias`` (a Telegram-made ``phone:+7...``)
         becomes ``into``. Fields ``into`` lacks are taken over, its Telegram links and stop
         entries move, ``alias`` is kept as an alias (rows planned under it still find the
-        person); the journal is left as recorded. Returns what moved, by table."""
+        person); the journal is left as recorded. Returns what moved, by table; empty (one
+        indexed look-up, no writes) when nothing is known under ``alias``."""
 
     @abc.abstractmethod
     async def find_person_by_phone(self, kind: str, phone: str) -> Person | None: ...

@@ -34,6 +34,10 @@ JOURNAL_WRITE_COLUMNS = (
     "sent_at", "failed_at", "error", "attempts", "provider_message_id", "status", "reason",
     "order_id", "html", "options",
 )
+# (table, column) holding a customer id that moves when two customers are merged (a new
+# table keyed by the customer, such as a conversation's state, belongs here); the stop list
+# (who_kind/who/who_key) and the persons themselves are merged by merge_customer itself
+CUSTOMER_REFERENCES: tuple[tuple[str, str], ...] = (("telegram_links", "customer_id"),)
 _TIME_FIELDS = {"created_at", "due_at", "sent_at", "failed_at"}
 _FINISH_FIELDS = {"status", "sent_at", "failed_at", "error", "attempts", "provider",
                   "provider_message_id", "segments", "due_at", "reason", "address", "text"}
@@ -178,9 +182,16 @@ class SqlTx(Tx):
                 " AND p.id = a.id WHERE a.kind = ? AND a.alias = ?", kind, person_id)
         return self._person(row) if row else None
 
-    async def merge_customer(self, alias: str, into: str, now: datetime) -> dict[str, int]:
+    async def merge_customer(self, alias: str, into: str) -> dict[str, int]:
         moved: dict[str, int] = {}
         if alias == into:
+            return moved
+        known = await self._fetchrow(
+            "SELECT 1 AS k FROM persons WHERE kind = 'customer' AND id = ?"
+            " UNION ALL SELECT 1 FROM telegram_links WHERE customer_id = ?"
+            " UNION ALL SELECT 1 FROM stoplist WHERE who_key = ? LIMIT 1",
+            alias, alias, f"customer:{alias}")
+        if known is None:  # the usual case: nobody met this person in Telegram first
             return moved
         old = await self._fetchrow("SELECT * FROM persons WHERE kind = 'customer' AND id = ?",
                                    alias)
@@ -196,8 +207,9 @@ class SqlTx(Tx):
             await self.upsert_person(kept)
             moved["persons"] = await self._execute(
                 "DELETE FROM persons WHERE kind = 'customer' AND id = ?", alias)
-        moved["telegram_links"] = await self._execute(
-            "UPDATE telegram_links SET customer_id = ? WHERE customer_id = ?", into, alias)
+        for table, column in CUSTOMER_REFERENCES:
+            moved[table] = await self._execute(
+                f"UPDATE {table} SET {column} = ? WHERE {column} = ?", into, alias)
         moved["stoplist"] = await self._execute(
             "UPDATE stoplist SET who = ?, who_key = ? WHERE who_kind = 'customer' AND who = ?",
             into, f"customer:{into}", alias)
@@ -207,8 +219,8 @@ class SqlTx(Tx):
         await self._execute(
             "INSERT INTO person_aliases (kind, alias, id, merged_at) VALUES ('customer', ?, ?, ?)"
             " ON CONFLICT (kind, alias) DO UPDATE SET id = excluded.id,"
-            " merged_at = excluded.merged_at", alias, into, self._t(now))
-        return moved
+            " merged_at = excluded.merged_at", alias, into, self._now())
+        return {table: n for table, n in moved.items() if n}
 
     async def find_person_by_phone(self, kind: str, phone: str) -> Person | None:
         row = await self._fetchrow(

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.core.phones import normalize_phone
 from bot.pipeline.events import PersonIn
+from bot.pipeline.identity import adopt_placeholder
 from storage.base import Storage, Tx
 from storage.models import Person
 
@@ -86,7 +87,8 @@ async def import_customers(storage: Storage, path: Path, region: str,
         batch.clear()
 
         async def job(tx: Tx) -> int:
-            stored = [await tx.upsert_person(person) for person in people]
+            stored = [await adopt_placeholder(tx, await tx.upsert_person(person))
+                      for person in people]
             return await on_batch(tx, stored) if on_batch is not None else 0
 
         report.planned += await storage.write(job)
