@@ -80,8 +80,10 @@ async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     storage = open_storage(app[CONFIG].service.database)
     await storage.open()
     app[STORAGE] = storage
-    yield
-    await storage.close()
+    try:
+        yield
+    finally:  # also when a later context fails to start (another serve holds the database)
+        await storage.close()
 
 
 async def http_session_ctx(app: web.Application) -> AsyncIterator[None]:
