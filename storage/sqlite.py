@@ -19,7 +19,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,9 +27,15 @@ import aiosqlite
 from bot.core.timeutil import parse_rfc3339, rfc3339
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.sql import SqlTx, load_migrations, pending_migrations
+from storage.sqlite_file import DatabaseFile
 
 T = TypeVar("T")
 _MAX_GROUP = 512
+FILE_CHECK_SECONDS = 2.0  # how often the open file is compared with the one at the path
+
+
+async def _probe(tx: Tx) -> None:
+    await tx.set_meta("health_probe", "write")
 
 
 def sqlite_migrations() -> list[tuple[int, str]]:
@@ -104,11 +109,12 @@ class SqliteStorage(Storage):
         self._queue_ready = asyncio.Event()
         self._group_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
+        self.file = DatabaseFile(self.path)
+        self._watch_task: asyncio.Task[None] | None = None
+        self.write_failure: str | None = None  # the last group commit's error, until one works
 
     # lifecycle -------------------------------------------------------------------------------
     async def _connect(self) -> aiosqlite.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(self.path, isolation_level=None,
                                      timeout=self.busy_timeout_ms / 1000)
         db.row_factory = aiosqlite.Row
@@ -118,8 +124,6 @@ class SqliteStorage(Storage):
         return db
 
     def _connect_writer(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                              timeout=self.busy_timeout_ms / 1000)
         db.row_factory = sqlite3.Row
@@ -131,12 +135,19 @@ class SqliteStorage(Storage):
 
     async def open(self) -> None:
         try:
+            created = self.file.before_open()
             self._writer = await asyncio.to_thread(self._connect_writer)
             self._reader = await self._connect()
+            self.file.opened(created)
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
         self._group_task = asyncio.create_task(self._group_commit_loop(), name="sqlite-writer")
+        self._watch_task = asyncio.create_task(self._watch_file(), name="sqlite-file-watch")
+
+    async def _watch_file(self) -> None:
+        while self.file.problem() is None:
+            await asyncio.sleep(FILE_CHECK_SECONDS)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         current = db.execute("PRAGMA user_version").fetchone()[0]
@@ -149,6 +160,9 @@ class SqliteStorage(Storage):
         return int(self._writer.execute("PRAGMA user_version").fetchone()[0])
 
     async def close(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            self._watch_task = None
         if self._group_task is not None:
             self._group_task.cancel()
             try:
@@ -167,8 +181,14 @@ class SqliteStorage(Storage):
 
     async def ping(self) -> bool:
         """True when a write transaction can be started (a lock held elsewhere says no)."""
-        if self._writer is None:
+        if self._writer is None or self.file.problem() is not None:
             return False
+        if self.write_failure is not None:  # (disk full): only a real write can say it is over
+            try:
+                await self.write(_probe)
+            except StorageUnavailable:
+                return False
+            return True
         try:
             async with self._lock:
                 await self._begin(self._writer)
@@ -217,6 +237,9 @@ class SqliteStorage(Storage):
     async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
         if self._group_task is None:
             raise StorageUnavailable("storage is not open")
+        lost = self.file.problem()
+        if lost is not None:
+            raise StorageUnavailable(lost)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((job, future))
         self._queue_ready.set()
@@ -258,11 +281,16 @@ class SqliteStorage(Storage):
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
-                failure = StorageUnavailable(f"SQLite: {exc}")
+                self.write_failure = f"SQLite: {exc}"
+                failure = StorageUnavailable(self.write_failure)
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(failure)
                 return
+        self.write_failure = None
+        lost = self.file.problem()  # committed into a file nobody can open again: not stored
+        if lost is not None:
+            outcomes = [(future, None, StorageUnavailable(lost)) for future, _, _ in outcomes]
         for future, result, error in outcomes:
             if future.done():
                 continue

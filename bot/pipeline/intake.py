@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.core.config import Config
 from bot.core.metrics import Metrics
+from bot.core.redact import redact_urls
 from bot.core.timeutil import Clock, to_utc
 from bot.pipeline.events import EventIn, validate_events
 from bot.pipeline.planner import Planner
@@ -119,8 +120,9 @@ class Intake:
         try:
             result = await self.storage.write(lambda tx: self.store(tx, events, delivery))
         except StorageUnavailable as exc:
-            log.warning("storage unavailable, answering 503: %s", exc)
-            return self._error(503, "storage_unavailable", detail=str(exc))
+            detail = redact_urls(str(exc)) or type(exc).__name__
+            log.warning("storage unavailable, answering 503: %s", detail)
+            return self._error(503, "storage_unavailable", detail=detail)
         if result is None:  # a signed request seen before: nothing stored again
             log.info("webhook-id %r seen before: answered as a duplicate delivery", delivery)
             self.metrics.events_duplicate.inc(len(events))
