@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -32,10 +33,7 @@ from storage.sqlite_file import DatabaseFile
 T = TypeVar("T")
 _MAX_GROUP = 512
 FILE_CHECK_SECONDS = 2.0  # how often the open file is compared with the one at the path
-
-
-async def _probe(tx: Tx) -> None:
-    await tx.set_meta("health_probe", "write")
+WRITE_FAILURE_WINDOW = 10.0  # seconds /healthz reports the database down after a failed write
 
 
 def sqlite_migrations() -> list[tuple[int, str]]:
@@ -111,7 +109,7 @@ class SqliteStorage(Storage):
         self._listeners: list[Callable[[], None]] = []
         self.file = DatabaseFile(self.path)
         self._watch_task: asyncio.Task[None] | None = None
-        self.write_failure: str | None = None  # the last group commit's error, until one works
+        self.write_failed_at: float | None = None  # when a group commit last failed
 
     # lifecycle -------------------------------------------------------------------------------
     async def _connect(self) -> aiosqlite.Connection:
@@ -183,12 +181,9 @@ class SqliteStorage(Storage):
         """True when a write transaction can be started (a lock held elsewhere says no)."""
         if self._writer is None or self.file.problem() is not None:
             return False
-        if self.write_failure is not None:  # (disk full): only a real write can say it is over
-            try:
-                await self.write(_probe)
-            except StorageUnavailable:
-                return False
-            return True
+        if self.write_failed_at is not None \
+                and time.monotonic() - self.write_failed_at < WRITE_FAILURE_WINDOW:
+            return False  # (a full disk lets small writes through: one failure counts a while)
         try:
             async with self._lock:
                 await self._begin(self._writer)
@@ -281,13 +276,12 @@ class SqliteStorage(Storage):
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
-                self.write_failure = f"SQLite: {exc}"
-                failure = StorageUnavailable(self.write_failure)
+                self.write_failed_at = time.monotonic()
+                failure = StorageUnavailable(f"SQLite: {exc}")
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(failure)
                 return
-        self.write_failure = None
         lost = self.file.problem()  # committed into a file nobody can open again: not stored
         if lost is not None:
             outcomes = [(future, None, StorageUnavailable(lost)) for future, _, _ in outcomes]
