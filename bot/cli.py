@@ -43,8 +43,6 @@ async def opened(config: Config) -> AsyncIterator[Storage]:
 
 # serve / check-config / migrate ---------------------------------------------------------------
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from bot.app import init_app
 
     from bot.core.redact import RedactingFormatter, mask_url
@@ -63,9 +61,9 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     webhook = config.webhook
     print(f"vestnik: webhook on http://{webhook.listen}{webhook.path}, "
           f"database {mask_url(config.service.database)}", flush=True)
-    web.run_app(app, host=webhook.host, port=webhook.port, print=None,
-                shutdown_timeout=max(5.0, config.service.lease_seconds / 4),
-                access_log=None)
+    from bot.serving import run
+
+    run(app, webhook, shutdown_timeout=max(5.0, config.service.lease_seconds / 4))
     return EXIT_OK
 
 

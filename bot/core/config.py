@@ -122,9 +122,8 @@ class WebhookConfig(Section):
     max_batch: int = Field(1000, ge=1, le=10000)
     metrics_token: SecretStr | None = None  # /metrics and /healthz details; else loopback only
     max_connections: int = Field(512, ge=8)  # open connections; more are answered 503
-    header_timeout: float = Field(10, gt=0)  # seconds for a new connection's request headers
+    header_timeout: float = Field(15, gt=0)  # seconds for a request's headers; idle keep-alive
     body_timeout: float = Field(30, gt=0)  # seconds to read a request body
-    keepalive_timeout: float = Field(15, gt=0)
 
     @field_validator("tokens", "metrics_token")
     @classmethod
