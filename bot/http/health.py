@@ -60,7 +60,7 @@ async def handle_health(request: web.Request) -> web.Response:
             body["channels"][name] = status if details else channel_state(status)
         except Exception as exc:  # status must never fail the health check
             body["channels"][name] = {"error": str(exc)} if details else "error"
-    body["leader"] = getattr(storage, "is_leader", True)  # runs the periodic jobs
+    body["leader"] = storage.is_leader  # runs the periodic jobs
     if not details:
         return json_response(body, status=200 if database_ok else 503)
     dispatcher = app.get(DISPATCHER)

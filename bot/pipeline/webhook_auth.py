@@ -1,4 +1,4 @@
-"""Webhook authentication: bearer tokens and Standard Webhooks signatures.
+"""Webhook authentication: bearer tokens and Standard Webhooks signatures (docs/webhook.md).
 
 Signatures authorise ``POST`` of events only (they cover the body, and a replayed
 ``webhook-id`` is caught by the intake); the journal API and ``/healthz`` details take bearer
