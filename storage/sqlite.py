@@ -33,6 +33,7 @@ from storage.sqlite_file import DatabaseFile
 T = TypeVar("T")
 _MAX_GROUP = 512
 FILE_CHECK_SECONDS = 2.0  # how often the open file is compared with the one at the path
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 WRITE_FAILURE_WINDOW = 10.0  # seconds /healthz reports the database down after a failed write
 
 
@@ -279,7 +280,8 @@ class SqliteStorage(Storage):
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
-                self.write_failed_at = time.monotonic()
+                if getattr(exc, "sqlite_errorcode", None) not in _BUSY:  # (a lock is not a fault)
+                    self.write_failed_at = time.monotonic()
                 failure = StorageUnavailable(f"SQLite: {exc}")
                 for _, future in batch:
                     if not future.done():
