@@ -131,18 +131,18 @@ class EmailSender:
             raise PermanentError(f"email account {name!r} is not configured")
         recipient = envelope_recipient(message)
         mail = build_message(pool.account, message, self.clock, recipient)
-        envelope = {"sender": pool.account.from_address, "recipients": [recipient]}
+        sender = pool.account.from_address
         async with pool.slots:
             client: aiosmtplib.SMTP | None = None
             try:
                 client = pool.idle.pop() if pool.idle else await pool.connect()
                 try:
-                    await client.send_message(mail, **envelope)
+                    await client.send_message(mail, sender=sender, recipients=[recipient])
                 except aiosmtplib.SMTPServerDisconnected:
                     # an idle connection the server closed meanwhile: one fresh try
                     client.close()
                     client = await pool.connect()
-                    await client.send_message(mail, **envelope)
+                    await client.send_message(mail, sender=sender, recipients=[recipient])
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 if client is not None:
                     if isinstance(exc, aiosmtplib.SMTPResponseException) \

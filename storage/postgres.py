@@ -13,8 +13,8 @@ processes never take the same row. What only a shared server can do lives here t
 
 Every connection failure becomes :class:`StorageUnavailable` (intake answers 503, the
 dispatcher pauses); the pool reconnects by itself when the server is back. URL query
-parameters ``pool_min``, ``pool_max``, ``connect_timeout`` and ``pool_wait`` (seconds) tune the pool; the
-rest of the URL goes to asyncpg as it is.
+parameters ``pool_min``, ``pool_max``, ``connect_timeout`` and ``pool_wait`` (seconds) tune
+the pool; the rest of the URL goes to asyncpg as it is.
 """
 
 from __future__ import annotations
