@@ -16,8 +16,10 @@ from aiohttp import web
 from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.timeutil import Clock, to_utc
-from bot.pipeline.events import EventIn, validate_events
+from bot.pipeline.body import BodyError, decode_json
+from bot.pipeline.events import LANGUAGES, EventIn, validate_payload
 from bot.pipeline.planner import Planner
+from bot.pipeline.typos import unread_type_warnings
 from bot.pipeline.webhook_auth import authenticate
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.models import JournalRow, StoredEvent
@@ -37,7 +39,32 @@ MESSAGES = {
                        "en": "No events stored: fix the problems and send again"},
     "storage_unavailable": {"ru": "База данных недоступна, повторите позже",
                             "en": "The database is unavailable, retry later"},
+    "internal_error": {"ru": "Внутренняя ошибка при приёме событий, ничего не сохранено; "
+                             "повторите позже (подробности в журнале сервиса)",
+                       "en": "Internal error while taking the events, nothing stored; retry "
+                             "later (details in the service log)"},
 }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # Cyrillic readable in curl and 1C's logs
+
+
+def answer_language(accept_language: str | None, default: str) -> str:
+    """Russian unless ``Accept-Language`` prefers a language we have texts for."""
+    best, best_q = default, -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower()[:2]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
 
 
 class TooLarge(Exception):
@@ -67,17 +94,27 @@ class Intake:
         self.metrics = metrics
         self.on_committed = on_committed
 
-    def _error(self, status: int, code: str, **extra: Any) -> web.Response:
-        lang = self.config.service.language
+    def _error(self, status: int, code: str, lang: str | None = None,
+               **extra: Any) -> web.Response:
+        lang = lang or self.config.service.language
         message = MESSAGES[code][lang].format(limit=self.config.webhook.max_body_bytes,
                                               detail=extra.pop("detail", ""))
         headers = {"Retry-After": "5"} if status == 503 else None
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         return web.json_response({"error": code, "message": message, **extra}, status=status,
-                                 headers=headers)
+                                 headers=headers, dumps=_dumps)
 
     async def handle(self, request: web.Request) -> web.Response:
+        """Every outcome is an answer that says why: no exception leaves the intake."""
+        try:
+            return await self._handle(request)
+        except Exception:
+            # a bug of ours: 503 so the ERP retries after the fix, never a bare 500
+            log.exception("intake failed on a request; answered 503")
+            return self._error(503, "internal_error")
+
+    async def _handle(self, request: web.Request) -> web.Response:
         webhook = self.config.webhook
         if request.content_type != "application/json":
             return self._error(415, "unsupported_media_type")
@@ -93,13 +130,15 @@ class Intake:
             if problem is not None:
                 log.info("webhook rejected: %s", problem)
                 return self._error(401, "unauthorized")
+        lang = answer_language(request.headers.get("Accept-Language"),
+                               self.config.service.language)
         try:
-            payload = json.loads(body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return self._error(400, "invalid_json", detail=str(exc))
-        events, problems = validate_events(payload, webhook.max_batch)
+            payload = decode_json(body, lang)
+        except BodyError as exc:
+            return self._error(400, "invalid_json", lang, detail=exc.message)
+        events, problems = validate_payload(payload, lang, webhook.max_batch)
         if problems:
-            return self._error(400, "invalid_events", problems=problems)
+            return self._error(400, "invalid_events", lang, problems=problems)
         try:
             result = await self.storage.write(lambda tx: self.store(tx, events))
         except StorageUnavailable as exc:
@@ -110,8 +149,13 @@ class Intake:
         self.metrics.events_duplicate.inc(len(duplicates))
         if planned:
             await self.on_committed()
-        return web.json_response({"accepted": accepted, "duplicates": duplicates,
-                                  "planned": planned}, status=202)
+        answer: dict[str, Any] = {"accepted": accepted, "duplicates": duplicates,
+                                  "planned": planned}
+        warnings = unread_type_warnings([e.type for e in events], self.planner.rules_for,
+                                        (), lang)
+        if warnings:
+            answer["warnings"] = warnings
+        return web.json_response(answer, status=202, dumps=_dumps)
 
     async def store(self, tx: Tx, events: list[EventIn]) -> tuple[list[str], list[str], int]:
         """One transaction for the whole batch: every event or none."""

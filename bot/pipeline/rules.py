@@ -258,15 +258,19 @@ def resolve_path(document: Any, path: str) -> Any:
 
 
 def _comparable(value: Any) -> Any:
+    """A number as a Decimal; NaN and infinities ("NaN", "sNaN") compare as the text they
+    are, since Decimal refuses to order them."""
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        return number if number.is_finite() else str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, str):
         try:
-            return Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
             return value
+        return number if number.is_finite() else value
     return value
 
 

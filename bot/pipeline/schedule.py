@@ -27,7 +27,7 @@ from bot.core.catalog import CATALOG, EventType
 from bot.core.config import Config, parse_duration
 from bot.core.timeutil import rfc3339
 from bot.core.workdays import add_working_days
-from bot.pipeline.events import EventIn
+from bot.pipeline.events import EMPTY_1C_DATE, MAX_YEAR, MIN_YEAR, EventIn
 from bot.pipeline.rules import _MISSING, Rule, resolve_path
 
 DEFAULT_WORKING_DAYS = 3
@@ -71,6 +71,8 @@ def parse_moment(value: Any, config: Config) -> datetime | None:
     elif isinstance(value, date):
         moment = datetime.combine(value, daily_time(config))
     elif isinstance(value, str) and value.strip():
+        if value.strip().startswith(EMPTY_1C_DATE):
+            return None  # 1C's empty date: not set
         text = value.strip().replace("Z", "+00:00")
         try:
             if len(text) == 10:
@@ -81,6 +83,8 @@ def parse_moment(value: Any, config: Config) -> datetime | None:
             return None
     else:
         return None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        return None  # would overflow in UTC or by the rule's offset
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)
@@ -100,7 +104,8 @@ def anchor_of(event_type: EventType | None, rule: Rule, event: EventIn,
         return add_working_days(occurred, days, set(config.schedule.holidays),
                                 config.service.tz), None
     raw = resolve_path(document, anchor)
-    if raw is None or raw is _MISSING or isinstance(raw, (list, dict)) or raw == "":
+    if (raw is None or raw is _MISSING or isinstance(raw, (list, dict)) or raw == ""
+            or (isinstance(raw, str) and raw.strip().startswith(EMPTY_1C_DATE))):
         return None, f"no {anchor} in the event"
     moment = parse_moment(raw, config)
     if moment is None:
