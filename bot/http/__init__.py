@@ -14,5 +14,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", health.handle_health)
     app.router.add_get("/metrics", health.handle_metrics)
     app.router.add_get("/journal", journal.handle_journal_list)
-    app.router.add_get("/journal/{id:\\d+}", journal.handle_journal_row)
-    app.router.add_post("/journal/{id:\\d+}/resend", journal.handle_journal_resend)
+    app.router.add_get("/journal/{id}", journal.handle_journal_row)
+    app.router.add_post("/journal/{id}/resend", journal.handle_journal_resend)
