@@ -10,6 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -54,6 +56,18 @@ class Rule(BaseModel):
     max_segments: int | None = Field(None, ge=1, le=255)
     language: Literal["ru", "en"] | None = None
     blocked: bool = False
+
+    @field_validator("subject", "body", "html")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        """A template that does not compile is refused here, not found out when sending."""
+        if value is not None:
+            try:
+                SandboxedEnvironment().parse(value)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"template does not compile, line {exc.lineno}: "
+                                 f"{exc.message}") from None
+        return value
 
     @field_validator("recipients")
     @classmethod
