@@ -95,12 +95,20 @@ def _print_problems(problems: list[tuple[str, str]]) -> None:
         print(f"  {key}: {problem}", file=sys.stderr)
 
 
-def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
+def cmd_check_config(path: str | None) -> int:
+    """Every problem in one run (not the first one found), then the warnings."""
+    from bot.config_check import check_config
     from bot.core.channels import channel_unavailable
 
-    problems = channel_problems(config)
-    if problems:
-        _print_problems(problems)
+    report = check_config(path)
+    if report.errors:
+        _print_problems(report.errors)
+    if report.warnings:
+        print("configuration warnings:", file=sys.stderr)
+        for key, warning in report.warnings:
+            print(f"  {key}: {warning}", file=sys.stderr)
+    config = report.config
+    if report.errors or config is None:
         return EXIT_USAGE
     print("config OK")
     for channel in ("email", "sms", "modem", "telegram"):
@@ -470,7 +478,7 @@ def cmd_customers(config: Config, args: argparse.Namespace) -> Any:
 
 
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
-    "serve": cmd_serve, "check-config": cmd_check_config, "migrate": cmd_migrate,
+    "serve": cmd_serve, "migrate": cmd_migrate,
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
     "customers": cmd_customers, "templates": cmd_templates, "send-test": cmd_send_test,
     "preview": cmd_preview,
@@ -483,6 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and EXIT_USAGE
+    if args.command == "check-config":
+        return _guarded(lambda: cmd_check_config(args.config))
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -490,8 +500,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, message in exc.problems:
             print(f"  {key}: {message}", file=sys.stderr)
         return EXIT_USAGE
+    return _guarded(lambda: COMMANDS[args.command](config, args))
+
+
+def _guarded(command: Callable[[], Any]) -> int:
+    """Run a command; each kind of error is one line on stderr and its exit status."""
     try:
-        result = COMMANDS[args.command](config, args)
+        result = command()
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
         sys.stdout.flush()
