@@ -44,9 +44,10 @@ def missing_database(config: Config) -> str | None:
     path = sqlite_path(url)[0]
     if path == ":memory:" or Path(path).exists():
         return None
-    return (f"no database at {Path(path).resolve()} (service.database = {url!r}, relative "
-            f"to the working directory {Path.cwd()}): run `vestnik migrate` or "
-            "`vestnik serve` to create it, or give --config with the right database")
+    where = "" if Path(path).is_absolute() else f", relative to the working directory {Path.cwd()}"
+    return (f"no database at {Path(path).resolve()} (service.database = {url!r}{where}): "
+            "run `vestnik migrate` or `vestnik serve` to create it, or give --config with "
+            "the right database")
 
 
 @asynccontextmanager
