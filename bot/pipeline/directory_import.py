@@ -72,7 +72,7 @@ def _json_rows(text: str, language: str) -> list[Row]:
     return rows
 
 
-def _csv_rows(text: str, language: str) -> list[Row]:
+def _csv_rows(text: str, language: str, region: str) -> list[Row]:
     lines = text.splitlines(keepends=True)
     if not lines:
         return []
@@ -92,50 +92,52 @@ def _csv_rows(text: str, language: str) -> list[Row]:
         if len(values) != len(header):
             shown = (";" if ";" in lines[0] else ",").join(values)
             rows.append((number, [problem("(row)", "columns", language, shown, limit=len(header)),
-                                  *person_problems(record, language)]))
+                                  *person_problems(record, language, region)]))
             continue
         rows.append((number, record))
     return rows
 
 
-def read_rows(path: Path, language: str = "ru",
-              encoding: str | None = None) -> tuple[list[Row], str]:
+def read_rows(path: Path, language: str = "ru", encoding: str | None = None,
+              region: str = "RU") -> tuple[list[Row], str]:
     """The file's rows, each (line number, row) or (line number, its problems)."""
     text, used = decode_file(path.read_bytes(), encoding)
     if text.lstrip()[:1] == "{":
         return _json_rows(text, language), used
-    return _csv_rows(text, language), used
+    return _csv_rows(text, language, region), used
 
 
-def person_problems(raw: dict[str, Any], language: str) -> list[dict[str, Any]]:
+def person_problems(raw: dict[str, Any], language: str,
+                    region: str = "RU") -> list[dict[str, Any]]:
     """Every problem of one row (an empty list: the row is good)."""
     found = scan(raw, "", language)
     if found:
         return found
+    out: list[dict[str, Any]] = []
     try:
-        person = PersonIn.model_validate(raw)
+        PersonIn.model_validate(raw)
     except ValidationError as exc:
-        return [from_pydantic("", err, language) for err in exc.errors(include_url=False)]
-    out = []
-    if not person.id:
+        out += [from_pydantic("", err, language) for err in exc.errors(include_url=False)]
+    named = {p["path"] for p in out}
+    if not raw.get("id") and "id" not in named:
         out.append(problem("id", "missing", language))
-    if person.language and person.language not in LANGUAGES:
-        out.append(problem("language", "language", language, raw.get("language")))
-    return out
+    lang = raw.get("language")
+    if isinstance(lang, str) and lang.strip() and lang.strip().lower()[:2] not in LANGUAGES:
+        out.append(problem("language", "language", language, lang))
+    phone = raw.get("phone")
+    if isinstance(phone, str) and phone.strip() and normalize_phone(phone, region) is None:
+        out.append(problem("phone", "phone", language, phone))
+    return sorted(out, key=lambda p: list(raw).index(p["path"]) if p["path"] in raw else 99)
 
 
 def to_person(raw: dict[str, Any], region: str, language: str = "ru") -> Person:
     """A good row as a directory person; ``ValueError`` carries the row's problems."""
-    problems = person_problems(raw, language)
-    person = PersonIn.model_validate(raw) if not problems else None
-    phone = None
-    if person is not None and person.phone:
-        phone = normalize_phone(person.phone, region)
-        if phone is None:
-            problems.append(problem("phone", "phone", language, person.phone))
-    if problems or person is None or person.id is None:
+    problems = person_problems(raw, language, region)
+    if problems:
         raise ValueError(problems)
-    return Person(kind="customer", id=person.id, name=person.name, phone=phone,
+    person = PersonIn.model_validate(raw)
+    phone = normalize_phone(person.phone, region) if person.phone else None
+    return Person(kind="customer", id=str(person.id), name=person.name, phone=phone,
                   email=person.email, telegram_id=person.telegram_id, group=person.group,
                   birthday=person.birthday, language=person.language, timezone=person.timezone)
 
@@ -147,7 +149,7 @@ _REPEATED = {"ru": "id {id!r} уже был в строке {line}: строка
 async def import_customers(storage: Storage, path: Path, region: str,
                            progress: IO[str] | None = None, *, language: str = "ru",
                            encoding: str | None = None) -> ImportReport:
-    rows, used = read_rows(path, language, encoding)
+    rows, used = read_rows(path, language, encoding, region)
     report = ImportReport(encoding=used)
     batch: list[Person] = []
     first_line: dict[str, int] = {}
