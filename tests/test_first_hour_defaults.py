@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.cli import main as cli
@@ -13,6 +14,7 @@ from bot.core.config import load_config
 from tests.conftest import booked
 from tests.time_fixtures import clock  # noqa: F401
 
+ROOT = Path(__file__).resolve().parent.parent
 MOSCOW = ZoneInfo("Europe/Moscow")
 RULES = """
 [[rules]]
@@ -76,3 +78,28 @@ async def test_quiet_hours_are_on_by_default_and_the_journal_shows_local_time(
         cli, ["journal", "show", str(row_id), "--config", path]) == 0
     shown = capsys.readouterr().out
     assert "2026-11-26T09:00:00+03:00 (Europe/Moscow)" in shown
+
+
+def readme_sample_event(start: str) -> dict:
+    """The quick start's curl body, exactly as the README shows it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme[readme.index("## Quick start"):readme.index("## Posting events")]
+    body = quick[quick.index("-d '") + 4:quick.index("}'\n") + 1]
+    return json.loads(body.replace("'\"$START\"'", start))  # the shell's quoting of $START
+
+
+async def test_the_quick_start_sample_event_gives_journal_rows(tmp_path, database_url, smtp,
+                                                               start_app):
+    path = plain_config(tmp_path, database_url, smtp.port)
+    config = load_config(path, environ={})
+    app = await start_app(config)
+    await app.rules((ROOT / "rules.example.toml").read_text(encoding="utf-8"))
+    start = (datetime.now(MOSCOW) + timedelta(days=2)).strftime("%Y-%m-%dT10:00:00")
+    status, answer = await app.post(readme_sample_event(start))
+    assert status == 202, answer
+    assert answer["planned"] >= 3 and "warnings" not in answer
+    rows = await app.journal(event_id="ЗН-000123-booked")
+    assert {r.event_type for r in rows} == {"order_booked", "repair_start_reminder"}
+    reminder = [r for r in rows if r.event_type == "repair_start_reminder"]
+    assert all("missed" not in (r.reason or "") for r in reminder)
+    assert any(r.channel == "email" and r.address == "ivan@example.ru" for r in rows)
