@@ -290,7 +290,8 @@ def parse_who(raw: str, region: str) -> tuple[str, str]:
 async def check_stop_scope(storage: Storage, event_type: str | None,
                            channel: str | None) -> None:
     """A typo'd channel or type would make an entry that blocks nothing: refuse it."""
-    from bot.core.catalog import CATALOG, CHANNELS
+    from bot.core.catalog import CATALOG
+    from bot.core.channels import CHANNELS
     from bot.pipeline.typos import did_you_mean
 
     if channel and channel != "*" and channel not in CHANNELS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.core.catalog import CHANNELS
+from bot.core.channels import CHANNELS
 from bot.pipeline.intake import answer_language
 from bot.pipeline.problems import show_value
 from storage.base import JournalFilter
