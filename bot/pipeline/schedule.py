@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.catalog import CATALOG, EventType
 from bot.core.config import Config, parse_duration
-from bot.core.timeutil import rfc3339
+from bot.core.timeutil import for_people, rfc3339
 from bot.core.workdays import add_working_days
 from bot.pipeline.events import EMPTY_1C_DATE, MAX_YEAR, MIN_YEAR, EventIn
 from bot.pipeline.rules import _MISSING, Rule, resolve_path
@@ -135,13 +135,14 @@ def timing_for(rule: Rule, type_name: str, event: EventIn, document: dict[str, A
     due = anchor + offset_of(rule)
     if due >= now - LATE_TOLERANCE:
         return Timing(due_at=max(due, now), anchor=anchor)
-    late = f"late: due {rfc3339(due)}, planned {rfc3339(now)}; sent at once"
+    zone = config.service.tz  # reasons are read by people: the service's clock
+    late = f"late: due {for_people(due, zone)}, planned {for_people(now, zone)}; sent at once"
     if rule.after or anchor_kind in PAST_ANCHOR_IS_LATE:
         return Timing(due_at=now, anchor=anchor, late=late)
     if anchor > now:
         return Timing(due_at=now, anchor=anchor, late=late)
     return Timing(due_at=now, anchor=anchor,
-                  skip=f"missed: {anchor_kind} {rfc3339(anchor)} has already passed")
+                  skip=f"missed: {anchor_kind} {for_people(anchor, zone)} has already passed")
 
 
 def subject_key(event_type: EventType, document: dict[str, Any]) -> str | None:
