@@ -33,8 +33,8 @@ async def test_json_nested_100000_deep_is_400(make_config, start_app):
         b"]" * 100_000 + b"}"
     status, answer = await app.post(None, raw=body)
     assert status == 400, answer
-    assert answer["error"] == "invalid_json"
-    assert "вложен слишком глубоко" in answer["message"]
+    assert answer["error"] == "too_deep"
+    assert "вложенный слишком глубоко (больше 64 уровней)" in answer["message"]
     await assert_nothing_stored(app, "deep")
 
 

@@ -17,23 +17,24 @@ from bot.pipeline.problems import problem
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 4300  # Python's own limit for int(str)
 
-_HINT_1251 = {"ru": "тело запроса должно быть в UTF-8: байт 0x{byte:02X} на позиции {offset} "
+_HINT_1251 = {"ru": "Тело запроса должно быть в UTF-8: байт 0x{byte:02X} на позиции {offset} "
                     "не UTF-8 (похоже на Windows-1251: перекодируйте в UTF-8)",
-              "en": "the body must be UTF-8: byte 0x{byte:02X} at offset {offset} is not "
+              "en": "The body must be UTF-8: byte 0x{byte:02X} at offset {offset} is not "
                     "UTF-8 (it looks like Windows-1251: re-encode as UTF-8)"}
-_NOT_UTF8 = {"ru": "тело запроса должно быть в UTF-8: байт 0x{byte:02X} на позиции {offset} "
+_NOT_UTF8 = {"ru": "Тело запроса должно быть в UTF-8: байт 0x{byte:02X} на позиции {offset} "
                    "не UTF-8",
-             "en": "the body must be UTF-8: byte 0x{byte:02X} at offset {offset} is not UTF-8"}
-_TOO_DEEP = {"ru": "JSON вложен слишком глубоко (больше {limit} уровней)",
-             "en": "the JSON is nested too deep (more than {limit} levels)"}
+             "en": "The body must be UTF-8: byte 0x{byte:02X} at offset {offset} is not UTF-8"}
+_TOO_DEEP = {"ru": "Тело запроса — JSON, вложенный слишком глубоко (больше {limit} уровней)",
+             "en": "The body is JSON nested too deep (more than {limit} levels)"}
 
 
 class BodyError(Exception):
     """The body is not JSON at all: ``message`` in the asked language, ``detail`` technical."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str = "invalid_json") -> None:
         super().__init__(message)
         self.message = message
+        self.code = code  # invalid_json, not_utf8 or too_deep
 
 
 class _Refused:
@@ -78,12 +79,12 @@ def decode_json(raw: bytes, language: str) -> Any:
         # Cyrillic in Windows-1251 is mostly 0xC0-0xFF, which UTF-8 uses only to lead
         looks_1251 = sum(1 for b in raw if b >= 0xC0) > sum(1 for b in raw if 0x80 <= b < 0xC0)
         words = _HINT_1251 if looks_1251 else _NOT_UTF8
-        raise BodyError(words[lang].format(byte=raw[offset], offset=offset)) from None
+        raise BodyError(words[lang].format(byte=raw[offset], offset=offset), "not_utf8") from None
     try:
         return json.loads(text, parse_int=_parse_int, parse_float=_parse_float,
                           parse_constant=_parse_constant)
     except RecursionError:
-        raise BodyError(_TOO_DEEP[lang].format(limit=MAX_DEPTH)) from None
+        raise BodyError(_TOO_DEEP[lang].format(limit=MAX_DEPTH), "too_deep") from None
     except json.JSONDecodeError as exc:
         where = {"ru": f"строка {exc.lineno}, столбец {exc.colno}",
                  "en": f"line {exc.lineno}, column {exc.colno}"}[lang]

@@ -35,6 +35,8 @@ MESSAGES = {
                   "en": "The body is over {limit} bytes: send the events in smaller batches"},
     "invalid_json": {"ru": "Тело запроса — не JSON: {detail}",
                      "en": "The body is not JSON: {detail}"},
+    "not_utf8": {"ru": "{detail}", "en": "{detail}"},  # the body's own words: where and why
+    "too_deep": {"ru": "{detail}", "en": "{detail}"},
     "invalid_events": {"ru": "События не приняты: исправьте ошибки и отправьте снова",
                        "en": "No events stored: fix the problems and send again"},
     "storage_unavailable": {"ru": "База данных недоступна, повторите позже",
@@ -135,7 +137,7 @@ class Intake:
         try:
             payload = decode_json(body, lang)
         except BodyError as exc:
-            return self._error(400, "invalid_json", lang, detail=exc.message)
+            return self._error(400, exc.code, lang, detail=exc.message)
         events, problems = validate_payload(payload, lang, webhook.max_batch)
         if problems:
             return self._error(400, "invalid_events", lang, problems=problems)
