@@ -31,16 +31,17 @@ class WholeSubject(UnstructuredHeader):
     words, which split only between characters.
     """
 
-    def fold(self, *, policy: Any) -> str:  # type: ignore[override]
+    def fold(self, *, policy: Any) -> str:
         value = str(self)
+        name: str = getattr(self, "name")  # BaseHeader's, mixed in by the registry
         if value.isascii():
             return str(super().fold(policy=policy))  # type: ignore[misc]
-        words = Header(value, "utf-8", header_name=self.name).encode(linesep=policy.linesep)
-        return f"{self.name}: {words}{policy.linesep}"
+        words = Header(value, "utf-8", header_name=name).encode(linesep=policy.linesep)
+        return f"{name}: {words}{policy.linesep}"
 
 
 _HEADERS = HeaderRegistry()
-_HEADERS.map_to_type("subject", WholeSubject)
+_HEADERS.map_to_type("subject", WholeSubject)  # type: ignore[arg-type]
 MAIL_POLICY = email.policy.default.clone(header_factory=_HEADERS)
 
 

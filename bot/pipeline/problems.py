@@ -8,6 +8,7 @@ the same thing in the same words.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 VALUE_LIMIT = 100
@@ -123,7 +124,7 @@ def join_path(prefix: str, loc: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
-def from_pydantic(prefix: str, err: dict[str, Any], language: str) -> dict[str, Any]:
+def from_pydantic(prefix: str, err: Mapping[str, Any], language: str) -> dict[str, Any]:
     """A pydantic error as our problem; a validator of ours says its code as the message."""
     loc = [part for part in err["loc"] if not str(part).startswith("function-")]
     path = join_path(prefix, loc)
