@@ -24,18 +24,25 @@ from bot.cli_common import (
 )
 from bot.core.channels import SENDABLE_CHANNELS
 from bot.core.config import Config, ConfigError, load_config
-from storage.base import JournalFilter, SchemaTooNew, Storage, StorageUnavailable
+from storage.base import (
+    DatabaseInUse,
+    JournalFilter,
+    SchemaTooNew,
+    Storage,
+    StorageUnavailable,
+)
 from storage.models import JOURNAL_STATUSES
 
 
 # serve / check-config / migrate ---------------------------------------------------------------
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from bot.app import init_app
 
-    logging.basicConfig(level=config.service.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.core.redact import RedactingFormatter, mask_url
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=config.service.log_level.upper(), handlers=[handler])
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     if config.service.log_level.upper() != "DEBUG":  # a line per job run is noise
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -44,40 +51,47 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         _print_problems(problems)
         return EXIT_USAGE
     webhook = config.webhook
-    sock = listening_socket(webhook.host, webhook.port, webhook.listen)  # busy: said, no start
+    check_port_free(webhook.host, webhook.port, webhook.listen)  # busy: said, nothing started
     app = init_app(config)
     print(f"vestnik: webhook on http://{webhook.listen}{webhook.path}, "
-          f"database {config.service.database.split('?')[0]}", flush=True)
-    web.run_app(app, sock=sock, print=None,
-                shutdown_timeout=max(5.0, config.service.lease_seconds / 4),
-                access_log=None)
+          f"database {mask_url(config.service.database)}", flush=True)
+    from bot.serving import run
+
+    try:
+        run(app, webhook, shutdown_timeout=max(5.0, config.service.lease_seconds / 4))
+    except OSError as exc:
+        import errno
+
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        # taken between the check and the bind
+        raise port_problem(exc, webhook.host, webhook.port, webhook.listen) from None
     return EXIT_OK
 
 
-def listening_socket(host: str, port: int, listen: str) -> Any:
-    """Bind before anything starts, so a busy port is one clear line, not a traceback
-    after "listening"."""
-    import errno
+def check_port_free(host: str, port: int, listen: str) -> None:
+    """Try the port before anything starts, so a busy one is one clear line, not a
+    traceback after "listening"."""
     import socket
 
     try:
         infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
                                    flags=socket.AI_PASSIVE)
-        family = infos[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(infos[0][4])
-        sock.listen(1024)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(infos[0][4])
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise BadArgument(
-                f"port {port} on {host} is busy: another program (or another vestnik serve) "
-                f"listens there. Stop it, or change webhook.listen (now {listen!r}) in the "
-                "config") from None
-        raise BadArgument(f"cannot listen on {listen} (webhook.listen): "
-                          f"{exc.strerror or exc}") from None
-    sock.setblocking(False)
-    return sock
+        raise port_problem(exc, host, port, listen) from None
+
+
+def port_problem(exc: OSError, host: str, port: int, listen: str) -> BadArgument:
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return BadArgument(
+            f"port {port} on {host} is busy: another program (or another vestnik serve) "
+            f"listens there. Stop it, or change webhook.listen (now {listen!r}) in the config")
+    return BadArgument(f"cannot listen on {listen} (webhook.listen): {exc.strerror or exc}")
 
 
 def channel_problems(config: Config) -> list[tuple[str, str]]:
@@ -158,6 +172,7 @@ async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
         async with opened(config) as storage:
             try:
                 created, updated = await import_rules(storage, text)
+                await storage.notify_new_rows()  # a running serve re-reads them at once
             except RuleFileError as exc:
                 print(f"{args.file}: nothing imported, {len(exc.errors)} problem(s):",
                       file=sys.stderr)
@@ -234,17 +249,7 @@ async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
                             key in TIME_FIELDS and value) else ""
                         print(f"{key:{width}}  {'' if value is None else value}{suffix}")
                 return EXIT_OK
-            from bot.core.timeutil import SystemClock
-
-            now = SystemClock().now()
-            row = await storage.write(lambda tx: tx.resend(row_id, now))
-            if row is None:
-                print(f"journal row {row_id} not found, or it is being sent right now",
-                      file=sys.stderr)
-                return EXIT_FAIL
-            await storage.notify_new_rows()
-            print(f"row {row_id} is pending again (sent_at, failed_at and error cleared)")
-            return EXIT_OK
+            return await cli_resend(storage, config, row_id, force=args.now)
         if args.action is not None:
             raise UsageError("vestnik journal [--status S] [--limit N] [--json] | show ID | "
                              "resend ID")
@@ -260,6 +265,24 @@ async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
         for row in rows:
             print(journal_line(row, tz))
     return EXIT_OK
+
+
+async def cli_resend(storage: Storage, config: Config, row_id: int, *, force: bool) -> int:
+    """``journal resend ID [--now]``: a scheduled row is refused (with its due time) unless
+    ``--now``."""
+    from bot.core.ops_texts import say
+    from bot.core.timeutil import SystemClock
+    from bot.services.resend import due_text, resend_row
+
+    lang = config.service.language
+    outcome = await resend_row(storage, row_id, SystemClock().now(), force=force)
+    if outcome.queued:
+        print(say("resend.done", lang, id=row_id))
+        return EXIT_OK
+    due = due_text(outcome.row, config.service.tz) if outcome.row else ""
+    print(say(f"resend.{outcome.status}", lang, id=row_id, due=due, flag="--now"),
+          file=sys.stderr)
+    return EXIT_FAIL
 
 
 # stop list ------------------------------------------------------------------------------------------
@@ -326,6 +349,7 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
                               channel=args.channel or "*", reason=args.reason or "",
                               author=args.author)
             saved = await storage.write(lambda tx: tx.add_stop(entry))
+            await storage.notify_new_rows()
             _print_json(saved.public()) if args.json else print(
                 f"stop list entry {saved.id}: {kind} {who}, type {saved.event_type}, "
                 f"channel {saved.channel}")
@@ -335,6 +359,7 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
                 raise UsageError("vestnik stoplist remove ENTRY_ID")
             entry_id = int(args.who)
             removed = await storage.write(lambda tx: tx.remove_stop(entry_id))
+            await storage.notify_new_rows()
             if not removed:
                 print(f"stop list entry {entry_id} not found", file=sys.stderr)
                 return EXIT_FAIL
@@ -349,6 +374,13 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
             print(f"{e.id:>5}  {e.who_kind:8}  {e.who:24}  {e.event_type:22}  {e.channel:8}  "
                   f"{e.reason}")
     return EXIT_OK
+
+
+async def cmd_birthdays(config: Config, args: argparse.Namespace) -> int:
+    from bot.cli_birthdays import cmd_birthdays as run
+
+    async with opened(config) as storage:
+        return await run(config, args, storage)
 
 
 # templates ---------------------------------------------------------------------------------------------
@@ -475,6 +507,8 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--status")
     journal.add_argument("--limit", type=int, default=50)
     journal.add_argument("--json", action="store_true")
+    journal.add_argument("--now", action="store_true",
+                         help="resend: also a scheduled row, at once (else refused)")
 
     stop = sub.add_parser("stoplist", parents=[common], help="the stop list")
     stop.add_argument("action", choices=["list", "add", "remove"])
@@ -494,6 +528,11 @@ def build_parser() -> argparse.ArgumentParser:
     customers.add_argument("--search", help="list: id, name, phone, e-mail or group contains")
     customers.add_argument("--limit", type=int, default=1000)
     customers.add_argument("--json", action="store_true")
+
+    birthdays = sub.add_parser("birthdays", parents=[common],
+                               help="run the birthday scan by hand and say what it planned")
+    birthdays.add_argument("action", choices=["run"])
+    birthdays.add_argument("--date", help="the day, YYYY-MM-DD (default today)")
 
     templates = sub.add_parser("templates", parents=[common],
                                help="default templates and their variables")
@@ -547,9 +586,9 @@ def cmd_customers(config: Config, args: argparse.Namespace) -> Any:
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "serve": cmd_serve, "migrate": cmd_migrate,
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
-    "customers": cmd_customers, "templates": cmd_templates, "send-test": cmd_send_test,
-    "preview": cmd_preview, "schema": cmd_schema, "validate": cmd_validate,
-    "emulate": cmd_emulate,
+    "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates,
+    "send-test": cmd_send_test, "preview": cmd_preview, "schema": cmd_schema,
+    "validate": cmd_validate, "emulate": cmd_emulate,
 }
 
 
@@ -560,7 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0) and EXIT_USAGE
     if args.command == "check-config":
-        return _guarded(lambda: cmd_check_config(args.config))
+        return _guarded(lambda: cmd_check_config(args.config), "ru")
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -568,10 +607,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, message in exc.problems:
             print(f"  {key}: {message}", file=sys.stderr)
         return EXIT_USAGE
-    return _guarded(lambda: COMMANDS[args.command](config, args))
+    return _guarded(lambda: COMMANDS[args.command](config, args), config.service.language)
 
 
-def _guarded(command: Callable[[], Any]) -> int:
+def _guarded(command: Callable[[], Any], language: str) -> int:
     """Run a command; each kind of error is one line on stderr and its exit status."""
     try:
         result = command()
@@ -593,8 +632,16 @@ def _guarded(command: Callable[[], Any]) -> int:
     except SchemaTooNew as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseInUse as exc:  # a second `vestnik serve` on one SQLite file
+        from bot.core.ops_texts import say
+
+        print(say("serve.database_in_use", language, path=exc.path,
+                  pid=exc.pid or "?"), file=sys.stderr)
+        return EXIT_FAIL
     except StorageUnavailable as exc:
-        print(f"error: database unavailable: {exc}", file=sys.stderr)
+        from bot.core.redact import redact_urls
+
+        print(f"error: database unavailable: {redact_urls(str(exc))}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_FAIL

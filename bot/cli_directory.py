@@ -30,17 +30,24 @@ async def cmd_customers(config: Config, args: argparse.Namespace) -> int:
         except LookupError:
             raise BadArgument(f"--encoding {args.encoding!r} is not an encoding "
                               "(e.g. utf-8, cp1251)") from None
+    from bot.cli_birthdays import offline_intake
+
     async with opened(config) as storage:
+        intake = offline_intake(config, storage)  # customers born today are greeted now
         try:
             report = await import_customers(
                 storage, path, config.service.default_region,
                 progress=sys.stderr if sys.stderr.isatty() else None,
-                language=config.service.language, encoding=args.encoding)
+                language=config.service.language, encoding=args.encoding,
+                on_batch=intake.greet_born_today)
         except UnicodeDecodeError as exc:
             raise BadArgument(f"{path} is not {args.encoding}: byte 0x{exc.object[exc.start]:02X}"
                               f" at offset {exc.start}") from None
+        await storage.notify_new_rows()
     print(f"customers imported: {report.imported}, rejected: {len(report.rejected)} "
           f"(read as {report.encoding})")
+    if report.planned:
+        print(f"birthday greetings planned: {report.planned}")
     for line, problems in report.rejected[:SHOWN_REJECTS]:
         print(f"  line {line}:", file=sys.stderr)
         for text in problems:

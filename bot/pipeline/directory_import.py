@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 from bot.core.phones import normalize_phone
 from bot.pipeline.body import scan
 from bot.pipeline.events import LANGUAGES, PersonIn
+from bot.pipeline.identity import adopt_placeholder
 from bot.pipeline.problems import from_pydantic, problem
 from storage.base import Storage, Tx
 from storage.models import Person
@@ -33,6 +35,7 @@ Row = tuple[int, dict[str, Any] | list[dict[str, Any]]]  # (line, row or its pro
 class ImportReport:
     imported: int = 0
     encoding: str = "utf-8"
+    planned: int = 0  # journal rows the import planned (birthdays today)
     rejected: list[tuple[int, list[str]]] = field(default_factory=list)
 
 
@@ -146,9 +149,15 @@ _REPEATED = {"ru": "id {id!r} уже был в строке {line}: строка
              "en": "id {id!r} already came on line {line}: this row is skipped"}
 
 
+# called with each batch's stored persons in the batch's transaction; returns rows planned
+BatchHook = Callable[[Tx, list[Person]], Awaitable[int]]
+
+
 async def import_customers(storage: Storage, path: Path, region: str,
                            progress: IO[str] | None = None, *, language: str = "ru",
-                           encoding: str | None = None) -> ImportReport:
+                           encoding: str | None = None,
+                           on_batch: BatchHook | None = None) -> ImportReport:
+    """``on_batch`` plans what the new records call for (today's birthday greetings)."""
     rows, used = read_rows(path, language, encoding, region)
     report = ImportReport(encoding=used)
     batch: list[Person] = []
@@ -158,11 +167,12 @@ async def import_customers(storage: Storage, path: Path, region: str,
         people = list(batch)
         batch.clear()
 
-        async def job(tx: Tx) -> None:
-            for person in people:
-                await tx.upsert_person(person)
+        async def job(tx: Tx) -> int:
+            stored = [await adopt_placeholder(tx, await tx.upsert_person(person))
+                      for person in people]
+            return await on_batch(tx, stored) if on_batch is not None else 0
 
-        await storage.write(job)
+        report.planned += await storage.write(job)
         report.imported += len(people)
 
     for index, (number, raw) in enumerate(rows, start=1):
