@@ -38,6 +38,9 @@ async def receipts_ctx(app: web.Application) -> AsyncIterator[None]:
             portal.callback_url = callback_url(config.receipts.public_url, name,
                                                book.secrets[name])
     app[RECEIPTS] = book
+    modems = app[SENDERS].get("modem")
+    if modems is not None and hasattr(modems, "on_receipts"):  # the modems' status reports
+        modems.on_receipts(book.apply)
     poller = ReceiptPoller(book, portals, config.receipts)
     if any(portal.has_status for portal in portals.values()):
         app[SCHEDULER_HOOKS].append(lambda app, scheduler: add_receipt_jobs(app, scheduler,

@@ -220,6 +220,7 @@ class SmsModem(Section):
     smsc: str = ""
     command_timeout: float = Field(10, gt=0)
     send_timeout: float = Field(60, gt=0)
+    delivery_reports: bool = True  # TP-SRR on each submit; reports mark rows delivered
 
 
 class SmsConfig(Section):
