@@ -82,7 +82,7 @@ async def sent_by_modem(start_app, make_config, modem: FakeModem,
     return app, int(rows[0].provider_message_id)
 
 
-async def test_a_pushed_report_marks_the_row_delivered(start_app, make_config, modem):
+async def test_a_pushed_report_marks_the_row_delivered(make_config, start_app, modem):
     app, mr = await sent_by_modem(start_app, make_config, modem)
 
     modem.report(mr, 0x00)
@@ -93,7 +93,7 @@ async def test_a_pushed_report_marks_the_row_delivered(start_app, make_config, m
     assert modem.acks == 0  # AT+CSMS=0: no acknowledgement expected
 
 
-async def test_a_modem_in_phase_2_plus_gets_each_report_acknowledged(start_app, make_config,
+async def test_a_modem_in_phase_2_plus_gets_each_report_acknowledged(make_config, start_app,
                                                                      modem):
     modem.csms = 1
     app, mr = await sent_by_modem(start_app, make_config, modem)
@@ -105,7 +105,7 @@ async def test_a_modem_in_phase_2_plus_gets_each_report_acknowledged(start_app, 
     assert modem.acks == 1
 
 
-async def test_a_stored_report_is_read_and_deleted(start_app, make_config, modem):
+async def test_a_stored_report_is_read_and_deleted(make_config, start_app, modem):
     app, mr = await sent_by_modem(start_app, make_config, modem)
 
     modem.report(mr, 0x00, stored=True)
@@ -115,7 +115,7 @@ async def test_a_stored_report_is_read_and_deleted(start_app, make_config, modem
     assert modem.stored_reports == {}
 
 
-async def test_still_trying_then_failed(start_app, make_config, modem):
+async def test_still_trying_then_failed(make_config, start_app, modem):
     app, mr = await sent_by_modem(start_app, make_config, modem)
 
     modem.report(mr, 0x21)  # recipient busy, the centre keeps trying
@@ -125,7 +125,7 @@ async def test_still_trying_then_failed(start_app, make_config, modem):
     await app.wait_rows(lambda rows: rows[0].status == "undelivered")
 
 
-async def test_a_report_for_another_phone_leaves_the_row(start_app, make_config, modem):
+async def test_a_report_for_another_phone_leaves_the_row(make_config, start_app, modem):
     app, mr = await sent_by_modem(start_app, make_config, modem)
 
     modem.report(mr, 0x00, number="+79990000000")

@@ -16,7 +16,7 @@ from bot.receipts import sms_portals
 from bot.services.receipts import ReceiptPoller
 from tests.conftest import RunningApp, booked
 from tests.fakes.sms_portals import PHONE, SmsPortalsServer
-from tests.time_fixtures import clock, service  # noqa: F401  (fixtures)
+from tests import time_fixtures
 
 SMS_RULE = """
 [[rules]]
@@ -26,6 +26,7 @@ recipients = ["customer"]
 channels = ["sms"]
 """
 PUBLIC = "https://vestnik.example.ru"
+clock, service = time_fixtures.clock, time_fixtures.service  # the fixtures, by their names
 CALLBACK_PORTALS = ["smsru", "smsc", "smsaero", "devino"]
 POLLING_PORTALS = ["smsru", "smsc", "smsaero", "prostor", "sms16", "mirsms"]
 
