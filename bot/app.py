@@ -48,6 +48,7 @@ from bot.pipeline.due import ResolveWhenDue
 from bot.pipeline.intake import Intake
 from bot.pipeline.planner import Planner
 from bot.pipeline.templates import Templates
+from bot.alerts import alerts_ctx
 from bot.receipts import receipts_ctx
 from bot.telegram_runtime import add_telegram_routes
 from senders.registry import build_senders
@@ -71,6 +72,7 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(senders_ctx)
     app.cleanup_ctx.append(telegram_ctx)
     app.cleanup_ctx.append(receipts_ctx)  # bot/receipts.py
+    app.cleanup_ctx.append(alerts_ctx)  # bot/alerts.py
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     add_routes(app)

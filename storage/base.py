@@ -226,7 +226,7 @@ class Tx(abc.ABC):
 
     @abc.abstractmethod
     async def failures_since(self, since: datetime, *, limit: int = 1000) -> list[JournalRow]:
-        """Rows failed or undelivered after ``since`` (by failed_at), oldest first."""
+        """Rows failed or undelivered at or after ``since`` (by failed_at, id), oldest first."""
 
     @abc.abstractmethod
     async def digest_counts(self, since: datetime, until: datetime

@@ -61,7 +61,7 @@ class ReceiptQueries:
 
     async def failures_since(self, since: datetime, *, limit: int = 1000) -> list[JournalRow]:
         rows = await self._fetch(
-            "SELECT * FROM journal WHERE failed_at IS NOT NULL AND failed_at > ?"
+            "SELECT * FROM journal WHERE failed_at IS NOT NULL AND failed_at >= ?"
             " AND status IN ('failed', 'undelivered') ORDER BY failed_at, id LIMIT ?",
             self._t(since), int(limit))
         return [self._journal(row) for row in rows]
