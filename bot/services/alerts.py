@@ -25,7 +25,7 @@ from typing import Any
 from markupsafe import escape
 
 from bot.core.alert_texts import alert_text
-from bot.core.catalog import CHANNELS
+from bot.core.channels import CHANNELS
 from bot.core.config import Config, parse_duration
 from bot.core.metrics import Metrics
 from bot.core.sending import OutgoingMessage, Sender, SendError

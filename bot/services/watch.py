@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from bot.core.alert_texts import alert_text
-from bot.core.catalog import CHANNELS
+from bot.core.channels import CHANNELS
 from bot.core.config import Config, parse_duration
 from bot.core.metrics import Metrics
 from bot.core.sending import Sender
