@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bot.cli import main as cli
 from bot.keys import CONFIG, METRICS, RECEIPTS
 from bot.receipts import sms_portals
 from bot.services.receipts import ReceiptPoller
@@ -216,3 +217,20 @@ async def test_receipt_columns_over_http_and_an_undelivered_row_resent(service, 
     rows = await app.wait_rows(lambda rows: rows[0].status == "sent")
     assert rows[0].receipt is None and rows[0].failed_at is None
     assert len(portals.fakes["smsaero"].sent) == 2
+
+
+def test_receipt_urls_prints_each_callback_address_once_made(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[service]\ndatabase = "sqlite:///{tmp_path}/v.db"\n[receipts]\npublic_url = "{PUBLIC}"\n'
+        '[[sms.portals]]\nname = "main"\nkind = "smsru"\napi_id = "A1B2"\n'
+        '[[sms.portals]]\nname = "backup"\nkind = "prostor"\nlogin = "l"\npassword = "p"\n',
+        encoding="utf-8")
+
+    assert cli(["receipt-urls", "--config", str(path)]) == 0
+    first = capsys.readouterr().out
+    assert cli(["receipt-urls", "--config", str(path)]) == 0
+
+    assert capsys.readouterr().out == first  # the secret is made once and kept
+    [line] = first.splitlines()  # prostor has no callbacks: it is polled
+    assert line.startswith(f"main (smsru): {PUBLIC}/receipts/main/") and len(line) > 60

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.config import ReceiptsConfig, parse_duration
+from bot.core.config import Config, ReceiptsConfig, parse_duration
 from bot.core.metrics import Metrics
 from bot.core.sending import Delivery, DeliveryReport, SendError
 from bot.core.timeutil import Clock
@@ -217,3 +217,15 @@ class ReceiptPoller:
 
         await self.book.storage.write(job)
 
+
+
+async def receipt_addresses(storage: Storage, config: Config) -> list[tuple[str, str, str]]:
+    """(portal, kind, callback URL) of each configured portal that posts status callbacks,
+    for ``vestnik receipt-urls``: what to paste into the portal's cabinet."""
+    from senders.sms import PORTAL_KINDS
+
+    names = [(entry.name, entry.kind) for entry in config.sms.portals
+             if PORTAL_KINDS[entry.kind].has_callback]
+    found = await callback_secrets(storage, [name for name, _ in names])
+    base = config.receipts.public_url or "<receipts.public_url>"
+    return [(name, kind, callback_url(base, name, found[name])) for name, kind in names]
