@@ -46,7 +46,8 @@ FROM {series}
 
 def write_config(folder: Path, port: int, database: str) -> Path:
     path = folder / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [service]
 database = "{database}"
 log_level = "WARNING"
@@ -67,13 +68,20 @@ name = "smsru"
 kind = "smsru"
 api_id = "bench-api-id"
 base_url = "http://127.0.0.1:9"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
 def vestnik(config: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "bot", *args, "--config", str(config)],
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args, "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 
@@ -81,8 +89,10 @@ async def prefill(database: str, rows: int) -> float:
     started = time.monotonic()
     if database.startswith("sqlite"):
         db = sqlite3.connect(database.removeprefix("sqlite:///"))
-        series = (f"(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g"
-                  f" WHERE n < {rows}) SELECT n FROM g)")
+        series = (
+            f"(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g"
+            f" WHERE n < {rows}) SELECT n FROM g)"
+        )
         db.execute(JOURNAL.format(t="'2026-11-30T10:00:00.000Z'", series=series))
         db.commit()
         db.execute("ANALYZE")
@@ -92,8 +102,12 @@ async def prefill(database: str, rows: int) -> float:
 
         conn = await asyncpg.connect(database.split("?")[0])
         try:
-            await conn.execute(JOURNAL.format(t="timestamptz '2026-11-30 10:00:00+00'",
-                                              series=f"generate_series(1, {rows}) AS n"))
+            await conn.execute(
+                JOURNAL.format(
+                    t="timestamptz '2026-11-30 10:00:00+00'",
+                    series=f"generate_series(1, {rows}) AS n",
+                )
+            )
             await conn.execute("VACUUM ANALYZE journal")
         finally:
             await conn.close()
@@ -117,8 +131,7 @@ async def count_settled(database: str) -> int:
         await conn.close()
 
 
-async def post_receipts(url: str, ids: list[int], clients: int) -> tuple[float, list[float],
-                                                                          int]:
+async def post_receipts(url: str, ids: list[int], clients: int) -> tuple[float, list[float], int]:
     """(seconds, per-callback latencies, errors)."""
     queue = list(ids)
     latencies: list[float] = []
@@ -126,6 +139,7 @@ async def post_receipts(url: str, ids: list[int], clients: int) -> tuple[float, 
     stamp = str(int(time.time()))
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=clients)) as session:
+
         async def client() -> None:
             nonlocal errors
             while queue:
@@ -165,16 +179,22 @@ async def run(args: argparse.Namespace, folder: Path, database: str) -> None:
     settled = await count_settled(database)
     per_minute = len(latencies) / elapsed * 60
     cut = statistics.quantiles(latencies, n=100)
-    print(f"{len(latencies):,} callbacks from {args.clients} clients in {elapsed:.1f} s: "
-          f"{per_minute:,.0f} receipts/min ({per_minute / TARGET_PER_MINUTE:.1f}x the "
-          f"{TARGET_PER_MINUTE:,}/min target); latency median {cut[49] * 1000:.1f} ms, "
-          f"p99 {cut[98] * 1000:.1f} ms; {errors} errors; {settled:,} rows settled")
+    print(
+        f"{len(latencies):,} callbacks from {args.clients} clients in {elapsed:.1f} s: "
+        f"{per_minute:,.0f} receipts/min ({per_minute / TARGET_PER_MINUTE:.1f}x the "
+        f"{TARGET_PER_MINUTE:,}/min target); latency median {cut[49] * 1000:.1f} ms, "
+        f"p99 {cut[98] * 1000:.1f} ms; {errors} errors; {settled:,} rows settled"
+    )
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", default="", help="PostgreSQL server URL (default: "
-                        "a temporary SQLite file); a new database is made there and dropped")
+    parser.add_argument(
+        "--database",
+        default="",
+        help="PostgreSQL server URL (default: "
+        "a temporary SQLite file); a new database is made there and dropped",
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--receipts", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=16)

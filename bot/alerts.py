@@ -33,24 +33,41 @@ ALERTS = web.AppKey("alerts", StaffAlerts)
 
 
 async def alerts_ctx(app: web.Application) -> AsyncIterator[None]:
-    config = app[CONFIG]
+    config, senders = app[CONFIG], app[SENDERS]
     if config.alerts.enabled:
-        notifier = Notifier(config, app[SENDERS], app[METRICS])
+        notifier = Notifier(config, senders, app[METRICS])
         app[ALERTS] = StaffAlerts(
-            notifier, FailureAlerts(app[STORAGE], app[CLOCK], config, notifier),
-            Watch(app[STORAGE], app[CLOCK], config, app[SENDERS], notifier, app[METRICS]))
+            notifier,
+            FailureAlerts(app[STORAGE], app[CLOCK], config, notifier),
+            Watch(app[STORAGE], app[CLOCK], config, senders, notifier, app[METRICS]),
+        )
         app[SCHEDULER_HOOKS].append(add_alert_jobs)
     yield
 
 
 def add_alert_jobs(app: web.Application, scheduler: BaseScheduler) -> None:
-    scheduler.add_job(check_alerts, "interval", seconds=CHECK_EVERY, args=[app], id="alerts",
-                      coalesce=True, max_instances=1)
+    scheduler.add_job(
+        check_alerts,
+        "interval",
+        seconds=CHECK_EVERY,
+        args=[app],
+        id="alerts",
+        coalesce=True,
+        max_instances=1,
+    )
     at = app[CONFIG].alerts.digest_at
     if at:
         hour, minute = (int(part) for part in at.split(":"))
-        scheduler.add_job(send_digest, "cron", hour=hour, minute=minute, args=[app],
-                          id="digest", coalesce=True, misfire_grace_time=3600)
+        scheduler.add_job(
+            send_digest,
+            "cron",
+            hour=hour,
+            minute=minute,
+            args=[app],
+            id="digest",
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
 
 
 async def check_alerts(app: web.Application) -> int:
@@ -70,10 +87,14 @@ async def send_digest(app: web.Application) -> int:
             return 0
         config, now = app[CONFIG], app[CLOCK].now()
         health = getattr(app[SENDERS].get("sms"), "health", {}) or {}
-        text = await digest_text(app[STORAGE], now, config,
-                                 {name: state.balance for name, state in health.items()})
-        subject = alert_text("digest.subject", config.service.language,
-                             day=now.astimezone(config.service.tz).strftime("%Y-%m-%d"))
+        text = await digest_text(
+            app[STORAGE], now, config, {name: state.balance for name, state in health.items()}
+        )
+        subject = alert_text(
+            "digest.subject",
+            config.service.language,
+            day=now.astimezone(config.service.tz).strftime("%Y-%m-%d"),
+        )
         return await app[ALERTS].notifier.notify("digest", subject, text)
     except StorageUnavailable as exc:
         log.warning("alerts: digest not sent, storage unavailable: %s", exc)

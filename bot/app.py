@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.alerts import alerts_ctx
 from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.sending import Sender
@@ -48,7 +49,6 @@ from bot.pipeline.due import ResolveWhenDue
 from bot.pipeline.intake import Intake
 from bot.pipeline.planner import Planner
 from bot.pipeline.templates import Templates
-from bot.alerts import alerts_ctx
 from bot.receipts import receipts_ctx
 from bot.telegram_runtime import add_telegram_routes
 from senders.registry import build_senders

@@ -35,24 +35,28 @@ async def receipts_ctx(app: web.Application) -> AsyncIterator[None]:
         book.secrets = await callback_secrets(app[STORAGE], list(book.portals))
     if config.receipts.public_url:
         for name, portal in book.portals.items():
-            portal.callback_url = callback_url(config.receipts.public_url, name,
-                                               book.secrets[name])
+            portal.callback_url = callback_url(config.receipts.public_url, name, book.secrets[name])
     app[RECEIPTS] = book
     modems = app[SENDERS].get("modem")
     if modems is not None and hasattr(modems, "on_receipts"):  # the modems' status reports
         modems.on_receipts(book.apply)
     poller = ReceiptPoller(book, portals, config.receipts)
     if any(portal.has_status for portal in portals.values()):
-        app[SCHEDULER_HOOKS].append(lambda app, scheduler: add_receipt_jobs(app, scheduler,
-                                                                            poller))
+        app[SCHEDULER_HOOKS].append(lambda app, scheduler: add_receipt_jobs(app, scheduler, poller))
     yield
 
 
-def add_receipt_jobs(app: web.Application, scheduler: BaseScheduler,
-                     poller: ReceiptPoller) -> None:
+def add_receipt_jobs(app: web.Application, scheduler: BaseScheduler, poller: ReceiptPoller) -> None:
     every = parse_duration(app[CONFIG].receipts.poll_every).total_seconds()
-    scheduler.add_job(poll_receipts, "interval", seconds=max(1.0, every), args=[app, poller],
-                      id="receipts", coalesce=True, max_instances=1)
+    scheduler.add_job(
+        poll_receipts,
+        "interval",
+        seconds=max(1.0, every),
+        args=[app, poller],
+        id="receipts",
+        coalesce=True,
+        max_instances=1,
+    )
 
 
 async def poll_receipts(app: web.Application, poller: Any) -> int:

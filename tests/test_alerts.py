@@ -16,11 +16,10 @@ from bot.core.sending import OutgoingMessage, SendError
 from bot.keys import DISPATCHER, METRICS, RECEIPTS, SENDERS
 from bot.periodic import refresh_channels
 from storage.models import JournalRow
-from tests import time_fixtures
+from tests import telegram_fixtures, time_fixtures
 from tests.conftest import CUSTOMER_EMAIL_RULE, RunningApp, booked
 from tests.fakes.modem import FakeModem
 from tests.fakes.sms_portals import PHONE, SmsPortalsServer
-from tests import telegram_fixtures
 from tests.telegram_fixtures import ADMIN_ID
 
 clock, service = time_fixtures.clock, time_fixtures.service  # the fixtures, by their names
@@ -45,13 +44,16 @@ async def inbox(app: RunningApp) -> list[str]:
 async def fail_orders(app: RunningApp, *ids: str) -> None:
     for event_id in ids:
         await app.post(booked(event_id))
-    await app.wait_rows(lambda rows: {r.event_id for r in rows if r.status == "failed"}
-                        >= set(ids))
+    await app.wait_rows(lambda rows: {r.event_id for r in rows if r.status == "failed"} >= set(ids))
 
 
 def alerts_metric(app: RunningApp, kind: str, outcome: str) -> float:
-    return app.app[METRICS].registry.get_sample_value(
-        "vestnik_alerts_total", {"kind": kind, "outcome": outcome}) or 0.0
+    return (
+        app.app[METRICS].registry.get_sample_value(
+            "vestnik_alerts_total", {"kind": kind, "outcome": outcome}
+        )
+        or 0.0
+    )
 
 
 async def test_failures_are_grouped_per_channel_and_period(service, smtp, clock):
@@ -75,8 +77,7 @@ async def test_failures_are_grouped_per_channel_and_period(service, smtp, clock)
     assert len(smtp.recorder.by_recipient(OPS)) == 2
 
 
-async def test_the_admins_get_alerts_in_telegram(telegram_config, start_app, smtp,
-                                                 fake_telegram):
+async def test_the_admins_get_alerts_in_telegram(telegram_config, start_app, smtp, fake_telegram):
     smtp.recorder.refused.add("ivan@example.ru")
     app = await start_app(telegram_config(alerts={"digest_at": ""}))
     await app.rules(CUSTOMER_EMAIL_RULE)
@@ -87,8 +88,7 @@ async def test_the_admins_get_alerts_in_telegram(telegram_config, start_app, smt
     assert "email" in sent.text and "550" in sent.text
 
 
-async def test_an_alert_that_cannot_be_sent_is_logged_not_alerted(service, smtp, clock,
-                                                                   caplog):
+async def test_an_alert_that_cannot_be_sent_is_logged_not_alerted(service, smtp, clock, caplog):
     smtp.recorder.refused.update({"ivan@example.ru", OPS})
     app = await service(alerts={"emails": [OPS], "digest_at": ""})
     await app.rules(CUSTOMER_EMAIL_RULE)
@@ -105,16 +105,24 @@ async def test_an_alert_that_cannot_be_sent_is_logged_not_alerted(service, smtp,
 
 async def test_the_daily_digest(service, smtp, portals, clock):
     smtp.recorder.refused.add("bounced@example.ru")
-    app = await service(alerts=ALERTS, sms={"portals": [portals.entry("smsru")]},
-                        receipts={"public_url": "https://v.example.ru", "poll_every": "1h"})
-    await app.rules(CUSTOMER_EMAIL_RULE + CUSTOMER_EMAIL_RULE.replace(
-        "booked, customer", "booked, sms").replace('["email"]', '["sms"]'))
+    app = await service(
+        alerts=ALERTS,
+        sms={"portals": [portals.entry("smsru")]},
+        receipts={"public_url": "https://v.example.ru", "poll_every": "1h"},
+    )
+    await app.rules(
+        CUSTOMER_EMAIL_RULE
+        + CUSTOMER_EMAIL_RULE.replace("booked, customer", "booked, sms").replace(
+            '["email"]', '["sms"]'
+        )
+    )
     await app.post(booked("d-1"))
     bounced = booked("d-2")
     bounced["customer"] = {**bounced["customer"], "email": "bounced@example.ru"}
     await app.post(bounced)
-    rows = await app.wait_rows(lambda rows: len(rows) == 4 and all(
-        r.status in ("sent", "failed") for r in rows))
+    rows = await app.wait_rows(
+        lambda rows: len(rows) == 4 and all(r.status in ("sent", "failed") for r in rows)
+    )
     sms = next(r for r in rows if r.channel == "sms" and r.event_id == "d-1")
     await app.app[RECEIPTS].apply("smsru", [_delivered(sms.provider_message_id)])
     await refresh_channels(app.app)
@@ -136,14 +144,18 @@ def _delivered(message_id: str):
 
 async def test_portal_down_up_and_low_balance(service, portals, clock):
     portals.fakes["smsru"].balance = 40.0
-    app = await service(alerts={**ALERTS, "min_balance": 100},
-                        sms={"portals": [portals.entry("smsru", down_after=2)]})
+    app = await service(
+        alerts={**ALERTS, "min_balance": 100},
+        sms={"portals": [portals.entry("smsru", down_after=2)]},
+    )
     sms = app.app[SENDERS]["sms"]
     await refresh_channels(app.app)
     assert await check_alerts(app.app) == 1
     assert "40.0 RUB" in (await inbox(app))[-1]
-    assert app.app[METRICS].registry.get_sample_value(
-        "vestnik_portal_balance", {"provider": "smsru"}) == 40.0
+    assert (
+        app.app[METRICS].registry.get_sample_value("vestnik_portal_balance", {"provider": "smsru"})
+        == 40.0
+    )
 
     portals.fakes["smsru"].outage = 503
     for _ in range(2):
@@ -163,8 +175,9 @@ async def test_portal_down_up_and_low_balance(service, portals, clock):
 async def test_a_modem_without_signal(service, clock, tmp_path: Path):
     modem = FakeModem(tmp_path / "tty-gsm1", csq=(99, 99))
     try:
-        app = await service(alerts=ALERTS, sms={"modems": [{"name": "gsm1",
-                                                            "port": str(modem.port)}]})
+        app = await service(
+            alerts=ALERTS, sms={"modems": [{"name": "gsm1", "port": str(modem.port)}]}
+        )
         assert await check_alerts(app.app) == 1
         assert "Модем gsm1: нет сигнала сети" in (await inbox(app))[-1]
         modem.csq = (18, 99)
@@ -178,9 +191,17 @@ async def test_a_modem_without_signal(service, clock, tmp_path: Path):
 async def test_a_lagging_queue(service, clock):
     app = await service(alerts={**ALERTS, "max_lag": "15m"})
     await app.app[DISPATCHER].stop()  # nothing sends: the queue can only grow old
-    row = JournalRow(event_id="lag-1", event_type="order_booked", rule="r",
-                     recipient_role="customer", channel="email", status="pending",
-                     created_at=clock.now(), due_at=clock.now(), address="a@example.ru")
+    row = JournalRow(
+        event_id="lag-1",
+        event_type="order_booked",
+        rule="r",
+        recipient_role="customer",
+        channel="email",
+        status="pending",
+        created_at=clock.now(),
+        due_at=clock.now(),
+        address="a@example.ru",
+    )
     await app.storage.write(lambda tx: tx.insert_journal([row]))
 
     assert await check_alerts(app.app) == 0

@@ -36,12 +36,22 @@ def test_a_published_status_report_decodes():
     assert report.discharged_at == datetime(2025, 11, 25, 7, 30, 35, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("status", "state"), [
-    (0x00, Delivery.DELIVERED), (0x02, Delivery.DELIVERED), (0x1F, Delivery.DELIVERED),
-    (0x20, Delivery.TRYING), (0x21, Delivery.TRYING), (0x3F, Delivery.TRYING),
-    (0x41, Delivery.FAILED), (0x46, Delivery.FAILED), (0x62, Delivery.FAILED),
-    (0x7F, Delivery.FAILED), (0x80, Delivery.FAILED),
-])
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        (0x00, Delivery.DELIVERED),
+        (0x02, Delivery.DELIVERED),
+        (0x1F, Delivery.DELIVERED),
+        (0x20, Delivery.TRYING),
+        (0x21, Delivery.TRYING),
+        (0x3F, Delivery.TRYING),
+        (0x41, Delivery.FAILED),
+        (0x46, Delivery.FAILED),
+        (0x62, Delivery.FAILED),
+        (0x7F, Delivery.FAILED),
+        (0x80, Delivery.FAILED),
+    ],
+)
 def test_tp_st_ranges(status, state):
     assert classify(status)[0] is state
 
@@ -70,10 +80,10 @@ async def modem(tmp_path: Path) -> AsyncIterator[FakeModem]:
     await fake.close()
 
 
-async def sent_by_modem(start_app, make_config, modem: FakeModem,
-                        event_id: str = "m-1") -> tuple[RunningApp, int]:
-    app = await start_app(make_config(sms={"modems": [{"name": "gsm1",
-                                                        "port": str(modem.port)}]}))
+async def sent_by_modem(
+    start_app, make_config, modem: FakeModem, event_id: str = "m-1"
+) -> tuple[RunningApp, int]:
+    app = await start_app(make_config(sms={"modems": [{"name": "gsm1", "port": str(modem.port)}]}))
     await app.rules(SMS_RULE)
     await app.post(booked(event_id))
     rows = await app.wait_rows(lambda rows: rows and rows[0].status == "sent")
@@ -93,8 +103,7 @@ async def test_a_pushed_report_marks_the_row_delivered(make_config, start_app, m
     assert modem.acks == 0  # AT+CSMS=0: no acknowledgement expected
 
 
-async def test_a_modem_in_phase_2_plus_gets_each_report_acknowledged(make_config, start_app,
-                                                                     modem):
+async def test_a_modem_in_phase_2_plus_gets_each_report_acknowledged(make_config, start_app, modem):
     modem.csms = 1
     app, mr = await sent_by_modem(start_app, make_config, modem)
 

@@ -15,9 +15,9 @@ from bot.cli import main as cli
 from bot.keys import CONFIG, METRICS, RECEIPTS
 from bot.receipts import sms_portals
 from bot.services.receipts import ReceiptPoller
+from tests import time_fixtures
 from tests.conftest import RunningApp, booked
 from tests.fakes.sms_portals import PHONE, SmsPortalsServer
-from tests import time_fixtures
 
 SMS_RULE = """
 [[rules]]
@@ -38,22 +38,24 @@ async def portals() -> AsyncIterator[SmsPortalsServer]:
         yield server
 
 
-async def sent_sms(service, portals: SmsPortalsServer, fake: str,
-                   event_id: str = "r-1") -> tuple[RunningApp, int, str]:
+async def sent_sms(
+    service, portals: SmsPortalsServer, fake: str, event_id: str = "r-1"
+) -> tuple[RunningApp, int, str]:
     """The service on one portal, one SMS sent through it: (app, row id, message id)."""
-    app = await service(sms={"portals": [portals.entry(fake)]},
-                        receipts={"public_url": PUBLIC, "poll_every": "1h"})
+    app = await service(
+        sms={"portals": [portals.entry(fake)]}, receipts={"public_url": PUBLIC, "poll_every": "1h"}
+    )
     await app.rules(SMS_RULE)
     await app.post(booked(event_id))
-    rows = await app.wait_rows(lambda rows: any(r.status == "sent" for r in rows),
-                               event_id=event_id)
+    rows = await app.wait_rows(
+        lambda rows: any(r.status == "sent" for r in rows), event_id=event_id
+    )
     row = rows[0]
     assert row.provider == fake and row.address == PHONE and row.provider_message_id
     return app, row.id, row.provider_message_id
 
 
-def callback_target(app: RunningApp, portals: SmsPortalsServer, fake: str,
-                    message_id: str) -> str:
+def callback_target(app: RunningApp, portals: SmsPortalsServer, fake: str, message_id: str) -> str:
     """Where the portal posts: the address it was given (callbackUrl with the send, or the
     cabinet setting the operator copied), on this test's port."""
     book = app.app[RECEIPTS]
@@ -70,13 +72,15 @@ def poller(app: RunningApp) -> ReceiptPoller:
 
 def ignored(app: RunningApp, provider: str, reason: str) -> float:
     value = app.app[METRICS].registry.get_sample_value(
-        "vestnik_receipts_ignored_total", {"provider": provider, "reason": reason})
+        "vestnik_receipts_ignored_total", {"provider": provider, "reason": reason}
+    )
     return value or 0.0
 
 
 def counted(app: RunningApp, provider: str, status: str) -> float:
     value = app.app[METRICS].registry.get_sample_value(
-        "vestnik_receipts_total", {"channel": "sms", "provider": provider, "status": status})
+        "vestnik_receipts_total", {"channel": "sms", "provider": provider, "status": status}
+    )
     return value or 0.0
 
 
@@ -90,7 +94,8 @@ async def test_a_callback_settles_the_row(service, portals, clock, fake, fate):
     portals.settle(fake, message_id, fate)
 
     status, answer = await portals.post_callback(
-        fake, message_id, url=callback_target(app, portals, fake, message_id))
+        fake, message_id, url=callback_target(app, portals, fake, message_id)
+    )
 
     assert (status, answer) == (200, ANSWERS[fake])
     [row] = await app.journal()
@@ -146,9 +151,11 @@ async def test_a_forged_callback_is_refused_and_counted(service, portals, clock)
     portals.settle("smsru", message_id, "delivered")
 
     status, _ = await portals.post_callback(
-        "smsru", message_id, url=f"{app.url}/receipts/smsru/not-the-secret")
+        "smsru", message_id, url=f"{app.url}/receipts/smsru/not-the-secret"
+    )
     other, _ = await portals.post_callback(
-        "smsru", message_id, url=f"{app.url}/receipts/nosuchportal/whatever")
+        "smsru", message_id, url=f"{app.url}/receipts/nosuchportal/whatever"
+    )
 
     assert status == other == 404
     [row] = await app.journal()
@@ -177,7 +184,8 @@ async def test_a_callback_for_an_unknown_message_is_counted(service, portals, cl
     portals.settle("smsru", stranger, "delivered")
 
     answer = await portals.post_callback(
-        "smsru", stranger, url=callback_target(app, portals, "smsru", message_id))
+        "smsru", stranger, url=callback_target(app, portals, "smsru", message_id)
+    )
 
     assert answer == (200, "100")  # the portal must not retry it forever
     assert ignored(app, "smsru", "unknown") == 1
@@ -191,18 +199,19 @@ async def test_a_callback_not_in_the_portals_format_is_a_400(service, portals, c
 
     async with app.session.post(target, data={"hello": "world"}) as response:
         assert response.status == 400
-    async with app.session.post(target, data=b"{not json",
-                                headers={"Content-Type": "application/json"}) as response:
+    async with app.session.post(
+        target, data=b"{not json", headers={"Content-Type": "application/json"}
+    ) as response:
         assert response.status == 400
     assert ignored(app, "smsc", "malformed") == 2
 
 
-async def test_receipt_columns_over_http_and_an_undelivered_row_resent(service, portals,
-                                                                        clock):
+async def test_receipt_columns_over_http_and_an_undelivered_row_resent(service, portals, clock):
     app, row_id, message_id = await sent_sms(service, portals, "smsaero")
     portals.settle("smsaero", message_id, "undelivered")
-    await portals.post_callback("smsaero", message_id,
-                                url=callback_target(app, portals, "smsaero", message_id))
+    await portals.post_callback(
+        "smsaero", message_id, url=callback_target(app, portals, "smsaero", message_id)
+    )
 
     async with app.session.get(f"{app.url}/journal/{row_id}") as response:
         data = await response.json()
@@ -225,7 +234,8 @@ def test_receipt_urls_prints_each_callback_address_once_made(tmp_path, capsys):
         f'[service]\ndatabase = "sqlite:///{tmp_path}/v.db"\n[receipts]\npublic_url = "{PUBLIC}"\n'
         '[[sms.portals]]\nname = "main"\nkind = "smsru"\napi_id = "A1B2"\n'
         '[[sms.portals]]\nname = "backup"\nkind = "prostor"\nlogin = "l"\npassword = "p"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
     assert cli(["receipt-urls", "--config", str(path)]) == 0
     first = capsys.readouterr().out

@@ -42,8 +42,11 @@ async def handle_receipt(request: web.Request) -> web.Response:
     book = request.app.get(RECEIPTS)
     name = request.match_info["portal"]
     expected = book.secrets.get(name) if book is not None else None
-    if book is None or expected is None or not hmac.compare_digest(
-            expected.encode(), request.match_info["secret"].encode()):
+    if (
+        book is None
+        or expected is None
+        or not hmac.compare_digest(expected.encode(), request.match_info["secret"].encode())
+    ):
         if book is not None:
             book.ignored(name if name in book.secrets else "?", "forged")
         return web.Response(status=404, text="404: Not Found")

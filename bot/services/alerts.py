@@ -54,9 +54,11 @@ class Notifier:
         self.senders = senders
         self.metrics = metrics
         self.lang = config.service.language
-        self.targets = ([Target("telegram", str(chat)) for chat in config.telegram.admins]
-                        + [Target("internal", staff) for staff in config.alerts.staff]
-                        + [Target("email", address) for address in config.alerts.emails])
+        self.targets = (
+            [Target("telegram", str(chat)) for chat in config.telegram.admins]
+            + [Target("internal", staff) for staff in config.alerts.staff]
+            + [Target("email", address) for address in config.alerts.emails]
+        )
 
     async def notify(self, kind: str, subject: str, text: str) -> int:
         """Returns how many targets got it."""
@@ -64,23 +66,37 @@ class Notifier:
         for target in self.targets:
             sender = self.senders.get(target.channel)
             if sender is None:
-                log.warning("alert %s not sent to %s %s: the channel is not configured", kind,
-                            target.channel, target.address)
+                log.warning(
+                    "alert %s not sent to %s %s: the channel is not configured",
+                    kind,
+                    target.channel,
+                    target.address,
+                )
                 self.metrics.alerts.labels(kind, "failed").inc()
                 continue
             body = text if target.channel == "email" else str(escape(text))
-            message = OutgoingMessage(row_id=0, channel=target.channel, address=target.address,
-                                      text=body, subject=subject, language=self.lang)
+            message = OutgoingMessage(
+                row_id=0,
+                channel=target.channel,
+                address=target.address,
+                text=body,
+                subject=subject,
+                language=self.lang,
+            )
             try:
                 await asyncio.wait_for(sender.send(message), SEND_TIMEOUT)
             except (SendError, TimeoutError) as exc:
-                log.warning("alert %s not sent to %s %s: %s", kind, target.channel,
-                            target.address, exc or "timeout")
+                log.warning(
+                    "alert %s not sent to %s %s: %s",
+                    kind,
+                    target.channel,
+                    target.address,
+                    exc or "timeout",
+                )
                 self.metrics.alerts.labels(kind, "failed").inc()
                 continue
             except Exception:  # an alert must never take a periodic job down
-                log.exception("alert %s not sent to %s %s", kind, target.channel,
-                              target.address)
+                log.exception("alert %s not sent to %s %s", kind, target.channel, target.address)
                 self.metrics.alerts.labels(kind, "failed").inc()
                 continue
             reached += 1
@@ -91,8 +107,7 @@ class Notifier:
 class FailureAlerts:
     """One message per channel per ``alerts.every`` about its failed/undelivered rows."""
 
-    def __init__(self, storage: Storage, clock: Clock, config: Config,
-                 notifier: Notifier) -> None:
+    def __init__(self, storage: Storage, clock: Clock, config: Config, notifier: Notifier) -> None:
         self.storage = storage
         self.clock = clock
         self.notifier = notifier
@@ -113,9 +128,11 @@ class FailureAlerts:
                     await tx.set_meta(STATE_KEY + channel, _dump(state))
                 else:
                     loaded = json.loads(raw)
-                    state = {"cursor": parse_rfc3339(loaded.get("cursor")),
-                             "row": int(loaded.get("row") or 0),
-                             "last": parse_rfc3339(loaded.get("last"))}
+                    state = {
+                        "cursor": parse_rfc3339(loaded.get("cursor")),
+                        "row": int(loaded.get("row") or 0),
+                        "last": parse_rfc3339(loaded.get("last")),
+                    }
                 out[channel] = state
             return out
 
@@ -138,25 +155,45 @@ class FailureAlerts:
             if last is not None and now - last < self.every:
                 continue  # grouped into the next message
             await self._alert(channel, failed, states[channel]["cursor"] or now)
-            state = {"cursor": failed[-1].failed_at, "row": failed[-1].id, "last": now}
-            await self.storage.write(lambda tx, c=channel, s=state: tx.set_meta(
-                STATE_KEY + c, _dump(s)))
+            await self._save(
+                channel, {"cursor": failed[-1].failed_at, "row": failed[-1].id, "last": now}
+            )
             sent += 1
         return sent
 
+    async def _save(self, channel: str, state: dict[str, Any]) -> None:
+        async def job(tx: Tx) -> None:
+            await tx.set_meta(STATE_KEY + channel, _dump(state))
+
+        await self.storage.write(job)
+
     async def _alert(self, channel: str, failed: list[JournalRow], since: datetime) -> None:
-        lines = [alert_text("failures.line", self.lang, id=row.id,
-                            address=row.address or row.recipient_id or "-",
-                            error=(row.error or row.status)[:ERROR_CHARS])
-                 for row in failed[:self.first]]
-        text = alert_text("failures", self.lang, channel=channel, count=len(failed),
-                          since=_local(since, self.tz), errors="\n".join(lines))
-        await self.notifier.notify("failures", alert_text("failures.subject", self.lang,
-                                                          channel=channel), text)
+        lines = [
+            alert_text(
+                "failures.line",
+                self.lang,
+                id=row.id,
+                address=row.address or row.recipient_id or "-",
+                error=(row.error or row.status)[:ERROR_CHARS],
+            )
+            for row in failed[: self.first]
+        ]
+        text = alert_text(
+            "failures",
+            self.lang,
+            channel=channel,
+            count=len(failed),
+            since=_local(since, self.tz),
+            errors="\n".join(lines),
+        )
+        await self.notifier.notify(
+            "failures", alert_text("failures.subject", self.lang, channel=channel), text
+        )
 
 
-async def digest_text(storage: Storage, until: datetime, config: Config,
-                      balances: Mapping[str, str | None]) -> str:
+async def digest_text(
+    storage: Storage, until: datetime, config: Config, balances: Mapping[str, str | None]
+) -> str:
     """Sent / delivered / failed per channel and rule over the day, balances, top errors."""
     lang, since = config.service.language, until - timedelta(days=1)
     async with storage.reader() as tx:
@@ -164,25 +201,45 @@ async def digest_text(storage: Storage, until: datetime, config: Config,
         errors = await tx.top_errors(since)
     lines = [alert_text("digest.head", lang, until=_local(until, config.service.tz))]
     for (channel, rule), numbers in sorted(counts.items()):
-        lines.append(alert_text("digest.row", lang, channel=channel, rule=rule,
-                                sent=numbers.get("sent", 0),
-                                delivered=numbers.get("delivered", 0),
-                                failed=numbers.get("failed", 0)))
+        lines.append(
+            alert_text(
+                "digest.row",
+                lang,
+                channel=channel,
+                rule=rule,
+                sent=numbers.get("sent", 0),
+                delivered=numbers.get("delivered", 0),
+                failed=numbers.get("failed", 0),
+            )
+        )
     if not counts:
         lines.append(alert_text("digest.nothing", lang))
     if balances:
-        lines.append(alert_text("digest.balances", lang, balances=", ".join(
-            f"{name} {value or '?'}" for name, value in sorted(balances.items()))))
+        lines.append(
+            alert_text(
+                "digest.balances",
+                lang,
+                balances=", ".join(
+                    f"{name} {value or '?'}" for name, value in sorted(balances.items())
+                ),
+            )
+        )
     if errors:
         lines.append(alert_text("digest.errors", lang))
-        lines += [alert_text("digest.error", lang, count=n, error=error[:ERROR_CHARS])
-                  for error, n in errors]
+        lines += [
+            alert_text("digest.error", lang, count=n, error=error[:ERROR_CHARS])
+            for error, n in errors
+        ]
     return "\n".join(lines)
 
 
 def _dump(state: Mapping[str, Any]) -> str:
-    return json.dumps({key: rfc3339(value) if isinstance(value, datetime) else value
-                       for key, value in state.items()})
+    return json.dumps(
+        {
+            key: rfc3339(value) if isinstance(value, datetime) else value
+            for key, value in state.items()
+        }
+    )
 
 
 def _local(moment: datetime, tz: object) -> str:

@@ -62,8 +62,13 @@ class ReceiptBook:
         self.portals: Mapping[str, Portal] = {}
         self.secrets: dict[str, str] = {}
 
-    async def apply(self, provider: str, reports: Sequence[DeliveryReport], *,
-                    rows: Mapping[str, list[JournalRow]] | None = None) -> Applied:
+    async def apply(
+        self,
+        provider: str,
+        reports: Sequence[DeliveryReport],
+        *,
+        rows: Mapping[str, list[JournalRow]] | None = None,
+    ) -> Applied:
         """Apply ``reports`` in one transaction. ``rows`` (message id -> rows) saves the
         look-up when the caller has them already (the poller)."""
         if not reports:
@@ -75,13 +80,15 @@ class ReceiptBook:
             if found is None:
                 by_id: dict[str, list[JournalRow]] = defaultdict(list)
                 for row in await tx.rows_by_provider_ids(
-                        provider, sorted({r.message_id for r in reports})):
+                    provider, sorted({r.message_id for r in reports})
+                ):
                     by_id[row.provider_message_id or ""].append(row)
                 found = by_id
             done, finals = Applied(), []
             for item in reports:
-                matching = [row for row in found.get(item.message_id, [])
-                            if _same_phone(row, item.phone)]
+                matching = [
+                    row for row in found.get(item.message_id, []) if _same_phone(row, item.phone)
+                ]
                 if not matching:
                     done.unknown += 1
                     continue
@@ -93,8 +100,12 @@ class ReceiptBook:
                     else:
                         status = "delivered" if item.state is Delivery.DELIVERED else "undelivered"
                         changed = await tx.record_receipt(
-                            row.id, status=status, receipt=item.words, at=item.at or now,
-                            error=f"{provider}: {item.words}")
+                            row.id,
+                            status=status,
+                            receipt=item.words,
+                            at=item.at or now,
+                            error=f"{provider}: {item.words}",
+                        )
                         if changed:
                             done.final.append(row.id)
                             finals.append(row)
@@ -106,18 +117,28 @@ class ReceiptBook:
         self._count(provider, reports, done, finals, now)
         return done
 
-    def _count(self, provider: str, reports: Sequence[DeliveryReport], done: Applied,
-               finals: list[JournalRow], now: datetime) -> None:
+    def _count(
+        self,
+        provider: str,
+        reports: Sequence[DeliveryReport],
+        done: Applied,
+        finals: list[JournalRow],
+        now: datetime,
+    ) -> None:
         final_state = {r.message_id: r for r in reports}
         for row in finals:
             item = final_state.get(row.provider_message_id or "")
-            status = "delivered" if item is not None and item.state is Delivery.DELIVERED \
+            status = (
+                "delivered"
+                if item is not None and item.state is Delivery.DELIVERED
                 else "undelivered"
+            )
             self.metrics.receipts.labels(row.channel, provider, status).inc()
             if row.sent_at is not None:
                 at = item.at if item is not None and item.at else now
                 self.metrics.receipt_latency.labels(row.channel, provider).observe(
-                    max(0.0, (at - row.sent_at).total_seconds()))
+                    max(0.0, (at - row.sent_at).total_seconds())
+                )
         if done.unknown:
             self.metrics.receipts_ignored.labels(provider, "unknown").inc(done.unknown)
         if done.replays:
@@ -151,8 +172,9 @@ def callback_url(public_url: str, portal: str, secret: str) -> str:
 class ReceiptPoller:
     """Asks the portals about rows still waiting for a final receipt."""
 
-    def __init__(self, book: ReceiptBook, portals: Mapping[str, Portal],
-                 config: ReceiptsConfig) -> None:
+    def __init__(
+        self, book: ReceiptBook, portals: Mapping[str, Portal], config: ReceiptsConfig
+    ) -> None:
         self.book = book
         self.portals = portals
         self.batch = config.batch
@@ -187,14 +209,15 @@ class ReceiptPoller:
         asked = 0
         for provider, rows in by_provider.items():
             for start in range(0, len(rows), self.batch):
-                asked += await self._poll(provider, rows[start:start + self.batch], now)
+                asked += await self._poll(provider, rows[start : start + self.batch], now)
         return asked
 
     async def _poll(self, provider: str, rows: list[JournalRow], now: datetime) -> int:
         portal = self.portals[provider]
         try:
-            reports = await portal.statuses([(row.provider_message_id or "", row.address or "")
-                                             for row in rows])
+            reports = await portal.statuses(
+                [(row.provider_message_id or "", row.address or "") for row in rows]
+            )
         except SendError as exc:
             log.warning("receipts: %s status call failed: %s", provider, exc)
             reports = []
@@ -203,13 +226,15 @@ class ReceiptPoller:
             by_id[row.provider_message_id or ""].append(row)
         asked = {row.provider_message_id for row in rows}
         applied = await self.book.apply(
-            provider, [r for r in reports if r.message_id in asked], rows=by_id)
+            provider, [r for r in reports if r.message_id in asked], rows=by_id
+        )
         final = set(applied.final)
         await self._reschedule([row for row in rows if row.id not in final], now)
         return len(rows)
 
-    async def _reschedule(self, rows: list[JournalRow], now: datetime, *,
-                          give_up: bool = False) -> None:
+    async def _reschedule(
+        self, rows: list[JournalRow], now: datetime, *, give_up: bool = False
+    ) -> None:
         async def job(tx: Tx) -> None:
             for row in rows:
                 assert row.id is not None
@@ -218,14 +243,16 @@ class ReceiptPoller:
         await self.book.storage.write(job)
 
 
-
 async def receipt_addresses(storage: Storage, config: Config) -> list[tuple[str, str, str]]:
     """(portal, kind, callback URL) of each configured portal that posts status callbacks,
     for ``vestnik receipt-urls``: what to paste into the portal's cabinet."""
     from senders.sms import PORTAL_KINDS
 
-    names = [(entry.name, entry.kind) for entry in config.sms.portals
-             if PORTAL_KINDS[entry.kind].has_callback]
+    names = [
+        (entry.name, entry.kind)
+        for entry in config.sms.portals
+        if PORTAL_KINDS[entry.kind].has_callback
+    ]
     found = await callback_secrets(storage, [name for name, _ in names])
     base = config.receipts.public_url or "<receipts.public_url>"
     return [(name, kind, callback_url(base, name, found[name])) for name, kind in names]

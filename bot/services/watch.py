@@ -32,8 +32,15 @@ def balance_value(stated: str | None) -> float | None:
 
 
 class Watch:
-    def __init__(self, storage: Storage, clock: Clock, config: Config,
-                 senders: Mapping[str, Sender], notifier: Notifier, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        clock: Clock,
+        config: Config,
+        senders: Mapping[str, Sender],
+        notifier: Notifier,
+        metrics: Metrics,
+    ) -> None:
         self.storage = storage
         self.clock = clock
         self.senders = senders
@@ -51,8 +58,7 @@ class Watch:
 
     async def run(self) -> int:
         """One look at everything; returns the number of alerts sent."""
-        return (await self.portals() + await self.balances() + await self.modems()
-                + await self.lag())
+        return await self.portals() + await self.balances() + await self.modems() + await self.lag()
 
     def _say(self, key: str, **values: object) -> tuple[str, str, str]:
         return key, alert_text("alert.subject", self.lang), alert_text(key, self.lang, **values)
@@ -69,8 +75,14 @@ class Watch:
             was, now = self.down.get(name, False), bool(state.down)
             self.down[name] = now
             if now and not was:
-                out.append(self._say("portal.down", name=name, failures=state.failures,
-                                     error=state.last_error or "?"))
+                out.append(
+                    self._say(
+                        "portal.down",
+                        name=name,
+                        failures=state.failures,
+                        error=state.last_error or "?",
+                    )
+                )
             elif was and not now:
                 out.append(self._say("portal.up", name=name))
         return await self._send(out)
@@ -87,8 +99,14 @@ class Watch:
                 continue
             if value < self.min_balance and name not in self.low:
                 self.low.add(name)
-                out.append(self._say("balance.low", name=name, balance=state.balance,
-                                     limit=f"{self.min_balance:g}"))
+                out.append(
+                    self._say(
+                        "balance.low",
+                        name=name,
+                        balance=state.balance,
+                        limit=f"{self.min_balance:g}",
+                    )
+                )
             elif value >= self.min_balance:
                 self.low.discard(name)
         return await self._send(out)
@@ -103,15 +121,15 @@ class Watch:
             if problem and problem != was:
                 out.append(self._say("modem.trouble", name=name, problem=problem))
             elif was and not problem:
-                out.append(self._say("modem.ok", name=name,
-                                     signal=f"{modem.info.signal_dbm} dBm"))
+                out.append(self._say("modem.ok", name=name, signal=f"{modem.info.signal_dbm} dBm"))
         return await self._send(out)
 
     def _modem_problem(self, modem: object) -> str | None:
         info = modem.info  # type: ignore[attr-defined]
         if not modem.ready:  # type: ignore[attr-defined]
-            return alert_text("modem.gone", self.lang, state=info.state,
-                              error=info.last_error or "-")
+            return alert_text(
+                "modem.gone", self.lang, state=info.state, error=info.last_error or "-"
+            )
         if info.signal_dbm is None:
             return alert_text("modem.no_signal", self.lang)
         return None
@@ -130,7 +148,12 @@ class Watch:
             last = self.lagging.get(channel)
             if last is None or now - last >= self.every:
                 self.lagging[channel] = now
-                out.append(self._say("lag", channel=channel,
-                                     since=oldest.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
-                                     limit=str(self.max_lag)))
+                out.append(
+                    self._say(
+                        "lag",
+                        channel=channel,
+                        since=oldest.astimezone(self.tz).strftime("%Y-%m-%d %H:%M"),
+                        limit=str(self.max_lag),
+                    )
+                )
         return await self._send(out)

@@ -94,17 +94,27 @@ def _bcd(octets: bytes, count: int) -> str:
 
 def _timestamp(octets: bytes) -> datetime | None:
     """TP-SCTS/TP-DT: swapped BCD YY MM DD hh mm ss and a quarter-hour zone (bit 3 = minus)."""
-    digits = [int(f"{b & 0x0F}{b >> 4}") if (b & 0x0F) < 10 and (b >> 4) < 10 else None
-              for b in octets[:6]]
-    if None in digits:
+    digits = [
+        int(f"{b & 0x0F}{b >> 4}") if (b & 0x0F) < 10 and (b >> 4) < 10 else None
+        for b in octets[:6]
+    ]
+    fields = [d for d in digits if d is not None]
+    if len(fields) != 6:
         return None
     zone_octet = octets[6]
     quarters = (zone_octet & 0x07) * 10 + (zone_octet >> 4)
     sign = -1 if zone_octet & 0x08 else 1
-    year, month, day, hour, minute, second = digits  # type: ignore[misc]
+    year, month, day, hour, minute, second = fields
     try:
-        local = datetime(2000 + year, month, day, hour, minute, second,
-                         tzinfo=timezone(timedelta(minutes=sign * 15 * quarters)))
+        local = datetime(
+            2000 + year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            tzinfo=timezone(timedelta(minutes=sign * 15 * quarters)),
+        )
     except (ValueError, TypeError):
         return None
     return local.astimezone(UTC)
@@ -122,9 +132,9 @@ def decode_status_report(pdu_hex: str) -> StatusReport:
         reference = data[pos + 1]
         digits, toa = data[pos + 2], data[pos + 3]
         size = (digits + 1) // 2
-        number = _bcd(data[pos + 4:pos + 4 + size], digits)
+        number = _bcd(data[pos + 4 : pos + 4 + size], digits)
         pos += 4 + size
-        discharged = _timestamp(data[pos + 7:pos + 14])
+        discharged = _timestamp(data[pos + 7 : pos + 14])
         status = data[pos + 14]
     except IndexError:
         raise ValueError("status report too short") from None
@@ -163,16 +173,18 @@ class ReportTracker:
             return None
         state, words = classify(report.status)
         if state is Delivery.TRYING:
-            return DeliveryReport(entry.message_id, state, words, at=report.discharged_at,
-                                  phone=entry.phone)
+            return DeliveryReport(
+                entry.message_id, state, words, at=report.discharged_at, phone=entry.phone
+            )
         entry.pending.discard(report.reference)
         self._by_mr.pop(report.reference, None)
         if state is Delivery.DELIVERED and entry.pending:
             return None  # other parts still on their way
         for mr in entry.pending:  # a failed part settles the whole message
             self._by_mr.pop(mr, None)
-        return DeliveryReport(entry.message_id, state, words, at=report.discharged_at,
-                              phone=entry.phone)
+        return DeliveryReport(
+            entry.message_id, state, words, at=report.discharged_at, phone=entry.phone
+        )
 
 
 class ReportReader:
@@ -199,8 +211,9 @@ class ReportReader:
         try:
             await at.command(CNMI, self.timeout)
         except (AtError, AtTimeout) as exc:
-            log.warning("modem %s: status reports not switched on (%s): rows stay 'sent'",
-                        self.name, exc)
+            log.warning(
+                "modem %s: status reports not switched on (%s): rows stay 'sent'", self.name, exc
+            )
         at.on_urc("+CDS:", lambda _line, pdu: self._spawn(self._pushed(at, pdu)), trailing=1)
         at.on_urc("+CDSI:", lambda line, _: self._spawn(self._stored(at, line)))
 

@@ -30,7 +30,13 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.core.config import SmsPortal
-from bot.core.sending import Delivery, DeliveryReport, PermanentError, SendError, TransientError
+from bot.core.sending import (
+    Delivery,
+    DeliveryReport,
+    PermanentError,
+    SendError,
+    TransientError,
+)
 
 log = logging.getLogger("vestnik.sms")
 

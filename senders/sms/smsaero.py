@@ -68,7 +68,7 @@ STATUSES: dict[int, tuple[Delivery, str]] = {
 
 
 def _status(message_id: object, status: object, extend: object) -> DeliveryReport | None:
-    code = int(status) if str(status).isdigit() else None
+    code = int(str(status)) if str(status).isdigit() else None
     if code not in STATUSES:
         return None
     state, meaning = STATUSES[code]

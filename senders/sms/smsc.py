@@ -58,7 +58,7 @@ STATUSES: dict[int, tuple[Delivery, str]] = {
 
 def _status(message_id: object, status: object, err: object, at: Any = None,
             phone: str | None = None) -> DeliveryReport | None:
-    code = int(status) if str(status).lstrip("-").isdigit() else None
+    code = int(str(status)) if str(status).lstrip("-").isdigit() else None
     if code not in STATUSES:
         return None
     state, meaning = STATUSES[code]

@@ -129,7 +129,9 @@ class SmsRuPortal(Portal):
         if not isinstance(body, dict):
             raise self.unexpected(answer)
         self._check(body, answer)
-        found = body.get("sms") if isinstance(body.get("sms"), dict) else {}
+        found = body.get("sms")
+        if not isinstance(found, dict):
+            found = {}
         out = []
         for message_id, item in found.items():
             code = item.get("status_code") if isinstance(item, dict) else None

@@ -18,7 +18,6 @@ import aiohttp
 from aiohttp import web
 
 
-
 class ReceiptsFake:
     fakes: dict[str, base.PortalFake]
 
@@ -28,8 +27,9 @@ class ReceiptsFake:
         item.state = state
         return item
 
-    async def post_callback(self, fake: str, message_id: str, *, url: str | None = None,
-                            replay_of: Any = None) -> tuple[int, str]:
+    async def post_callback(
+        self, fake: str, message_id: str, *, url: str | None = None, replay_of: Any = None
+    ) -> tuple[int, str]:
         """Post the portal's callback for the message's current state; ``(status, body)``."""
         portal = self.fakes[fake]
         item = portal.find(message_id)
@@ -41,15 +41,31 @@ class ReceiptsFake:
         if fake == "smsru":
             kwargs = {"data": {"data[0]": f"sms_status\n{message_id}\n{word}\n{stamp}"}}
         elif fake == "smsc":
-            kwargs = {"data": {"id": message_id, "phone": item.phone, "status": str(word),
-                               "err": "0" if item.state != "undelivered" else "1",
-                               "time": stamp}}
+            kwargs = {
+                "data": {
+                    "id": message_id,
+                    "phone": item.phone,
+                    "status": str(word),
+                    "err": "0" if item.state != "undelivered" else "1",
+                    "time": stamp,
+                }
+            }
         elif fake == "smsaero":
-            kwargs = {"json": {"id": int(message_id), "number": item.phone, "status": word,
-                               "extendStatus": item.state, "dateAnswer": int(stamp)}}
+            kwargs = {
+                "json": {
+                    "id": int(message_id),
+                    "number": item.phone,
+                    "status": word,
+                    "extendStatus": item.state,
+                    "dateAnswer": int(stamp),
+                }
+            }
         elif fake == "devino":
-            kwargs = {"json": [{"messageId": message_id, "to": item.phone, "status": word,
-                                "statusTime": stamp}]}
+            kwargs = {
+                "json": [
+                    {"messageId": message_id, "to": item.phone, "status": word, "statusTime": stamp}
+                ]
+            }
         else:
             raise AssertionError(f"{fake} posts no callbacks")
         async with aiohttp.ClientSession() as session, session.post(target, **kwargs) as answer:
@@ -66,13 +82,21 @@ class ReceiptsFake:
         for message_id in filter(None, p.get("sms_id", "").split(",")):
             item = fake.find(message_id)
             if item is None:
-                out[message_id] = {"status": "ERROR", "status_code": -1,
-                                   "status_text": "Сообщение не найдено"}
+                out[message_id] = {
+                    "status": "ERROR",
+                    "status_code": -1,
+                    "status_text": "Сообщение не найдено",
+                }
             else:
-                out[message_id] = {"status": "OK", "status_code": fake.word(item), "cost": 0.5,
-                                   "status_text": {"delivered": "Сообщение доставлено",
-                                                   "undelivered": "Истекло время жизни",
-                                                   }.get(item.state, "Передано оператору")}
+                out[message_id] = {
+                    "status": "OK",
+                    "status_code": fake.word(item),
+                    "cost": 0.5,
+                    "status_text": {
+                        "delivered": "Сообщение доставлено",
+                        "undelivered": "Истекло время жизни",
+                    }.get(item.state, "Передано оператору"),
+                }
         return web.json_response({"status": "OK", "status_code": 100, "sms": out})
 
     async def smsc_status(self, request: web.Request) -> web.Response:
@@ -86,27 +110,44 @@ class ReceiptsFake:
         for message_id, phone in zip(ids, phones, strict=False):
             item = fake.find(message_id)
             status = fake.word(item) if item is not None and item.phone == phone else -3
-            out.append({"id": message_id, "phone": phone, "status": status,
-                        "last_timestamp": int(time.time()),
-                        "err": 1 if item is not None and item.state == "undelivered" else 0})
+            out.append(
+                {
+                    "id": message_id,
+                    "phone": phone,
+                    "status": status,
+                    "last_timestamp": int(time.time()),
+                    "err": 1 if item is not None and item.state == "undelivered" else 0,
+                }
+            )
         if len(out) == 1:  # one message: its fields alone, without id and phone
-            return web.json_response({k: v for k, v in out[0].items()
-                                      if k not in ("id", "phone")})
+            return web.json_response({k: v for k, v in out[0].items() if k not in ("id", "phone")})
         return web.json_response(out)
 
     async def smsaero_status(self, request: web.Request) -> web.Response:
         fake = self.fakes["smsaero"]
         fake.status_requests += 1
         if base.basic(request) != (fake.credentials["email"], fake.credentials["api_key"]):
-            return web.json_response({"success": False, "data": None,
-                                      "message": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"success": False, "data": None, "message": "Unauthorized"}, status=401
+            )
         item = fake.find(str((await request.json()).get("id")))
         if item is None:
-            return web.json_response({"success": False, "data": None,
-                                      "message": "Message not found"}, status=404)
-        return web.json_response({"success": True, "message": None, "data": {
-            "id": int(item.message_id), "number": item.phone, "status": fake.word(item),
-            "extendStatus": item.state, "dateAnswer": int(time.time())}})
+            return web.json_response(
+                {"success": False, "data": None, "message": "Message not found"}, status=404
+            )
+        return web.json_response(
+            {
+                "success": True,
+                "message": None,
+                "data": {
+                    "id": int(item.message_id),
+                    "number": item.phone,
+                    "status": fake.word(item),
+                    "extendStatus": item.state,
+                    "dateAnswer": int(time.time()),
+                },
+            }
+        )
 
     async def prostor_status(self, request: web.Request) -> web.Response:
         fake = self.fakes["prostor"]
