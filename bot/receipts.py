@@ -12,8 +12,10 @@ from aiohttp import web
 from apscheduler.schedulers.base import BaseScheduler
 
 from bot.core.config import parse_duration
+from bot.core.sending import SendError
 from bot.keys import CLOCK, CONFIG, METRICS, RECEIPTS, SCHEDULER_HOOKS, SENDERS, STORAGE
 from bot.services.receipts import ReceiptBook, ReceiptPoller, callback_secrets, callback_url
+from senders.email_bounces import BounceMailbox, parse_dsn
 from senders.sms.portal import Portal
 from storage.base import StorageUnavailable
 
@@ -57,6 +59,40 @@ def add_receipt_jobs(app: web.Application, scheduler: BaseScheduler, poller: Rec
         coalesce=True,
         max_instances=1,
     )
+
+
+def add_bounce_jobs(
+    app: web.Application, scheduler: BaseScheduler, mailboxes: list[BounceMailbox]
+) -> None:
+    for mailbox in mailboxes:
+        every = parse_duration(mailbox.config.every).total_seconds()
+        scheduler.add_job(
+            read_bounces,
+            "interval",
+            seconds=max(5.0, every),
+            args=[app, mailbox],
+            id=f"bounces-{mailbox.account}",
+            coalesce=True,
+            max_instances=1,
+        )
+
+
+async def read_bounces(app: web.Application, mailbox: BounceMailbox) -> int:
+    """The periodic job: DSN bounces of one e-mail account become receipts (leader only)."""
+    try:
+        if not await app[STORAGE].try_leadership():
+            return 0
+        try:
+            raws = await mailbox.fetch()
+        except SendError as exc:
+            log.warning("receipts: %s", exc)
+            return 0
+        reports = [report for raw in raws for report in parse_dsn(raw)]
+        await app[RECEIPTS].apply(mailbox.account, reports)
+        return len(reports)
+    except StorageUnavailable as exc:
+        log.warning("receipts: bounces postponed, storage unavailable: %s", exc)
+        return 0
 
 
 async def poll_receipts(app: web.Application, poller: Any) -> int:

@@ -176,6 +176,21 @@ class TelegramConfig(Section):
         return bool(self.token and self.token.get_secret_value())
 
 
+class BounceImap(Section):
+    """The mailbox bounces (DSN, RFC 3464) of one e-mail account arrive in."""
+
+    host: str
+    port: int = 993
+    tls: Literal["ssl", "none"] = "ssl"
+    username: str = ""
+    password: SecretStr | None = None
+    mailbox: str = "INBOX"
+    every: str = "5m"  # how often the mailbox is read
+    timeout: float = Field(30, gt=0)
+
+    _every = field_validator("every")(lambda value: _duration_key(value))
+
+
 class EmailAccount(Section):
     name: str = "main"
     host: str
@@ -188,6 +203,7 @@ class EmailAccount(Section):
     reply_to: str = ""
     timeout: float = Field(30, gt=0)
     max_connections: int = Field(2, ge=1, le=32)
+    bounce_imap: BounceImap | None = None  # read DSN bounces: rows become "undelivered"
 
 
 class EmailConfig(Section):

@@ -48,7 +48,8 @@ class Applied:
 def _same_phone(row: JournalRow, phone: str | None) -> bool:
     if not phone:
         return True
-    return (row.address or "").lstrip("+") == phone.lstrip("+")
+    # E.164 with or without "+"; e-mail addresses in any case
+    return (row.address or "").lstrip("+").lower() == phone.lstrip("+").lower()
 
 
 class ReceiptBook:
