@@ -14,6 +14,7 @@ from bot.receipts import read_bounces
 from senders.email_bounces import BounceMailbox, parse_dsn
 from tests.conftest import CUSTOMER_EMAIL_RULE, RunningApp, booked
 from tests.fakes.imap import ImapServer
+from tests.telegram_fixtures import ADMIN_ID, bot_app, fake_telegram, telegram_config  # noqa: F401
 
 
 @pytest.fixture
@@ -136,3 +137,35 @@ async def test_a_refused_mailbox_login_is_logged(make_config, start_app, smtp, i
     assert "wrong" not in caplog.text
     [row] = await app.journal()
     assert row.status == "sent" and imap.seen == set()
+
+
+async def test_the_bot_shows_the_receipt_and_lists_undelivered_as_failed(
+    bot_app, smtp, imap, caplog
+):
+    account = {
+        "name": "main",
+        "host": "127.0.0.1",
+        "port": smtp.port,
+        "tls": "none",
+        "from_address": "service@example.ru",
+        "timeout": 5,
+        "bounce_imap": {
+            "host": "127.0.0.1",
+            "port": imap.port,
+            "tls": "none",
+            "username": imap.username,
+            "password": imap.password,
+        },
+    }
+    tg = await bot_app(email={"accounts": [account]})
+    await tg.running.rules(CUSTOMER_EMAIL_RULE)
+    await tg.running.post(booked("bot-1"))
+    [row] = await tg.running.wait_rows(lambda rows: rows and rows[0].status == "sent")
+    imap.deliver(dsn(row.provider_message_id))
+    mailbox = BounceMailbox("main", tg.app[CONFIG].email.accounts[0].bounce_imap)
+    assert await read_bounces(tg.app, mailbox) == 1
+
+    failed = await tg.reply(ADMIN_ID, "/journal failed")
+    assert f"#{row.id}" in failed and "undelivered" in failed and "5.1.1" in failed
+    full = await tg.reply(ADMIN_ID, f"/journal #{row.id}")
+    assert "<b>receipt</b>: 5.1.1" in full and "<b>failed_at</b>" in full
