@@ -244,3 +244,18 @@ def test_receipt_urls_prints_each_callback_address_once_made(tmp_path, capsys):
     assert capsys.readouterr().out == first  # the secret is made once and kept
     [line] = first.splitlines()  # prostor has no callbacks: it is polled
     assert line.startswith(f"main (smsru): {PUBLIC}/receipts/main/") and len(line) > 60
+
+
+async def test_a_secret_another_process_stored_is_accepted(service, portals, clock):
+    """Two processes starting at once may both make a secret; the stored one wins."""
+    app, row_id, message_id = await sent_sms(service, portals, "smsru")
+    portals.settle("smsru", message_id, "delivered")
+    await app.storage.write(lambda tx: tx.set_meta("receipts.secret.smsru", "from-the-other"))
+
+    answer = await portals.post_callback(
+        "smsru", message_id, url=f"{app.url}/receipts/smsru/from-the-other")
+
+    assert answer == (200, "100")
+    [row] = await app.journal()
+    assert row.status == "delivered"
+    assert ignored(app, "smsru", "forged") == 0

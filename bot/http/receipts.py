@@ -1,15 +1,14 @@
 """``POST /receipts/<portal>/<secret>``: SMS portals' delivery status callbacks.
 
 The secret in the path is generated per portal and kept in the database
-(``vestnik receipt-urls`` prints the addresses); a wrong one answers 404 like any unknown
-path and is counted as forged. The path is never logged (the service runs without an access
-log). The portal's adapter reads its own format and says what to answer (sms.ru wants
-``100``, smsc.ru ``OK``).
+(``vestnik receipt-urls`` prints the addresses); it is compared in constant time, and a
+wrong one answers 404 like any unknown path and is counted as forged. The path is never
+logged (the service runs without an access log). The portal's adapter reads its own
+format and says what to answer (sms.ru wants ``100``, smsc.ru ``OK``).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -41,14 +40,9 @@ async def _callback_request(request: web.Request) -> CallbackRequest:
 async def handle_receipt(request: web.Request) -> web.Response:
     book = request.app.get(RECEIPTS)
     name = request.match_info["portal"]
-    expected = book.secrets.get(name) if book is not None else None
-    if (
-        book is None
-        or expected is None
-        or not hmac.compare_digest(expected.encode(), request.match_info["secret"].encode())
-    ):
+    if book is None or not await book.secret_matches(name, request.match_info["secret"]):
         if book is not None:
-            book.ignored(name if name in book.secrets else "?", "forged")
+            book.ignored(name if name in book.portals else "?", "forged")
         return web.Response(status=404, text="404: Not Found")
     portal = book.portals[name]
     try:

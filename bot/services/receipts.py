@@ -14,6 +14,7 @@ The poller asks each portal that has a status call about the rows still ``sent``
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from collections import defaultdict
@@ -147,6 +148,20 @@ class ReceiptBook:
 
     def ignored(self, provider: str, reason: str) -> None:
         self.metrics.receipts_ignored.labels(provider, reason).inc()
+
+    async def secret_matches(self, portal: str, given: str) -> bool:
+        """Compare in constant time. On a mismatch the stored secret is read again: two
+        processes starting at once may both have made one, and the last write won."""
+        if portal not in self.portals:
+            return False
+        if hmac.compare_digest(self.secrets[portal].encode(), given.encode()):
+            return True
+        async with self.storage.reader() as tx:
+            stored = await tx.get_meta(SECRET_KEY + portal)
+        if not stored or stored == self.secrets[portal]:
+            return False
+        self.secrets[portal] = stored
+        return hmac.compare_digest(stored.encode(), given.encode())
 
 
 async def callback_secrets(storage: Storage, names: Sequence[str]) -> dict[str, str]:
