@@ -210,7 +210,7 @@ def journal_header(tz_name: str) -> str:
 def journal_line(row: Any, tz: Any) -> str:
     when = (row.sent_at or row.failed_at or row.due_at or row.created_at)
     stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
-    note = row.error or row.reason or ""
+    note = row.error or row.reason or row.receipt or ""
     return (f"{row.id:>6}  {stamp:25}  {row.status:9}  {row.channel:8}  "
             f"{(row.address or row.recipient_id or '-')[:28]:28}  {row.event_type:22}  {note}")
 
@@ -426,6 +426,21 @@ async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK if answer.ok else EXIT_FAIL
 
 
+async def cmd_receipt_urls(config: Config, args: argparse.Namespace) -> int:
+    """The callback address of each portal: the secret in it is shown here and nowhere else."""
+    from bot.services.receipts import receipt_addresses
+
+    async with opened(config) as storage:
+        addresses = await receipt_addresses(storage, config)
+    if not addresses:
+        print("no [[sms.portals]] entry posts status callbacks (sms.ru, smsc.ru, SMS Aero, "
+              "Devino do); the others are polled", file=sys.stderr)
+        return EXIT_FAIL
+    for name, kind, url in addresses:
+        print(f"{name} ({kind}): {url}")
+    return EXIT_OK
+
+
 # preview ------------------------------------------------------------------------------------------------
 async def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     from bot.core.timeutil import SystemClock
@@ -545,6 +560,9 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--provider")
     send.add_argument("--text")
 
+    sub.add_parser("receipt-urls", parents=[common],
+                   help="the delivery-callback address to set in each SMS portal")
+
     preview = sub.add_parser("preview", parents=[common], help="what goes out in the next hours")
     preview.add_argument("--hours", type=float, default=24)
     preview.add_argument("--limit", type=int, default=1000)
@@ -588,7 +606,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
     "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates,
     "send-test": cmd_send_test, "preview": cmd_preview, "schema": cmd_schema,
-    "validate": cmd_validate, "emulate": cmd_emulate,
+    "validate": cmd_validate, "emulate": cmd_emulate, "receipt-urls": cmd_receipt_urls,
 }
 
 

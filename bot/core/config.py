@@ -207,6 +207,21 @@ class TelegramConfig(Section):
         return bool(self.token and self.token.get_secret_value())
 
 
+class BounceImap(Section):
+    """The mailbox bounces (DSN, RFC 3464) of one e-mail account arrive in."""
+
+    host: str
+    port: int = 993
+    tls: Literal["ssl", "none"] = "ssl"
+    username: str = ""
+    password: SecretStr | None = None
+    mailbox: str = "INBOX"
+    every: str = "5m"  # how often the mailbox is read
+    timeout: float = Field(30, gt=0)
+
+    _every = field_validator("every")(lambda value: _duration_key(value))
+
+
 class EmailAccount(Section):
     name: str = "main"
     host: str
@@ -219,6 +234,7 @@ class EmailAccount(Section):
     reply_to: str = ""
     timeout: float = Field(30, gt=0)
     max_connections: int = Field(2, ge=1, le=32)
+    bounce_imap: BounceImap | None = None  # read DSN bounces: rows become "undelivered"
 
     @field_validator("from_address", "reply_to")
     @classmethod
@@ -259,6 +275,7 @@ class SmsModem(Section):
     smsc: str = ""
     command_timeout: float = Field(10, gt=0)
     send_timeout: float = Field(60, gt=0)
+    delivery_reports: bool = True  # TP-SRR on each submit; reports mark rows delivered
 
 
 class SmsConfig(Section):
@@ -292,6 +309,61 @@ class ScheduleConfig(Section):
         return [parse_duration(step) for step in self.retry_backoff]
 
 
+def _duration_key(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+def _hh_mm(value: str, empty_ok: bool = False) -> str:
+    if empty_ok and not value.strip():
+        return ""
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        raise ValueError('use "HH:MM", e.g. "09:00"' + (' or "" for none' if empty_ok else ""))
+    return value
+
+
+class ReceiptsConfig(Section):
+    """Delivery receipts: portal callbacks on ``public_url`` and polling of the rest."""
+
+    public_url: str = ""  # how portals reach this service, e.g. https://vestnik.example.ru
+    poll_every: str = "10s"  # how often the poller looks for rows due a poll
+    first_poll: str = "20s"  # after the send; then the wait doubles
+    max_poll_interval: str = "1h"
+    horizon: str = "48h"  # after this, a row without a receipt stays "sent"
+    batch: int = Field(100, ge=1, le=1000)  # ids per status request
+
+    _durations = field_validator("poll_every", "first_poll", "max_poll_interval",
+                                 "horizon")(_duration_key)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("use the address portals reach, e.g. https://vestnik.example.ru")
+        return value.rstrip("/")
+
+
+class AlertsConfig(Section):
+    """Staff alerts: Telegram to telegram.admins, the inbox of ``staff``, e-mail to
+    ``emails``. Alerts are sent directly, never through the journal, so they cannot loop."""
+
+    enabled: bool = True
+    every: str = "10m"  # at most one failure alert per channel this often
+    min_balance: float | None = None  # alert when a portal's balance drops below
+    max_lag: str = "15m"  # alert when a due row has waited longer than this
+    digest_at: str = "09:00"  # the daily digest, service time zone; "" for none
+    staff: list[str] = []  # staff ids whose internal inbox gets the alerts
+    emails: list[str] = []  # addresses, through the first [[email.accounts]] entry
+    first_errors: int = Field(3, ge=1, le=20)  # error lines quoted per alert
+
+    _durations = field_validator("every", "max_lag")(_duration_key)
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        return _hh_mm(value, empty_ok=True)
+
+
 class Config(Section):
     service: ServiceConfig = ServiceConfig()
     webhook: WebhookConfig = WebhookConfig()
@@ -299,6 +371,8 @@ class Config(Section):
     email: EmailConfig = EmailConfig()
     sms: SmsConfig = SmsConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    receipts: ReceiptsConfig = ReceiptsConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field problems (the model itself already validated each key)."""
