@@ -194,10 +194,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Файл не импортирован, ошибки:\n{errors}",
         "en": "The file was not imported. Problems:\n{errors}",
     },
-    "rules.admins_only": {
-        "ru": "Импортировать правила могут только администраторы.",
-        "en": "Only admins can import rules.",
-    },
     "rules.not_toml": {
         "ru": "Пришлите файл с расширением .toml (до {limit} КБ) в кодировке UTF-8.",
         "en": "Send a file named *.toml (up to {limit} KB), UTF-8 encoded.",
@@ -276,3 +272,16 @@ def t(key: str, lang: str, /, **values: Any) -> str:
     safe = {name: value if isinstance(value, Markup) else escape(value)
             for name, value in values.items()}
     return template.format(**safe)
+
+
+def _merge() -> None:
+    """Staff browsing and the rule wizard keep their texts in sibling modules."""
+    from bot.core.staff_texts import STAFF_TEXTS
+    from bot.core.wizard_texts import WIZARD_TEXTS
+
+    TEXTS.update(STAFF_TEXTS)
+    TEXTS.update(WIZARD_TEXTS)
+    TEXTS["menu.templates"] = {"ru": "Шаблоны и переменные", "en": "Templates and variables"}
+
+
+_merge()
