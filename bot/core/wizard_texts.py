@@ -13,6 +13,8 @@ WIZARD_TEXTS: dict[str, dict[str, str]] = {
     "wizard.editing": _("Правило #{id}", "Rule #{id}"),
     "wizard.header": _("<b>{what}</b> · шаг {n} из {total}: {step}",
                        "<b>{what}</b> · step {n} of {total}: {step}"),
+    "wizard.header_summary": _("<b>{what}</b> · проверьте и сохраните",
+                               "<b>{what}</b> · check and save"),
     "wizard.step.event": _("событие", "event"),
     "wizard.step.recipients": _("получатели", "recipients"),
     "wizard.step.channels": _("каналы", "channels"),

@@ -62,10 +62,11 @@ def nav(kb: InlineKeyboardBuilder, data: dict[str, Any], lang: str) -> None:
 def header(data: dict[str, Any], config: Config, lang: str) -> str:
     steps = [s for s in steps_for(data["draft"], config) if s != "summary"]
     step = data["step"]
-    number = steps.index(step) + 1 if step in steps else len(steps)
     what = t("wizard.editing", lang, id=data["rule_id"]) if data.get("rule_id") else \
         t("wizard.new", lang)
-    return t("wizard.header", lang, what=what, n=number, total=len(steps),
+    if step not in steps:
+        return t("wizard.header_summary", lang, what=what)
+    return t("wizard.header", lang, what=what, n=steps.index(step) + 1, total=len(steps),
              step=t(f"wizard.step.{step}", lang))
 
 
@@ -100,9 +101,12 @@ def event_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBuil
 def recipients_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBuilder]:
     chosen = data["draft"].get("recipients", [])
     kb = InlineKeyboardBuilder()
-    for role in (*ROLES, *[r for r in chosen if r not in ROLES]):
-        kb.button(text=mark(role in chosen) + t(f"wizard.role.{role}", lang)
-                  if role in ROLES else mark(True) + role, callback_data=cb("recipient", role))
+    for role in ROLES:
+        kb.button(text=mark(role in chosen) + t(f"wizard.role.{role}", lang),
+                  callback_data=cb("recipient", role))
+    for index, typed in enumerate(chosen):  # staff:<id>, chat:<id> (":" cannot be in data)
+        if typed not in ROLES:
+            kb.button(text=mark(True) + typed, callback_data=cb("unrecipient", index))
     kb.button(text=t("wizard.recipients.typed", lang), callback_data=cb("type", "recipient"))
     kb.adjust(2)
     return t("wizard.recipients.text", lang, current=", ".join(chosen) or "—"), kb
@@ -141,7 +145,7 @@ def providers_card(data: dict[str, Any], config: Config,
         for index, name in enumerate(providers_of(config, channel)):
             label = f"{chosen.index(name) + 1}. " if name in chosen else "▫️ "
             kb.button(text=f"{label}{channel}: {name}",
-                      callback_data=cb("provider", f"{channel}:{index}"))
+                      callback_data=cb("provider", f"{channel}-{index}"))
     kb.adjust(2)
     return t("wizard.providers.text", lang, current="\n".join(lines)), kb
 
@@ -182,8 +186,28 @@ def timing_summary(draft: dict[str, Any], lang: str) -> str:
     return t("wizard.timing.at", lang)
 
 
+OP_SIGNS = {"gte": "≥", "lte": "≤", "equals": "=", "in": "∈", "not_in": "∉", "any": "∋"}
+
+
+def condition_text(path: str, condition: Any) -> str:
+    """``order.amount ≥ 1000``, ``order.territory ∈ Москва, Химки``."""
+    def shown(value: Any) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    if isinstance(condition, dict):
+        parts = []
+        for op, value in condition.items():
+            if op == "exists":
+                parts.append(f"{path} {'✓' if value else '∅'}")
+            else:
+                parts.append(f"{path} {OP_SIGNS.get(op, op)} {shown(value)}")
+        return " & ".join(parts)
+    return f"{path} {'∈' if isinstance(condition, list) else '='} {shown(condition)}"
+
+
 def filters_summary(draft: dict[str, Any]) -> list[str]:
-    return [f"{path} {condition}" for path, condition in draft.get("filters", {}).items()]
+    return [condition_text(path, condition)
+            for path, condition in draft.get("filters", {}).items()]
 
 
 def filters_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBuilder]:

@@ -61,6 +61,12 @@ def _recipient(data: dict[str, Any], value: str, config: Config) -> None:
     data["draft"]["recipients"] = toggle(data["draft"].get("recipients", []), value)
 
 
+def _unrecipient(data: dict[str, Any], value: str, config: Config) -> None:
+    chosen = data["draft"].get("recipients", [])
+    if value.isdigit() and int(value) < len(chosen):
+        data["draft"]["recipients"] = chosen[:int(value)] + chosen[int(value) + 1:]
+
+
 def _channel(data: dict[str, Any], value: str, config: Config) -> None:
     draft = data["draft"]
     draft["channels"] = toggle(draft.get("channels", []), value)
@@ -75,7 +81,7 @@ def _delivery(data: dict[str, Any], value: str, config: Config) -> None:
 
 
 def _provider(data: dict[str, Any], value: str, config: Config) -> None:
-    channel, _, index = value.partition(":")
+    channel, _, index = value.partition("-")
     names = providers_of(config, channel)
     if channel not in PROVIDER_KEYS or not index.isdigit() or int(index) >= len(names):
         return
@@ -172,7 +178,7 @@ def _card(data: dict[str, Any], value: str, config: Config) -> None:
 
 
 PRESSES: dict[str, Callable[[dict[str, Any], str, Config], Any]] = {
-    "group": _group, "event": _event, "recipient": _recipient, "channel": _channel,
+    "group": _group, "event": _event, "recipient": _recipient, "unrecipient": _unrecipient, "channel": _channel,
     "delivery": _delivery, "provider": _provider, "timing": _timing, "days": _days,
     "pick": _pick, "field": _field, "op": _op, "unpick": _unpick, "unfilter": _unfilter,
     "default": _default, "preview": _preview, "quiet": _quiet, "blocked": _blocked,
