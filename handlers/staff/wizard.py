@@ -35,7 +35,7 @@ TYPING_BY_STATE = {state.state: name for name, state in TYPING.items()}
 async def start(event: Message | CallbackQuery, state: FSMContext, *, draft: dict[str, Any],
                 rule_id: int | None, step: str, templates: Templates, config: Config) -> None:
     """Open the wizard on ``step`` (``summary`` for an existing rule or a copy)."""
-    data = {"draft": draft, "rule_id": rule_id, "step": step, "review": step == "summary",
+    data: dict[str, Any] = {"draft": draft, "rule_id": rule_id, "step": step, "review": step == "summary",
             "errors": [], "filter": {}, "picking": False, "group": ""}
     await state.set_state(RuleWizard.choosing)
     await state.set_data(data)

@@ -242,7 +242,7 @@ def preview_text(data: dict[str, Any], templates: Templates, config: Config,
                  lang: str) -> str:
     draft = data["draft"]
     channels = draft.get("channels") or ["telegram"]
-    channel = data.get("preview") if data.get("preview") in channels else channels[0]
+    channel = str(data["preview"]) if data.get("preview") in channels else str(channels[0])
     event = sample_event(str(draft.get("event", "")))
     shown = rule_preview.render(templates, config, draft, channel, event, lang)
     return preview_block(shown, lang)
