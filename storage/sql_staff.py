@@ -36,27 +36,44 @@ class StaffQueries(abc.ABC):
     @abc.abstractmethod
     async def _bump_rules(self) -> None: ...
 
+    def _stamp(self, value: Any) -> datetime:
+        """A NOT NULL time column."""
+        moment = self._dt(value)
+        assert moment is not None
+        return moment
+
     # dialogue state ------------------------------------------------------------------------
     async def get_dialogue(self, key: str) -> DialogueState | None:
         row = await self._fetchrow("SELECT * FROM fsm_state WHERE key = ?", key)
         if row is None:
             return None
-        return DialogueState(key=row["key"], state=row["state"],
-                             data=json.loads(row["data"] or "{}"),
-                             updated_at=self._dt(row["updated_at"]))  # type: ignore[arg-type]
+        return DialogueState(
+            key=row["key"],
+            state=row["state"],
+            data=json.loads(row["data"] or "{}"),
+            updated_at=self._stamp(row["updated_at"]),
+        )
 
     async def set_dialogue_state(self, key: str, state: str | None, now: datetime) -> None:
         await self._execute(
             "INSERT INTO fsm_state (key, state, data, updated_at) VALUES (?, ?, '{}', ?)"
             " ON CONFLICT (key) DO UPDATE SET state = excluded.state,"
-            " updated_at = excluded.updated_at", key, state, self._t(now))
+            " updated_at = excluded.updated_at",
+            key,
+            state,
+            self._t(now),
+        )
 
     async def set_dialogue_data(self, key: str, data: dict[str, Any], now: datetime) -> None:
         text = json.dumps(data, ensure_ascii=False, default=str)
         await self._execute(
             "INSERT INTO fsm_state (key, state, data, updated_at) VALUES (?, NULL, ?, ?)"
             " ON CONFLICT (key) DO UPDATE SET data = excluded.data,"
-            " updated_at = excluded.updated_at", key, text, self._t(now))
+            " updated_at = excluded.updated_at",
+            key,
+            text,
+            self._t(now),
+        )
 
     async def purge_dialogues(self, before: datetime) -> int:
         return await self._execute("DELETE FROM fsm_state WHERE updated_at < ?", self._t(before))
@@ -65,23 +82,42 @@ class StaffQueries(abc.ABC):
     async def add_rule_change(self, change: RuleChange) -> None:
         await self._execute(
             "INSERT INTO rule_changes (rule_id, rule_name, action, author, at)"
-            " VALUES (?, ?, ?, ?, ?)", change.rule_id, change.rule_name, change.action,
-            change.author, self._t(change.at))
+            " VALUES (?, ?, ?, ?, ?)",
+            change.rule_id,
+            change.rule_name,
+            change.action,
+            change.author,
+            self._t(change.at),
+        )
 
     async def list_rule_changes(self, rule_id: int, *, limit: int = 20) -> list[RuleChange]:
-        rows = await self._fetch("SELECT * FROM rule_changes WHERE rule_id = ?"
-                                 " ORDER BY id DESC LIMIT ?", rule_id, limit)
-        return [RuleChange(id=row["id"], rule_id=row["rule_id"], rule_name=row["rule_name"],
-                           action=row["action"], author=row["author"],
-                           at=self._dt(row["at"]))  # type: ignore[arg-type]
-                for row in rows]
+        rows = await self._fetch(
+            "SELECT * FROM rule_changes WHERE rule_id = ? ORDER BY id DESC LIMIT ?", rule_id, limit
+        )
+        return [
+            RuleChange(
+                id=row["id"],
+                rule_id=row["rule_id"],
+                rule_name=row["rule_name"],
+                action=row["action"],
+                author=row["author"],
+                at=self._stamp(row["at"]),
+            )
+            for row in rows
+        ]
 
     async def update_rule(self, rule_id: int, rule: StoredRule, now: datetime) -> bool:
         definition = json.dumps(rule.definition, ensure_ascii=False, default=str)
         changed = await self._execute(
             "UPDATE rules SET name = ?, event = ?, blocked = ?, definition = ?, updated_at = ?"
-            " WHERE id = ?", rule.name, rule.event, self._bool(rule.blocked), definition,
-            self._t(now), rule_id)
+            " WHERE id = ?",
+            rule.name,
+            rule.event,
+            self._bool(rule.blocked),
+            definition,
+            self._t(now),
+            rule_id,
+        )
         if changed:
             await self._bump_rules()
         return changed > 0
@@ -90,12 +126,18 @@ class StaffQueries(abc.ABC):
         if not types:
             return None
         marks = ",".join("?" * len(types))
-        row = await self._fetchrow(f"SELECT * FROM events WHERE type IN ({marks})"
-                                   " ORDER BY occurred_at DESC LIMIT 1", *types)
+        row = await self._fetchrow(
+            f"SELECT * FROM events WHERE type IN ({marks}) ORDER BY occurred_at DESC LIMIT 1",
+            *types,
+        )
         if row is None:
             return None
-        return StoredEvent(id=row["id"], type=row["type"],
-                           occurred_at=self._dt(row["occurred_at"]),  # type: ignore[arg-type]
-                           received_at=self._dt(row["received_at"]),  # type: ignore[arg-type]
-                           payload=json.loads(row["payload"]), order_id=row["order_id"],
-                           order_number=row["order_number"])
+        return StoredEvent(
+            id=row["id"],
+            type=row["type"],
+            occurred_at=self._stamp(row["occurred_at"]),
+            received_at=self._stamp(row["received_at"]),
+            payload=json.loads(row["payload"]),
+            order_id=row["order_id"],
+            order_number=row["order_number"],
+        )

@@ -60,8 +60,9 @@ async def test_a_rule_created_in_the_chat_fires_on_a_posted_event(tg, smtp):
     card = await tg.press(ADMIN_ID, "Дальше")
     assert "текст" in card.text and "Так увидит получатель (email)" in card.text
     await tg.press(ADMIN_ID, "Свой текст")
-    [card] = await tg.say(ADMIN_ID, "Здравствуйте, {{ customer.name }}! Заказ {{ order.number }}"
-                                    " принят.")
+    [card] = await tg.say(
+        ADMIN_ID, "Здравствуйте, {{ customer.name }}! Заказ {{ order.number }} принят."
+    )
     assert "Здравствуйте, Иван Петров! Заказ ЗН-000123 принят." in card.text  # the sample
     await tg.press(ADMIN_ID, "Дальше")
     card = await tg.press(ADMIN_ID, "Дальше")
@@ -70,8 +71,9 @@ async def test_a_rule_created_in_the_chat_fires_on_a_posted_event(tg, smtp):
     assert "✅ Правило #2" in saved.text
     await tg.running.post(booked("w-1"))
     await tg.running.post(booked("w-2", vehicle={"make": "Kia"}))
-    rows = await tg.running.wait_rows(lambda rows: len(rows) == 3 and
-                                      all(r.status == "sent" for r in rows))
+    rows = await tg.running.wait_rows(
+        lambda rows: len(rows) == 3 and all(r.status == "sent" for r in rows)
+    )
     mine = [r for r in rows if r.rule.startswith("Заказ-наряд записан на ремонт")]
     assert [r.event_id for r in mine] == ["w-1"]  # the filter kept the Kia out
     assert mine[0].text == "Здравствуйте, Иван Петров! Заказ ЗН-000123 принят."
@@ -158,10 +160,16 @@ async def test_timing_before_typed_and_working_days(tg):
 
 
 async def test_providers_step_when_several_are_configured(bot_app, smtp):
-    account = {"host": "127.0.0.1", "port": smtp.port, "tls": "none",
-               "from_address": "service@example.ru", "timeout": 5}
-    tg = await bot_app(email={"accounts": [{"name": "main", **account},
-                                           {"name": "billing", **account}]})
+    account = {
+        "host": "127.0.0.1",
+        "port": smtp.port,
+        "tls": "none",
+        "from_address": "service@example.ru",
+        "timeout": 5,
+    }
+    tg = await bot_app(
+        email={"accounts": [{"name": "main", **account}, {"name": "billing", **account}]}
+    )
     await tg.say(ADMIN_ID, "/rules new")
     await tg.press(ADMIN_ID, "Оплаты и счета")
     await tg.press(ADMIN_ID, "Получена оплата")
@@ -225,8 +233,9 @@ async def test_rules_test_previews_to_the_staff_member_only(tg, smtp):
     answers = await tg.say(ADMIN_ID, "/rules test 1")
     assert "пример события" in answers[0].text and "Отправлено только вам" in answers[0].text
     assert "Иван Петров" in answers[1].text and "(email)" in answers[1].text
-    await tg.running.post(booked("t-1", customer={"id": "C-9", "name": "Анна Кузнецова",
-                                                 "email": "anna@example.ru"}))
+    await tg.running.post(
+        booked("t-1", customer={"id": "C-9", "name": "Анна Кузнецова", "email": "anna@example.ru"})
+    )
     await tg.running.wait_rows(lambda rows: rows and rows[0].status == "sent")
     answers = await tg.say(ADMIN_ID, "/rules test 1")
     assert "последнее событие t-1" in answers[0].text and "Анна Кузнецова" in answers[1].text
@@ -239,8 +248,13 @@ async def test_a_non_editor_may_look_but_not_change(bot_app, smtp):
     await tg.running.post(booked("n-1"))
     await tg.send(contact(OLGA, "+79160000007", user_id=OLGA), OLGA)
     refused = "Менять правила могут администраторы и сотрудники из telegram.rule_editors."
-    for command in ("/rules new", "/rules edit 1", "/rules copy 1", "/rules delete 1",
-                    "/rules block 1"):
+    for command in (
+        "/rules new",
+        "/rules edit 1",
+        "/rules copy 1",
+        "/rules delete 1",
+        "/rules block 1",
+    ):
         assert await tg.reply(OLGA, command) == refused, command
     card = (await tg.say(OLGA, "/rules"))[-1]
     card = await tg.press(OLGA, "#1", message=card)

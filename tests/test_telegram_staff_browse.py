@@ -33,8 +33,9 @@ def labels(sent) -> list[str]:
 async def post_many(tg, count: int) -> None:
     for i in range(count):
         await tg.running.post(booked(f"b-{i}", order={"id": f"O-{i}", "number": f"ЗН-{i}"}))
-    await tg.running.wait_rows(lambda rows: len(rows) == count and
-                               all(r.status == "sent" for r in rows))
+    await tg.running.wait_rows(
+        lambda rows: len(rows) == count and all(r.status == "sent" for r in rows)
+    )
 
 
 async def test_journal_pages_and_filters_by_pressing(tg):
@@ -68,8 +69,7 @@ async def test_a_row_opens_in_full_and_is_resent_after_confirmation(tg, smtp):
     assert len(smtp.recorder.by_recipient("ivan@example.ru")) == 1  # asked, not done
     card = await tg.press(ADMIN_ID, "Да, отправить")
     assert "поставлено в очередь" in card.text
-    await tg.running.wait_rows(lambda rows: len(smtp.recorder.by_recipient(
-        "ivan@example.ru")) == 2)
+    await tg.running.wait_rows(lambda rows: len(smtp.recorder.by_recipient("ivan@example.ru")) == 2)
     card = await tg.press(ADMIN_ID, "К списку")
     assert card.text.startswith("<b>Журнал: последние</b>")
 
@@ -91,8 +91,11 @@ async def test_stop_this_person_from_a_row(tg):
 
 async def test_stoplist_pages_and_remove_with_confirmation(tg):
     for n in range(10):
-        await tg.storage.write(lambda tx, n=n: tx.add_stop(StopEntry(
-            who=f"+7916000{n:04d}", who_kind="phone", author="cli")))
+        await tg.storage.write(
+            lambda tx, n=n: tx.add_stop(
+                StopEntry(who=f"+7916000{n:04d}", who_kind="phone", author="cli")
+            )
+        )
     [card] = await tg.say(ADMIN_ID, "/stoplist")
     assert card.text.count("phone:+7916000") == 8 and "Дальше ▶️" in labels(card)
     card = await tg.press(ADMIN_ID, "Дальше")
@@ -133,8 +136,7 @@ async def test_templates_show_defaults_variables_and_start_a_rule(tg):
     async with tg.storage.reader() as tx:
         key = [d async for d in _dialogues(tx)]
     assert key == ["payment_received"]
-    assert await tg.reply(ADMIN_ID, "/templates nosuch") == \
-        "Типа nosuch нет. Список: /templates"
+    assert await tg.reply(ADMIN_ID, "/templates nosuch") == "Типа nosuch нет. Список: /templates"
     assert "Event types" in (await tg.say(ADMIN_ID, "/templates", language="en"))[0].text
 
 
@@ -142,7 +144,8 @@ async def _dialogues(tx):
     from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 
     key = DefaultKeyBuilder(with_bot_id=True, with_destiny=True).build(
-        StorageKey(bot_id=42, chat_id=ADMIN_ID, user_id=ADMIN_ID))
+        StorageKey(bot_id=42, chat_id=ADMIN_ID, user_id=ADMIN_ID)
+    )
     found = await tx.get_dialogue(key)
     if found is not None:
         yield found.data["draft"]["event"]

@@ -85,7 +85,8 @@ async def finish(tg: BotApp, card: Any) -> Any:
 
 
 async def test_a_restart_in_the_middle_of_the_wizard_continues_it(
-        served, telegram_config, fake_telegram, smtp):
+    served, telegram_config, fake_telegram, smtp
+):
     config = telegram_config()
     first = await served.start(config, fake_telegram)
     card = await first_steps(first)
@@ -99,15 +100,17 @@ async def test_a_restart_in_the_middle_of_the_wizard_continues_it(
 
 
 async def test_a_second_process_on_postgresql_finishes_the_wizard(
-        served, backend, telegram_config, fake_telegram, smtp):
+    served, backend, telegram_config, fake_telegram, smtp
+):
     if backend != "postgres":
         pytest.skip("several processes share a PostgreSQL database")
     async with FakeTelegram(hold_updates=0.5) as other_api:
         # one Telegram: the second poller's fake knows the messages the first one sent
         other_api.sent, other_api._message_ids = fake_telegram.sent, fake_telegram._message_ids
         one = await served.start(telegram_config(), fake_telegram)
-        two = await served.start(telegram_config(telegram={"api_base": other_api.base_url}),
-                                 other_api)
+        two = await served.start(
+            telegram_config(telegram={"api_base": other_api.base_url}), other_api
+        )
         await one.running.rules(CUSTOMER_EMAIL_RULE)
         card = await first_steps(one)  # both processes keep running
         saved = await finish(two, card)
@@ -123,7 +126,8 @@ async def test_an_abandoned_dialogue_expires(bot_app, smtp):
     tg = await bot_app(telegram={"dialogue_ttl_hours": 1})
     card = await first_steps(tg)
     key = DatabaseFsmStorage(tg.storage, ManualClock(START), ttl=timedelta(hours=1)).keys.build(
-        StorageKey(bot_id=42, chat_id=ADMIN_ID, user_id=ADMIN_ID))
+        StorageKey(bot_id=42, chat_id=ADMIN_ID, user_id=ADMIN_ID)
+    )
     async with tg.storage.reader() as tx:
         dialogue = await tx.get_dialogue(key)
     assert dialogue.data["draft"]["recipients"] == ["customer"]

@@ -26,10 +26,12 @@ GOOD = [
     ("customer:12345678901", ("customer", "12345678901")),  # a prefix beats the guess
     ("chat:-1001234", ("chat", "-1001234")),
 ]
-BAD = [("phone:12", "phone", "12 — не номер телефона."),
-       ("chat:abc", "chat", "abc — не id чата Telegram"),
-       ("email:nobody", "email", "nobody — не адрес e-mail."),
-       ("customer:", "empty", "Не указано, кого вносить.")]
+BAD = [
+    ("phone:12", "phone", "12 — не номер телефона."),
+    ("chat:abc", "chat", "abc — не id чата Telegram"),
+    ("email:nobody", "email", "nobody — не адрес e-mail."),
+    ("customer:", "empty", "Не указано, кого вносить."),
+]
 
 
 @pytest.mark.parametrize(("raw", "expected"), GOOD)
@@ -60,8 +62,12 @@ def test_the_cli_and_the_bot_agree_on_good_values(tmp_path, capsys, database_url
 
 def test_the_cli_refuses_what_the_bot_refuses(tmp_path, capsys, database_url):
     config = cli_config(tmp_path, database_url)
-    expected = {"phone": "12 is not a phone number.", "chat": "abc is not a Telegram chat id",
-                "email": "nobody is not an e-mail address.", "empty": "Nobody given."}
+    expected = {
+        "phone": "12 is not a phone number.",
+        "chat": "abc is not a Telegram chat id",
+        "email": "nobody is not an e-mail address.",
+        "empty": "Nobody given.",
+    }
     for raw, problem, _ in BAD:
         assert cli(["stoplist", "add", raw, "--config", config]) == 2, raw
         assert expected[problem] in capsys.readouterr().err, raw
@@ -79,4 +85,5 @@ async def test_the_bot_reads_who_the_same_way(bot_app, smtp):
     for raw, _, message in BAD:
         assert (await tg.reply(ADMIN_ID, f"/stoplist add {raw}")).startswith(message), raw
     assert (await tg.reply(ADMIN_ID, "/stoplist add phone:12", language="en")).startswith(
-        "12 is not a phone number.")
+        "12 is not a phone number."
+    )

@@ -31,21 +31,30 @@ def local_midnight(clock: Clock, config: Config) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-async def journal_query(arg: str, storage: Storage, config: Config,
-                        clock: Clock) -> JournalQuery:
+async def journal_query(arg: str, storage: Storage, config: Config, clock: Clock) -> JournalQuery:
     """``failed``, ``today``, ``#id``/a short number, a phone, else an order number."""
     if not arg:
         return JournalQuery("latest", filters=[JournalFilter(limit=LATEST)])
     if arg.lower() == "failed":
         return JournalQuery("failed", filters=[JournalFilter(status="failed", limit=LATEST)])
     if arg.lower() == "today":
-        return JournalQuery("today", filters=[JournalFilter(since=local_midnight(clock, config),
-                                                            limit=LIST_CAP + 1)])
+        return JournalQuery(
+            "today",
+            filters=[JournalFilter(since=local_midnight(clock, config), limit=LIST_CAP + 1)],
+        )
     plain = arg.lstrip("#")
-    if plain.isdigit() and len(plain) <= 12 and (arg.startswith("#") or len(plain) < 10) \
-            and not plain.startswith("0"):  # 000123 is an order number, not row 123
-        return JournalQuery("order", value=plain, row_id=int(plain),
-                            filters=[JournalFilter(order=plain, limit=LIST_CAP + 1)])
+    if (
+        plain.isdigit()
+        and len(plain) <= 12
+        and (arg.startswith("#") or len(plain) < 10)
+        and not plain.startswith("0")
+    ):  # 000123 is an order number, not row 123
+        return JournalQuery(
+            "order",
+            value=plain,
+            row_id=int(plain),
+            filters=[JournalFilter(order=plain, limit=LIST_CAP + 1)],
+        )
     phone = normalize_phone(arg, config.service.default_region)
     if phone is not None:
         addresses = [phone]
@@ -57,10 +66,14 @@ async def journal_query(arg: str, storage: Storage, config: Config,
                 person = await tx.find_person_by_phone(kind, phone)
                 if person is not None and person.email:
                     addresses.append(person.email.strip())
-        return JournalQuery("phone", value=phone, filters=[
-            JournalFilter(address=a, limit=LIST_CAP + 1) for a in dict.fromkeys(addresses)])
-    return JournalQuery("order", value=arg, filters=[JournalFilter(order=arg,
-                                                                   limit=LIST_CAP + 1)])
+        return JournalQuery(
+            "phone",
+            value=phone,
+            filters=[
+                JournalFilter(address=a, limit=LIST_CAP + 1) for a in dict.fromkeys(addresses)
+            ],
+        )
+    return JournalQuery("order", value=arg, filters=[JournalFilter(order=arg, limit=LIST_CAP + 1)])
 
 
 async def run_query(storage: Storage, query: JournalQuery) -> list[JournalRow]:
@@ -83,8 +96,9 @@ class JournalView:
     page: int = 0
 
 
-async def view_page(storage: Storage, view: JournalView, config: Config, clock: Clock,
-                    per_page: int = PAGE_SIZE) -> tuple[list[JournalRow], bool]:
+async def view_page(
+    storage: Storage, view: JournalView, config: Config, clock: Clock, per_page: int = PAGE_SIZE
+) -> tuple[list[JournalRow], bool]:
     """(rows of ``view.page``, whether a next page exists)."""
     page = max(0, min(view.page, MAX_PAGES - 1))
     flt = JournalFilter(limit=per_page * (page + 1) + 1)
@@ -98,7 +112,7 @@ async def view_page(storage: Storage, view: JournalView, config: Config, clock: 
         flt["channel"] = view.channel
     async with storage.reader() as tx:
         rows = await tx.list_journal(flt)
-    chunk = rows[page * per_page:(page + 1) * per_page]
+    chunk = rows[page * per_page : (page + 1) * per_page]
     return chunk, len(rows) > (page + 1) * per_page
 
 
@@ -115,7 +129,6 @@ async def resend_row(storage: Storage, row_id: int, now: datetime) -> JournalRow
     return row
 
 
-async def latest_rows(storage: Storage, *, status: str | None,
-                      limit: int) -> list[JournalRow]:
+async def latest_rows(storage: Storage, *, status: str | None, limit: int) -> list[JournalRow]:
     async with storage.reader() as tx:
         return await tx.list_journal(JournalFilter(status=status, limit=limit))

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.catalog import CATALOG
+from bot.core.channels import SMS_CHANNELS
 from bot.core.config import Config
 from bot.core.sms_text import SmsInfo, sms_info, translit
 from bot.pipeline.templates import TemplateFailure, Templates, template_context
 from bot.services.samples import sample_event
 from storage.base import Storage
-
-SMS_CHANNELS = ("sms", "modem")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,21 +29,38 @@ class Preview:
 def recipient_of(event: Mapping[str, Any], recipients: list[str]) -> dict[str, Any]:
     """The first recipient role's person from the event, as a template sees it."""
     role = (recipients or ["customer"])[0]
-    person = event.get(role) if role in ("customer", "manager", "master", "author",
-                                         "responsible") else None
+    person = (
+        event.get(role)
+        if role in ("customer", "manager", "master", "author", "responsible")
+        else None
+    )
     return {**(person or {}), "role": role if person is not None else "staff"}
 
 
-def render(templates: Templates, config: Config, definition: Mapping[str, Any],
-           channel: str, event: Mapping[str, Any], language: str) -> Preview:
+def render(
+    templates: Templates,
+    config: Config,
+    definition: Mapping[str, Any],
+    channel: str,
+    event: Mapping[str, Any],
+    language: str,
+) -> Preview:
     """One channel's message of a rule definition (draft or stored) for ``event``."""
-    context = template_context(event, recipient_of(event, definition.get("recipients", [])),
-                               company=config.service.company_name, extra=templates.globals)
+    context = template_context(
+        event,
+        recipient_of(event, definition.get("recipients", [])),
+        company=config.service.company_name,
+        extra=templates.globals,
+    )
     try:
         rendered = templates.render(
             event_type=str(definition.get("event") or event.get("type") or ""),
-            channel=channel, language=definition.get("language") or language,
-            context=context, subject=definition.get("subject"), body=definition.get("body"))
+            channel=channel,
+            language=definition.get("language") or language,
+            context=context,
+            subject=definition.get("subject"),
+            body=definition.get("body"),
+        )
     except TemplateFailure as exc:
         return Preview(channel, error=str(exc))
     text = rendered.text

@@ -30,16 +30,23 @@ def may_change_rules(config: Config, user_id: int) -> bool:
 
 
 async def record(tx: Tx, rule: StoredRule, action: str, author: str, now: datetime) -> None:
-    await tx.add_rule_change(RuleChange(rule_id=rule.id, rule_name=rule.name, action=action,
-                                        author=author, at=now))
+    await tx.add_rule_change(
+        RuleChange(rule_id=rule.id, rule_name=rule.name, action=action, author=author, at=now)
+    )
 
 
 def definition_of(rule: StoredRule) -> dict[str, Any]:
     return {**rule.definition, "blocked": rule.blocked}
 
 
-async def save(storage: Storage, definition: Mapping[str, Any], *, rule_id: int | None,
-               author: str, now: datetime) -> StoredRule:
+async def save(
+    storage: Storage,
+    definition: Mapping[str, Any],
+    *,
+    rule_id: int | None,
+    author: str,
+    now: datetime,
+) -> StoredRule:
     """Create (``rule_id`` None) or rewrite one rule; :class:`RuleSaveError` lists every
     problem."""
     model, problems = validate_rule(dict(definition))
@@ -50,7 +57,9 @@ async def save(storage: Storage, definition: Mapping[str, Any], *, rule_id: int 
     async def job(tx: Tx) -> StoredRule:
         same_name = await tx.get_rule(stored.name)
         if same_name is not None and same_name.id != rule_id:
-            raise RuleSaveError([("name", f"a rule named {stored.name!r} exists (#{same_name.id})")])
+            raise RuleSaveError(
+                [("name", f"a rule named {stored.name!r} exists (#{same_name.id})")]
+            )
         if rule_id is None:
             await tx.upsert_rules([stored])
             action = "created"
@@ -66,8 +75,9 @@ async def save(storage: Storage, definition: Mapping[str, Any], *, rule_id: int 
     return await storage.write(job)
 
 
-async def set_blocked(storage: Storage, rule_id: int, blocked: bool, *, author: str,
-                      now: datetime) -> StoredRule | None:
+async def set_blocked(
+    storage: Storage, rule_id: int, blocked: bool, *, author: str, now: datetime
+) -> StoredRule | None:
     async def job(tx: Tx) -> StoredRule | None:
         if not await tx.set_rule_blocked(rule_id, blocked):
             return None
@@ -79,8 +89,9 @@ async def set_blocked(storage: Storage, rule_id: int, blocked: bool, *, author: 
     return await storage.write(job)
 
 
-async def delete(storage: Storage, rule_id: int, *, author: str,
-                 now: datetime) -> StoredRule | None:
+async def delete(
+    storage: Storage, rule_id: int, *, author: str, now: datetime
+) -> StoredRule | None:
     async def job(tx: Tx) -> StoredRule | None:
         rule = await tx.get_rule(rule_id)
         if rule is None or not await tx.delete_rule(rule_id):
@@ -91,8 +102,9 @@ async def delete(storage: Storage, rule_id: int, *, author: str,
     return await storage.write(job)
 
 
-async def import_text(storage: Storage, text: str, *, author: str,
-                      now: datetime) -> tuple[int, int]:
+async def import_text(
+    storage: Storage, text: str, *, author: str, now: datetime
+) -> tuple[int, int]:
     """Validate a whole TOML file (:class:`~bot.pipeline.rules.RuleFileError`), upsert by
     name: (created, updated)."""
     rules = parse_rules_toml(text)

@@ -5,24 +5,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.core.channels import providers_of
 from bot.core.config import Config
 from bot.core.sending import Sender
 from storage.base import Storage
 
-STATUS_ORDER = ("pending", "scheduled", "sending", "failed", "sent", "stopped", "skipped",
-                "cancelled")
+STATUS_ORDER = (
+    "pending",
+    "scheduled",
+    "sending",
+    "failed",
+    "sent",
+    "stopped",
+    "skipped",
+    "cancelled",
+)
 
 
 async def queue(storage: Storage) -> dict[str, list[tuple[str, int]]]:
     """{channel: [(status, count), ...]} in :data:`STATUS_ORDER`, zeros left out."""
     async with storage.reader() as tx:
         counts = await tx.counts()
-    return {channel: [(s, counts[channel][s]) for s in STATUS_ORDER if counts[channel].get(s)]
-            for channel in sorted(counts)}
+    return {
+        channel: [(s, counts[channel][s]) for s in STATUS_ORDER if counts[channel].get(s)]
+        for channel in sorted(counts)
+    }
 
 
-def channel_states(senders: Mapping[str, Sender],
-                   last_errors: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+def channel_states(
+    senders: Mapping[str, Sender], last_errors: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
     """Each running channel's status snapshot, with the dispatcher's last error."""
     out: dict[str, dict[str, Any]] = {}
     for name, sender in senders.items():
@@ -36,12 +48,6 @@ def channel_states(senders: Mapping[str, Sender],
     return out
 
 
-def providers_of(config: Config, channel: str) -> list[str]:
-    """The providers a rule may name for ``channel`` (SMS: portals, then "modem")."""
-    if channel == "email":
-        return [a.name for a in config.email.accounts]
-    if channel == "sms":
-        return [p.name for p in config.sms.portals] + (["modem"] if config.sms.modems else [])
-    if channel == "modem":
-        return [m.name for m in config.sms.modems]
-    return []
+def provider_names(config: Config, channel: str) -> list[str]:
+    """The providers a rule may name for ``channel``, in a stable order (for buttons)."""
+    return sorted(providers_of(config, channel))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.core.catalog import CHANNELS
+from bot.core.channels import CHANNELS, TABLE
 from bot.services.who import parse_who
 from storage.base import Storage
 from storage.models import JournalRow, StopEntry
@@ -24,8 +24,16 @@ class StopListError(ValueError):
         super().__init__(f"{problem}: {value}")
 
 
-def new_entry(who: str, region: str, *, event_type: str = "*", channel: str = "*",
-              reason: str = "", author: str, now: datetime | None) -> StopEntry:
+def new_entry(
+    who: str,
+    region: str,
+    *,
+    event_type: str = "*",
+    channel: str = "*",
+    reason: str = "",
+    author: str,
+    now: datetime | None,
+) -> StopEntry:
     """A checked entry; :class:`~bot.services.who.WhoError` or :class:`StopListError`."""
     kind, value = parse_who(who, region)
     if not EVENT_TYPE.match(event_type):
@@ -33,8 +41,15 @@ def new_entry(who: str, region: str, *, event_type: str = "*", channel: str = "*
     channel = channel.lower()
     if channel != "*" and channel not in CHANNELS:
         raise StopListError("bad_channel", channel)
-    return StopEntry(who=value, who_kind=kind, event_type=event_type, channel=channel,
-                     reason=reason, author=author, created_at=now)
+    return StopEntry(
+        who=value,
+        who_kind=kind,
+        event_type=event_type,
+        channel=channel,
+        reason=reason,
+        author=author,
+        created_at=now,
+    )
 
 
 async def add(storage: Storage, entry: StopEntry) -> StopEntry:
@@ -45,8 +60,9 @@ async def remove(storage: Storage, entry_id: int) -> bool:
     return await storage.write(lambda tx: tx.remove_stop(entry_id))
 
 
-async def page(storage: Storage, number: int,
-               per_page: int = PAGE_SIZE) -> tuple[list[StopEntry], bool]:
+async def page(
+    storage: Storage, number: int, per_page: int = PAGE_SIZE
+) -> tuple[list[StopEntry], bool]:
     """(entries of page ``number``, whether a next page exists)."""
     async with storage.reader() as tx:
         found = await tx.list_stops(limit=per_page + 1, offset=max(0, number) * per_page)
@@ -58,13 +74,19 @@ async def listing(storage: Storage, limit: int) -> list[StopEntry]:
         return await tx.list_stops(limit=limit)
 
 
-ADDRESS_KIND = {"sms": "phone", "modem": "phone", "email": "email", "telegram": "chat"}
+# the stop-list kind of each channel's address (internal addresses staff: none)
+ADDRESS_KIND = {
+    name: spec.address for name, spec in TABLE.items() if spec.address in ("phone", "email", "chat")
+}
 
 
 def person_of(row: JournalRow) -> tuple[str, str] | None:
     """The stop-list key for a row's recipient: the customer, else its address."""
-    if row.recipient_role == "customer" and row.recipient_id \
-            and not row.recipient_id.startswith("phone:"):
+    if (
+        row.recipient_role == "customer"
+        and row.recipient_id
+        and not row.recipient_id.startswith("phone:")
+    ):
         return "customer", row.recipient_id
     kind = ADDRESS_KIND.get(row.channel)
     if kind and row.address:

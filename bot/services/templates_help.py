@@ -36,8 +36,9 @@ def default_text(event_type: str, channel: str, language: str) -> tuple[str, str
 
 def variable_examples(event_type: str, limit: int = 40) -> list[tuple[str, Any]]:
     """``{{ path }}`` and the sample's value for each field the type carries."""
-    return [(f"{{{{ {path} }}}}", value) for path, value in
-            list(fields_of(event_type).items())[:limit]]
+    return [
+        (f"{{{{ {path} }}}}", value) for path, value in list(fields_of(event_type).items())[:limit]
+    ]
 
 
 def variable_notes() -> tuple[tuple[str, str], ...]:

@@ -16,8 +16,9 @@ class WhoError(ValueError):
     def __init__(self, problem: str, value: str) -> None:
         self.problem = problem
         self.value = value
-        super().__init__(f"{value!r}: not a valid {problem}" if problem != "empty"
-                         else "nobody given")
+        super().__init__(
+            f"{value!r}: not a valid {problem}" if problem != "empty" else "nobody given"
+        )
 
 
 def parse_who(raw: str, region: str) -> tuple[str, str]:

@@ -39,8 +39,9 @@ async def answer_long(message: Message, text: str) -> None:
         await message.answer(part)
 
 
-async def show(event: Message | CallbackQuery, text: str,
-               markup: InlineKeyboardMarkup | None = None) -> Message | None:
+async def show(
+    event: Message | CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
     """A card: a button press edits the message it came from, a typed message gets a new
     one. Returns the message shown (None when an edit changed nothing)."""
     if isinstance(event, CallbackQuery):
@@ -66,17 +67,20 @@ def local(moment: datetime | None, config: Config) -> str:
 
 def short(value: object, limit: int = 120) -> str:
     text = str(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def row_line(row: JournalRow, config: Config) -> str:
     """``#12 25.11 10:00 sent telegram Иван Петров order_booked — error`` (escaped HTML)."""
     moment = row.sent_at or row.failed_at or row.due_at or row.created_at
     who = row.recipient_name or row.address or row.recipient_id or row.recipient_role
-    line = f"<b>#{row.id}</b> {local(moment, config)} {escape(row.status)} " \
-           f"{escape(row.channel)} {escape(who or '—')} {escape(row.event_type)}"
-    problem = row.error or (row.reason if row.status in ("skipped", "stopped", "cancelled")
-                            else None)
+    line = (
+        f"<b>#{row.id}</b> {local(moment, config)} {escape(row.status)} "
+        f"{escape(row.channel)} {escape(who or '—')} {escape(row.event_type)}"
+    )
+    problem = row.error or (
+        row.reason if row.status in ("skipped", "stopped", "cancelled") else None
+    )
     if problem:
         line += f" — {escape(short(problem))}"
     return line
@@ -94,8 +98,11 @@ def row_full(row: JournalRow) -> str:
 
 
 def stop_line(entry: StopEntry, config: Config) -> str:
-    parts = [f"<b>#{entry.id}</b> {escape(entry.who_kind)}:{escape(entry.who)}",
-             escape(entry.event_type), escape(entry.channel)]
+    parts = [
+        f"<b>#{entry.id}</b> {escape(entry.who_kind)}:{escape(entry.who)}",
+        escape(entry.event_type),
+        escape(entry.channel),
+    ]
     if entry.reason:
         parts.append(escape(entry.reason))
     if entry.author:

@@ -18,8 +18,9 @@ from handlers.staff.common import answer_long, lang_of, local, staff_router
 from storage.base import Storage
 
 
-async def inbox(message: Message, storage: Storage, config: Config, clock: Clock,
-                staff: StaffMember) -> None:
+async def inbox(
+    message: Message, storage: Storage, config: Config, clock: Clock, staff: StaffMember
+) -> None:
     lang = lang_of(message)
     if staff.staff_id is None:
         await message.answer(t("inbox.no_staff", lang))

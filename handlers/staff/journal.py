@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from markupsafe import Markup
 
-from bot.core.catalog import CHANNELS
+from bot.core.channels import CHANNELS
 from bot.core.config import Config
 from bot.core.phones import normalize_phone
 from bot.core.texts import t
@@ -43,18 +43,32 @@ def _next(values: tuple[str, ...], current: str) -> str:
 
 
 def _view_cb(view: JournalView, **change: object) -> str:
-    fields = {"scope": view.scope, "channel": view.channel, "status": view.status,
-              "page": view.page, **change}
-    return JournalCb(action="page", **fields).pack()  # type: ignore[arg-type]
+    fields = {
+        "scope": view.scope,
+        "channel": view.channel,
+        "status": view.status,
+        "page": view.page,
+        **change,
+    }
+    return JournalCb(action="page", **fields).pack()
 
 
-def view_keyboard(view: JournalView, rows: list[JournalRow], has_next: bool,
-                  lang: str) -> InlineKeyboardMarkup:
+def view_keyboard(
+    view: JournalView, rows: list[JournalRow], has_next: bool, lang: str
+) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for row in rows:
-        kb.button(text=f"#{row.id}", callback_data=JournalCb(
-            action="open", scope=view.scope, channel=view.channel, status=view.status,
-            page=view.page, row=row.id or 0))
+        kb.button(
+            text=f"#{row.id}",
+            callback_data=JournalCb(
+                action="open",
+                scope=view.scope,
+                channel=view.channel,
+                status=view.status,
+                page=view.page,
+                row=row.id or 0,
+            ),
+        )
     kb.adjust(5)
     nav = InlineKeyboardBuilder()
     if view.page > 0:
@@ -65,24 +79,33 @@ def view_keyboard(view: JournalView, rows: list[JournalRow], has_next: bool,
     filters = InlineKeyboardBuilder()
     for scope in ("all", "failed", "today"):
         mark = "• " if view.scope == scope else ""
-        filters.button(text=mark + t(f"journal.scope.{scope}", lang),
-                       callback_data=_view_cb(view, scope=scope, page=0))
-    filters.button(text=t("journal.channel", lang, value=view.channel or "*"),
-                   callback_data=_view_cb(view, channel=_next(CHANNEL_CYCLE, view.channel),
-                                          page=0))
-    filters.button(text=t("journal.status", lang, value=view.status or "*"),
-                   callback_data=_view_cb(view, status=_next(STATUSES, view.status), page=0))
+        filters.button(
+            text=mark + t(f"journal.scope.{scope}", lang),
+            callback_data=_view_cb(view, scope=scope, page=0),
+        )
+    filters.button(
+        text=t("journal.channel", lang, value=view.channel or "*"),
+        callback_data=_view_cb(view, channel=_next(CHANNEL_CYCLE, view.channel), page=0),
+    )
+    filters.button(
+        text=t("journal.status", lang, value=view.status or "*"),
+        callback_data=_view_cb(view, status=_next(STATUSES, view.status), page=0),
+    )
     filters.adjust(3, 2)
     kb.attach(filters)
     return kb.as_markup()
 
 
-async def view_text(view: JournalView, storage: Storage, config: Config, clock: Clock,
-                    lang: str) -> tuple[str, InlineKeyboardMarkup]:
+async def view_text(
+    view: JournalView, storage: Storage, config: Config, clock: Clock, lang: str
+) -> tuple[str, InlineKeyboardMarkup]:
     rows, has_next = await journal_service.view_page(storage, view, config, clock)
     what = t(f"journal.what.{'latest' if view.scope == 'all' else view.scope}", lang)
-    extra = [f"{name} {value}" for name, value in (("channel", view.channel),
-                                                   ("status", view.status)) if value]
+    extra = [
+        f"{name} {value}"
+        for name, value in (("channel", view.channel), ("status", view.status))
+        if value
+    ]
     if extra:
         what += " · " + " · ".join(extra)
     if view.page:
@@ -95,8 +118,9 @@ async def view_text(view: JournalView, storage: Storage, config: Config, clock: 
     return text, view_keyboard(view, rows, has_next, lang)
 
 
-async def journal(message: Message, command: CommandObject, storage: Storage,
-                  config: Config, clock: Clock) -> None:
+async def journal(
+    message: Message, command: CommandObject, storage: Storage, config: Config, clock: Clock
+) -> None:
     lang = lang_of(message)
     arg = " ".join((command.args or "").split())
     if arg.lower() in ("", "failed", "today"):
@@ -130,23 +154,34 @@ def row_keyboard(cb: JournalCb, lang: str, confirm: str = "") -> InlineKeyboardM
     kb = InlineKeyboardBuilder()
     base = cb.model_dump()
     if confirm:
-        kb.button(text=t(f"journal.{confirm}.yes", lang),
-                  callback_data=JournalCb(**{**base, "action": f"{confirm}_ok"}))
-        kb.button(text=t("browse.cancel", lang), callback_data=JournalCb(**{**base,
-                                                                           "action": "open"}))
+        kb.button(
+            text=t(f"journal.{confirm}.yes", lang),
+            callback_data=JournalCb(**{**base, "action": f"{confirm}_ok"}),
+        )
+        kb.button(
+            text=t("browse.cancel", lang), callback_data=JournalCb(**{**base, "action": "open"})
+        )
     else:
-        kb.button(text=t("journal.resend", lang),
-                  callback_data=JournalCb(**{**base, "action": "resend"}))
-        kb.button(text=t("journal.stop", lang),
-                  callback_data=JournalCb(**{**base, "action": "stop"}))
+        kb.button(
+            text=t("journal.resend", lang), callback_data=JournalCb(**{**base, "action": "resend"})
+        )
+        kb.button(
+            text=t("journal.stop", lang), callback_data=JournalCb(**{**base, "action": "stop"})
+        )
     kb.button(text=t("browse.back", lang), callback_data=JournalCb(**{**base, "action": "page"}))
     kb.adjust(2, 1)
     return kb.as_markup()
 
 
-async def pressed(query: CallbackQuery, callback_data: JournalCb, storage: Storage,
-                  config: Config, clock: Clock, control: DispatchControl,
-                  staff: StaffMember) -> None:
+async def pressed(
+    query: CallbackQuery,
+    callback_data: JournalCb,
+    storage: Storage,
+    config: Config,
+    clock: Clock,
+    control: DispatchControl,
+    staff: StaffMember,
+) -> None:
     lang = lang_of(query)
     cb = callback_data
     if cb.action == "page":
@@ -162,8 +197,13 @@ async def pressed(query: CallbackQuery, callback_data: JournalCb, storage: Stora
     if cb.action == "resend_ok":
         done = await journal_service.resend_row(storage, cb.row, clock.now())
         control.wake()
-        notice = t("resend.done" if done else "resend.not_found", lang, id=cb.row,
-                   channel=row.channel, address=row.address or "—")
+        notice = t(
+            "resend.done" if done else "resend.not_found",
+            lang,
+            id=cb.row,
+            channel=row.channel,
+            address=row.address or "—",
+        )
         row = done or row
     elif cb.action == "stop_ok":
         notice = await stop_person(row, storage, clock, staff, lang)
@@ -173,20 +213,37 @@ async def pressed(query: CallbackQuery, callback_data: JournalCb, storage: Stora
     await show(query, text[:4000], row_keyboard(cb, lang, confirm))
 
 
-async def stop_person(row: JournalRow, storage: Storage, clock: Clock, staff: StaffMember,
-                      lang: str) -> str:
+async def stop_person(
+    row: JournalRow, storage: Storage, clock: Clock, staff: StaffMember, lang: str
+) -> str:
     who = stop_service.person_of(row)
     if who is None:
         return t("journal.stop.nobody", lang)
-    entry = StopEntry(who=who[1], who_kind=who[0], author=author_of(staff),
-                                   reason=f"journal #{row.id}", created_at=clock.now())
+    entry = StopEntry(
+        who=who[1],
+        who_kind=who[0],
+        author=author_of(staff),
+        reason=f"journal #{row.id}",
+        created_at=clock.now(),
+    )
     saved = await stop_service.add(storage, entry)
-    return t("stoplist.added", lang, id=saved.id, who=saved.key, event_type=saved.event_type,
-             channel=saved.channel)
+    return t(
+        "stoplist.added",
+        lang,
+        id=saved.id,
+        who=saved.key,
+        event_type=saved.event_type,
+        channel=saved.channel,
+    )
 
 
-async def resend(message: Message, command: CommandObject, storage: Storage,
-                 clock: Clock, control: DispatchControl) -> None:
+async def resend(
+    message: Message,
+    command: CommandObject,
+    storage: Storage,
+    clock: Clock,
+    control: DispatchControl,
+) -> None:
     lang = lang_of(message)
     arg = (command.args or "").strip().lstrip("#")
     if not arg.isdigit():
@@ -197,14 +254,17 @@ async def resend(message: Message, command: CommandObject, storage: Storage,
         await message.answer(t("resend.not_found", lang, id=arg))
         return
     control.wake()
-    await message.answer(t("resend.done", lang, id=row.id, channel=row.channel,
-                           address=row.address or "—"))
+    await message.answer(
+        t("resend.done", lang, id=row.id, channel=row.channel, address=row.address or "—")
+    )
 
 
 def build_router() -> Router:
     router = staff_router("staff.journal")
     router.message.register(journal, Command("journal"))
     router.message.register(resend, Command("resend"))
-    router.callback_query.register(pressed, JournalCb.filter(F.action.in_(
-        {"page", "open", "resend", "resend_ok", "stop", "stop_ok"})))
+    router.callback_query.register(
+        pressed,
+        JournalCb.filter(F.action.in_({"page", "open", "resend", "resend_ok", "stop", "stop_ok"})),
+    )
     return router

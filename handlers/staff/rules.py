@@ -39,8 +39,9 @@ ACTIONS = {"show", "block", "unblock", "edit", "copy", "delete", "test"}
 def rule_line(rule: StoredRule) -> str:
     channels = ", ".join(rule.definition.get("channels", []))
     mark = " ⛔" if rule.blocked else ""
-    return (f"<b>#{rule.id}</b> {escape(rule.name)} — {escape(rule.event)} → "
-            f"{escape(channels)}{mark}")
+    return (
+        f"<b>#{rule.id}</b> {escape(rule.name)} — {escape(rule.event)} → {escape(channels)}{mark}"
+    )
 
 
 async def list_card(storage: Storage, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -49,8 +50,10 @@ async def list_card(storage: Storage, lang: str) -> tuple[str, InlineKeyboardMar
         return t("rules.empty", lang), None
     kb = InlineKeyboardBuilder()
     for rule in stored[:60]:
-        kb.button(text=f"#{rule.id} {rule.name}"[:40] + (" ⛔" if rule.blocked else ""),
-                  callback_data=RulesCb(action="open", rule=rule.id or 0))
+        kb.button(
+            text=f"#{rule.id} {rule.name}"[:40] + (" ⛔" if rule.blocked else ""),
+            callback_data=RulesCb(action="open", rule=rule.id or 0),
+        )
     kb.adjust(2)
     return "\n".join([t("rules.header", lang)] + [rule_line(r) for r in stored]), kb.as_markup()
 
@@ -60,8 +63,16 @@ async def rule_text(storage: Storage, rule: StoredRule, config: Config, lang: st
     lines = [f"<b>#{rule.id}</b>\n<pre>{escape(export_rules_toml([rule]))}</pre>"]
     if changes:
         lines.append(t("rules.history", lang))
-        lines += [t("rules.change", lang, at=local(c.at, config), author=c.author,
-                    action=t(f"rules.action.{c.action}", lang)) for c in changes]
+        lines += [
+            t(
+                "rules.change",
+                lang,
+                at=local(c.at, config),
+                author=c.author,
+                action=t(f"rules.action.{c.action}", lang),
+            )
+            for c in changes
+        ]
     return "\n".join(lines)
 
 
@@ -69,12 +80,15 @@ def rule_keyboard(rule: StoredRule, lang: str, confirm: bool = False) -> InlineK
     kb = InlineKeyboardBuilder()
     rid = rule.id or 0
     if confirm:
-        kb.button(text=t("rules.delete_yes", lang), callback_data=RulesCb(action="delete_ok",
-                                                                         rule=rid))
+        kb.button(
+            text=t("rules.delete_yes", lang), callback_data=RulesCb(action="delete_ok", rule=rid)
+        )
         kb.button(text=t("browse.cancel", lang), callback_data=RulesCb(action="open", rule=rid))
         return kb.as_markup()
-    kb.button(text=t("rules.unblock_button" if rule.blocked else "rules.block_button", lang),
-              callback_data=RulesCb(action="toggle", rule=rid))
+    kb.button(
+        text=t("rules.unblock_button" if rule.blocked else "rules.block_button", lang),
+        callback_data=RulesCb(action="toggle", rule=rid),
+    )
     for action in ("edit", "copy", "test", "delete"):
         kb.button(text=t(f"rules.{action}", lang), callback_data=RulesCb(action=action, rule=rid))
     kb.button(text=t("browse.back", lang), callback_data=RulesCb(action="list"))
@@ -82,23 +96,32 @@ def rule_keyboard(rule: StoredRule, lang: str, confirm: bool = False) -> InlineK
     return kb.as_markup()
 
 
-async def rules(message: Message, command: CommandObject, storage: Storage, config: Config,
-                clock: Clock, templates: Templates, state: FSMContext,
-                staff: StaffMember) -> None:
+async def rules(
+    message: Message,
+    command: CommandObject,
+    storage: Storage,
+    config: Config,
+    clock: Clock,
+    templates: Templates,
+    state: FSMContext,
+    staff: StaffMember,
+) -> None:
     lang = lang_of(message)
     args = (command.args or "").split(maxsplit=1)
     if not args:
         text, markup = await list_card(storage, lang)
-        await answer_long(message, text) if markup is None else \
-            await message.answer(text[:4000], reply_markup=markup)
+        await answer_long(message, text) if markup is None else await message.answer(
+            text[:4000], reply_markup=markup
+        )
         return
     action = args[0].lower()
     if action == "new" and len(args) == 1:
         if not rules_admin.may_change_rules(config, staff.user_id):
             await message.answer(t("rules.editors_only", lang))
             return
-        await wizard.start(message, state, draft={}, rule_id=None, step="event",
-                           templates=templates, config=config)
+        await wizard.start(
+            message, state, draft={}, rule_id=None, step="event", templates=templates, config=config
+        )
         return
     if action not in ACTIONS or len(args) != 2:
         await message.answer(t("rules.usage", lang))
@@ -111,9 +134,17 @@ async def rules(message: Message, command: CommandObject, storage: Storage, conf
     await act(message, action, rule, storage, config, clock, templates, state, staff)
 
 
-async def act(event: Message | CallbackQuery, action: str, rule: StoredRule, storage: Storage,
-              config: Config, clock: Clock, templates: Templates, state: FSMContext,
-              staff: StaffMember) -> None:
+async def act(
+    event: Message | CallbackQuery,
+    action: str,
+    rule: StoredRule,
+    storage: Storage,
+    config: Config,
+    clock: Clock,
+    templates: Templates,
+    state: FSMContext,
+    staff: StaffMember,
+) -> None:
     """One action on one rule, typed or pressed."""
     lang = lang_of(event)
     if action in CHANGING and not rules_admin.may_change_rules(config, staff.user_id):
@@ -132,14 +163,22 @@ async def act(event: Message | CallbackQuery, action: str, rule: StoredRule, sto
         draft = rules_admin.definition_of(rule)
         if action == "copy":
             draft["name"] = await rules_admin.copy_name(storage, rule.name)
-        await wizard.start(event, state, draft=draft, rule_id=rid if action == "edit" else None,
-                           step="summary", templates=templates, config=config)
+        await wizard.start(
+            event,
+            state,
+            draft=draft,
+            rule_id=rid if action == "edit" else None,
+            step="summary",
+            templates=templates,
+            config=config,
+        )
     elif action == "test":
         await test_rule(event, rule, storage, config, templates)
     elif action == "delete_ok":
         gone = await rules_admin.delete(storage, rid, author=author, now=now)
-        await show(event, t("rules.deleted" if gone else "rules.not_found", lang,
-                            name=rule.name, ref=rid))
+        await show(
+            event, t("rules.deleted" if gone else "rules.not_found", lang, name=rule.name, ref=rid)
+        )
     elif action in ("show", "open", "delete"):
         text = await rule_text(storage, rule, config, lang)
         if action == "delete":
@@ -150,8 +189,13 @@ async def act(event: Message | CallbackQuery, action: str, rule: StoredRule, sto
             await show(event, text[:4000], rule_keyboard(rule, lang, confirm=action == "delete"))
 
 
-async def test_rule(event: Message | CallbackQuery, rule: StoredRule, storage: Storage,
-                    config: Config, templates: Templates) -> None:
+async def test_rule(
+    event: Message | CallbackQuery,
+    rule: StoredRule,
+    storage: Storage,
+    config: Config,
+    templates: Templates,
+) -> None:
     """The rule's messages for the newest real event of its type (else a sample), sent to
     this staff member only."""
     lang = lang_of(event)
@@ -161,17 +205,23 @@ async def test_rule(event: Message | CallbackQuery, rule: StoredRule, storage: S
     if not isinstance(message, Message):
         return
     payload, event_id = await rule_preview.event_for_test(storage, rule.event)
-    source = t("rules.test_real", lang, id=event_id) if event_id else \
-        t("rules.test_sample", lang)
+    source = t("rules.test_real", lang, id=event_id) if event_id else t("rules.test_sample", lang)
     await message.answer(t("rules.test_header", lang, name=rule.name, source=source))
     for channel in rule.definition.get("channels", []):
         shown = rule_preview.render(templates, config, rule.definition, channel, payload, lang)
         await answer_long(message, preview_block(shown, lang))
 
 
-async def pressed(query: CallbackQuery, callback_data: RulesCb, storage: Storage,
-                  config: Config, clock: Clock, templates: Templates, state: FSMContext,
-                  staff: StaffMember) -> None:
+async def pressed(
+    query: CallbackQuery,
+    callback_data: RulesCb,
+    storage: Storage,
+    config: Config,
+    clock: Clock,
+    templates: Templates,
+    state: FSMContext,
+    staff: StaffMember,
+) -> None:
     lang = lang_of(query)
     if callback_data.action == "list":
         text, markup = await list_card(storage, lang)
@@ -181,12 +231,12 @@ async def pressed(query: CallbackQuery, callback_data: RulesCb, storage: Storage
     if rule is None:
         await query.answer(t("rules.not_found", lang, ref=callback_data.rule), show_alert=True)
         return
-    await act(query, callback_data.action, rule, storage, config, clock, templates, state,
-              staff)
+    await act(query, callback_data.action, rule, storage, config, clock, templates, state, staff)
 
 
-async def rules_file(message: Message, bot: Bot, storage: Storage, config: Config,
-                     clock: Clock, staff: StaffMember) -> None:
+async def rules_file(
+    message: Message, bot: Bot, storage: Storage, config: Config, clock: Clock, staff: StaffMember
+) -> None:
     lang = lang_of(message)
     document = message.document
     assert document is not None
@@ -205,14 +255,19 @@ async def rules_file(message: Message, bot: Bot, storage: Storage, config: Confi
         await message.answer(t("rules.not_toml", lang, limit=MAX_RULES_FILE // 1024))
         return
     try:
-        created, updated = await rules_admin.import_text(storage, text, author=author_of(staff),
-                                                         now=clock.now())
+        created, updated = await rules_admin.import_text(
+            storage, text, author=author_of(staff), now=clock.now()
+        )
     except RuleFileError as exc:
         errors = "\n".join(f"• {line}" for line in exc.errors)
         await answer_long(message, t("rules.import_errors", lang, errors=errors))
         return
-    log.info("rules imported from Telegram by %s: %d created, %d updated",
-             author_of(staff), created, updated)
+    log.info(
+        "rules imported from Telegram by %s: %d created, %d updated",
+        author_of(staff),
+        created,
+        updated,
+    )
     await message.answer(t("rules.imported", lang, created=created, updated=updated))
 
 

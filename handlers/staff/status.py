@@ -10,8 +10,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from markupsafe import escape
 
-from bot.core.catalog import CHANNELS
-from bot.core.channels import channel_unavailable
+from bot.core.channels import CHANNELS, channel_unavailable, providers_of
 from bot.core.config import Config
 from bot.core.sending import Sender
 from bot.core.texts import t
@@ -25,8 +24,9 @@ from handlers.staff.common import answer_long, lang_of, short, staff_router
 from storage.base import Storage
 
 
-async def test(message: Message, command: CommandObject, config: Config,
-               senders: Mapping[str, Sender]) -> None:
+async def test(
+    message: Message, command: CommandObject, config: Config, senders: Mapping[str, Sender]
+) -> None:
     lang = lang_of(message)
     args = (command.args or "").split(maxsplit=2)
     if len(args) < 2 or args[0].lower() not in CHANNELS:
@@ -36,15 +36,16 @@ async def test(message: Message, command: CommandObject, config: Config,
     provider, text = None, None
     if len(args) == 3:
         first, _, rest = args[2].partition(" ")
-        if first in status_service.providers_of(config, channel):
+        if first in providers_of(config, channel):
             provider, text = first, rest.strip() or None
         else:
             text = args[2]
     reason = channel_unavailable(config, channel, [provider] if provider else [])
     sender = senders.get(channel)
     if reason or sender is None:
-        await message.answer(t("test.unavailable", lang,
-                               reason=reason or f"{channel} is not running"))
+        await message.answer(
+            t("test.unavailable", lang, reason=reason or f"{channel} is not running")
+        )
         return
     try:
         outgoing = test_message(config, channel, address, provider, text)
@@ -53,17 +54,21 @@ async def test(message: Message, command: CommandObject, config: Config,
         return
     outgoing.language = lang
     answer = await send_with(sender, outgoing)
-    await answer_long(message, t("test.sent" if answer.ok else "test.failed", lang,
-                                 summary=answer.summary))
+    await answer_long(
+        message, t("test.sent" if answer.ok else "test.failed", lang, summary=answer.summary)
+    )
 
 
-async def status(message: Message, storage: Storage, senders: Mapping[str, Sender],
-                 control: DispatchControl) -> None:
+async def status(
+    message: Message, storage: Storage, senders: Mapping[str, Sender], control: DispatchControl
+) -> None:
     lang = lang_of(message)
     queue = await status_service.queue(storage)
     lines = [t("status.header", lang), f"<b>{t('status.queue', lang)}</b>"]
-    lines += [f"{escape(channel)}: {escape(', '.join(f'{s} {n}' for s, n in counts))}"
-              for channel, counts in queue.items()] or [t("status.queue_empty", lang)]
+    lines += [
+        f"{escape(channel)}: {escape(', '.join(f'{s} {n}' for s, n in counts))}"
+        for channel, counts in queue.items()
+    ] or [t("status.queue_empty", lang)]
     lines.append(f"\n<b>{t('status.channels', lang)}</b>")
     if not senders:
         lines.append(t("status.no_channels", lang))
@@ -73,8 +78,9 @@ async def status(message: Message, storage: Storage, senders: Mapping[str, Sende
     await answer_long(message, "\n".join(lines))
 
 
-async def preview(message: Message, command: CommandObject, storage: Storage,
-                  config: Config, clock: Clock) -> None:
+async def preview(
+    message: Message, command: CommandObject, storage: Storage, config: Config, clock: Clock
+) -> None:
     lang = lang_of(message)
     try:
         hours = float((command.args or "24").strip().removesuffix("h").removesuffix("ч"))

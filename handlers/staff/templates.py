@@ -39,10 +39,14 @@ def type_text(event_type: str, lang: str) -> str:
             lines.append(f"<pre>subject = {escape(subject)}</pre>")
         lines.append(f"<pre>{escape(body)}</pre>")
     lines.append("\n" + t("templates.variables", lang))
-    lines += [f"<code>{escape(name)}</code> → {escape(short(value, 60))}"
-              for name, value in templates_help.variable_examples(event_type)]
-    lines += [f"<code>{escape(name)}</code> — {escape(meaning)}"
-              for name, meaning in templates_help.variable_notes()]
+    lines += [
+        f"<code>{escape(name)}</code> → {escape(short(value, 60))}"
+        for name, value in templates_help.variable_examples(event_type)
+    ]
+    lines += [
+        f"<code>{escape(name)}</code> — {escape(meaning)}"
+        for name, meaning in templates_help.variable_notes()
+    ]
     return "\n".join(lines)
 
 
@@ -57,19 +61,34 @@ async def templates(message: Message, command: CommandObject) -> None:
         return
     await answer_long(message, type_text(event_type, lang))
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("templates.new_rule", lang),
-              callback_data=TemplatesCb(action="new", event=event_type))
+    kb.button(
+        text=t("templates.new_rule", lang),
+        callback_data=TemplatesCb(action="new", event=event_type),
+    )
     await message.answer(t("templates.start", lang, type=event_type), reply_markup=kb.as_markup())
 
 
-async def new_rule(query: CallbackQuery, callback_data: TemplatesCb, state: FSMContext,
-                   templates: Templates, config: Config, staff: StaffMember) -> None:
+async def new_rule(
+    query: CallbackQuery,
+    callback_data: TemplatesCb,
+    state: FSMContext,
+    templates: Templates,
+    config: Config,
+    staff: StaffMember,
+) -> None:
     lang = lang_of(query)
     if not rules_admin.may_change_rules(config, staff.user_id):
         await query.answer(t("rules.editors_only", lang), show_alert=True)
         return
-    await wizard.start(query, state, draft={"event": callback_data.event}, rule_id=None,
-                       step="recipients", templates=templates, config=config)
+    await wizard.start(
+        query,
+        state,
+        draft={"event": callback_data.event},
+        rule_id=None,
+        step="recipients",
+        templates=templates,
+        config=config,
+    )
 
 
 def build_router() -> Router:

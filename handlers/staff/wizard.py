@@ -32,11 +32,27 @@ log = logging.getLogger("vestnik.bot.wizard")
 TYPING_BY_STATE = {state.state: name for name, state in TYPING.items()}
 
 
-async def start(event: Message | CallbackQuery, state: FSMContext, *, draft: dict[str, Any],
-                rule_id: int | None, step: str, templates: Templates, config: Config) -> None:
+async def start(
+    event: Message | CallbackQuery,
+    state: FSMContext,
+    *,
+    draft: dict[str, Any],
+    rule_id: int | None,
+    step: str,
+    templates: Templates,
+    config: Config,
+) -> None:
     """Open the wizard on ``step`` (``summary`` for an existing rule or a copy)."""
-    data: dict[str, Any] = {"draft": draft, "rule_id": rule_id, "step": step, "review": step == "summary",
-            "errors": [], "filter": {}, "picking": False, "group": ""}
+    data: dict[str, Any] = {
+        "draft": draft,
+        "rule_id": rule_id,
+        "step": step,
+        "review": step == "summary",
+        "errors": [],
+        "filter": {},
+        "picking": False,
+        "group": "",
+    }
     await state.set_state(RuleWizard.choosing)
     await state.set_data(data)
     text, markup = card(data, templates, config, lang_of(event))
@@ -49,9 +65,16 @@ def prompt_markup(lang: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-async def pressed(query: CallbackQuery, callback_data: WizardCb, state: FSMContext,
-                  templates: Templates, config: Config, storage: Storage, clock: Clock,
-                  staff: StaffMember) -> None:
+async def pressed(
+    query: CallbackQuery,
+    callback_data: WizardCb,
+    state: FSMContext,
+    templates: Templates,
+    config: Config,
+    storage: Storage,
+    clock: Clock,
+    staff: StaffMember,
+) -> None:
     lang = lang_of(query)
     data = await state.get_data()
     if "draft" not in data:  # finished, cancelled, or expired
@@ -86,16 +109,24 @@ async def pressed(query: CallbackQuery, callback_data: WizardCb, state: FSMConte
     await show(query, text, markup)
 
 
-async def ask_to_type(query: CallbackQuery, state: FSMContext, data: dict[str, Any],
-                      expect: str, lang: str) -> None:
+async def ask_to_type(
+    query: CallbackQuery, state: FSMContext, data: dict[str, Any], expect: str, lang: str
+) -> None:
     if expect not in TYPING:
         await query.answer()
         return
     await state.set_state(TYPING[expect])
     pending = data.get("filter") or {}
-    await show(query, t(f"wizard.prompt.{expect}", lang, path=pending.get("path", ""),
-                        op=t(f"wizard.op.{pending['op']}", lang) if pending.get("op") else ""),
-               prompt_markup(lang))
+    await show(
+        query,
+        t(
+            f"wizard.prompt.{expect}",
+            lang,
+            path=pending.get("path", ""),
+            op=t(f"wizard.op.{pending['op']}", lang) if pending.get("op") else "",
+        ),
+        prompt_markup(lang),
+    )
 
 
 async def typed(message: Message, state: FSMContext, templates: Templates, config: Config) -> None:
@@ -115,9 +146,16 @@ async def typed(message: Message, state: FSMContext, templates: Templates, confi
     await message.answer(text, reply_markup=markup)
 
 
-async def save(query: CallbackQuery, state: FSMContext, data: dict[str, Any],
-               templates: Templates, config: Config, storage: Storage, clock: Clock,
-               staff: StaffMember) -> None:
+async def save(
+    query: CallbackQuery,
+    state: FSMContext,
+    data: dict[str, Any],
+    templates: Templates,
+    config: Config,
+    storage: Storage,
+    clock: Clock,
+    staff: StaffMember,
+) -> None:
     lang = lang_of(query)
     if not rules_admin.may_change_rules(config, staff.user_id):
         await query.answer(t("rules.editors_only", lang), show_alert=True)
@@ -125,8 +163,9 @@ async def save(query: CallbackQuery, state: FSMContext, data: dict[str, Any],
     draft = dict(data["draft"])
     draft.setdefault("name", default_name(draft, lang))
     try:
-        saved = await rules_admin.save(storage, draft, rule_id=data.get("rule_id"),
-                                       author=author_of(staff), now=clock.now())
+        saved = await rules_admin.save(
+            storage, draft, rule_id=data.get("rule_id"), author=author_of(staff), now=clock.now()
+        )
     except rules_admin.RuleSaveError as exc:
         first = STEP_OF_KEY.get(exc.problems[0][0].split(".")[0], "summary")
         data["step"], data["review"] = first, True
@@ -138,19 +177,20 @@ async def save(query: CallbackQuery, state: FSMContext, data: dict[str, Any],
     await state.clear()
     log.info("rule #%s %r saved in the chat by %s", saved.id, saved.name, author_of(staff))
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("rules.open", lang), callback_data=RulesCb(action="open",
-                                                                rule=saved.id or 0))
-    kb.button(text=t("rules.test", lang), callback_data=RulesCb(action="test",
-                                                                rule=saved.id or 0))
-    lines = [line for _, line in summary_lines({**saved.definition,
-                                                "blocked": saved.blocked}, lang)]
-    await show(query, t("wizard.saved", lang, id=saved.id, name=saved.name) + "\n\n"
-               + "\n".join(lines), kb.as_markup())
+    kb.button(text=t("rules.open", lang), callback_data=RulesCb(action="open", rule=saved.id or 0))
+    kb.button(text=t("rules.test", lang), callback_data=RulesCb(action="test", rule=saved.id or 0))
+    lines = [
+        line for _, line in summary_lines({**saved.definition, "blocked": saved.blocked}, lang)
+    ]
+    await show(
+        query,
+        t("wizard.saved", lang, id=saved.id, name=saved.name) + "\n\n" + "\n".join(lines),
+        kb.as_markup(),
+    )
 
 
 def build_router() -> Router:
     router = staff_router("staff.wizard")
     router.callback_query.register(pressed, WizardCb.filter())
-    router.message.register(typed, StateFilter(*TYPING.values()), F.text,
-                            ~F.text.startswith("/"))
+    router.message.register(typed, StateFilter(*TYPING.values()), F.text, ~F.text.startswith("/"))
     return router

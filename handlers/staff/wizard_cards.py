@@ -9,13 +9,14 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from markupsafe import Markup, escape
 
-from bot.core.catalog import CATALOG, CHANNELS
+from bot.core.catalog import CATALOG
+from bot.core.channels import CHANNELS
 from bot.core.config import Config
 from bot.core.texts import t
 from bot.pipeline.templates import Templates
 from bot.services import rule_preview
 from bot.services.samples import fields_of, sample_event
-from bot.services.status import providers_of
+from bot.services.status import provider_names
 from handlers.staff.callbacks import WizardCb
 from handlers.staff.wizard_draft import (
     AFTER_CHOICES,
@@ -53,8 +54,10 @@ def nav(kb: InlineKeyboardBuilder, data: dict[str, Any], lang: str) -> None:
     row = InlineKeyboardBuilder()
     if data.get("step") != "event" and not data.get("review"):
         row.button(text=t("wizard.back", lang), callback_data=cb("back"))
-    row.button(text=t("wizard.done" if data.get("review") else "wizard.next", lang),
-               callback_data=cb("next"))
+    row.button(
+        text=t("wizard.done" if data.get("review") else "wizard.next", lang),
+        callback_data=cb("next"),
+    )
     row.button(text=t("wizard.cancel", lang), callback_data=cb("cancel"))
     kb.attach(row)
 
@@ -62,12 +65,21 @@ def nav(kb: InlineKeyboardBuilder, data: dict[str, Any], lang: str) -> None:
 def header(data: dict[str, Any], config: Config, lang: str) -> str:
     steps = [s for s in steps_for(data["draft"], config) if s != "summary"]
     step = data["step"]
-    what = t("wizard.editing", lang, id=data["rule_id"]) if data.get("rule_id") else \
-        t("wizard.new", lang)
+    what = (
+        t("wizard.editing", lang, id=data["rule_id"])
+        if data.get("rule_id")
+        else t("wizard.new", lang)
+    )
     if step not in steps:
         return t("wizard.header_summary", lang, what=what)
-    return t("wizard.header", lang, what=what, n=steps.index(step) + 1, total=len(steps),
-             step=t(f"wizard.step.{step}", lang))
+    return t(
+        "wizard.header",
+        lang,
+        what=what,
+        n=steps.index(step) + 1,
+        total=len(steps),
+        step=t(f"wizard.step.{step}", lang),
+    )
 
 
 def with_errors(text: str, data: dict[str, Any], lang: str) -> str:
@@ -85,16 +97,20 @@ def event_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBuil
     current = data["draft"].get("event", "")
     if group in EVENT_GROUPS:
         for name in EVENT_GROUPS[group]:
-            kb.button(text=mark(name == current) + title_of(name, lang),
-                      callback_data=cb("event", name))
+            kb.button(
+                text=mark(name == current) + title_of(name, lang), callback_data=cb("event", name)
+            )
         kb.button(text=t("wizard.event.groups", lang), callback_data=cb("group", ""))
     else:
         for name in EVENT_GROUPS:
             kb.button(text=t(f"wizard.group.{name}", lang), callback_data=cb("group", name))
         kb.button(text=t("wizard.event.custom", lang), callback_data=cb("type", "event"))
     kb.adjust(1)
-    text = t("wizard.event.text", lang, current=f"{title_of(current, lang)} ({current})"
-             if current else "—")
+    text = t(
+        "wizard.event.text",
+        lang,
+        current=f"{title_of(current, lang)} ({current})" if current else "—",
+    )
     return text, kb
 
 
@@ -102,8 +118,10 @@ def recipients_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboar
     chosen = data["draft"].get("recipients", [])
     kb = InlineKeyboardBuilder()
     for role in ROLES:
-        kb.button(text=mark(role in chosen) + t(f"wizard.role.{role}", lang),
-                  callback_data=cb("recipient", role))
+        kb.button(
+            text=mark(role in chosen) + t(f"wizard.role.{role}", lang),
+            callback_data=cb("recipient", role),
+        )
     for index, typed in enumerate(chosen):  # staff:<id>, chat:<id> (":" cannot be in data)
         if typed not in ROLES:
             kb.button(text=mark(True) + typed, callback_data=cb("unrecipient", index))
@@ -117,14 +135,17 @@ def channels_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardB
     chosen = draft.get("channels", [])
     kb = InlineKeyboardBuilder()
     for channel in CHANNELS:
-        label = f"{chosen.index(channel) + 1}. {channel}" if channel in chosen else \
-            f"▫️ {channel}"
+        label = f"{chosen.index(channel) + 1}. {channel}" if channel in chosen else f"▫️ {channel}"
         kb.button(text=label, callback_data=cb("channel", channel))
     delivery = draft.get("delivery", "first")
     kb.button(text=t(f"wizard.delivery.{delivery}", lang), callback_data=cb("delivery"))
     kb.adjust(3, 2, 1)
-    return t("wizard.channels.text", lang, current=" → ".join(chosen) or "—",
-             delivery=t(f"wizard.delivery.{delivery}", lang)), kb
+    return t(
+        "wizard.channels.text",
+        lang,
+        current=" → ".join(chosen) or "—",
+        delivery=t(f"wizard.delivery.{delivery}", lang),
+    ), kb
 
 
 def chosen_providers(draft: dict[str, Any], channel: str) -> list[str]:
@@ -134,18 +155,20 @@ def chosen_providers(draft: dict[str, Any], channel: str) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def providers_card(data: dict[str, Any], config: Config,
-                   lang: str) -> tuple[str, InlineKeyboardBuilder]:
+def providers_card(
+    data: dict[str, Any], config: Config, lang: str
+) -> tuple[str, InlineKeyboardBuilder]:
     draft = data["draft"]
     kb = InlineKeyboardBuilder()
     lines = []
     for channel in provider_channels(draft, config):
         chosen = chosen_providers(draft, channel)
         lines.append(f"{channel}: {', '.join(chosen) or t('wizard.providers.any', lang)}")
-        for index, name in enumerate(providers_of(config, channel)):
+        for index, name in enumerate(provider_names(config, channel)):
             label = f"{chosen.index(name) + 1}. " if name in chosen else "▫️ "
-            kb.button(text=f"{label}{channel}: {name}",
-                      callback_data=cb("provider", f"{channel}-{index}"))
+            kb.button(
+                text=f"{label}{channel}: {name}", callback_data=cb("provider", f"{channel}-{index}")
+            )
     kb.adjust(2)
     return t("wizard.providers.text", lang, current="\n".join(lines)), kb
 
@@ -155,20 +178,30 @@ def timing_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBui
     kb = InlineKeyboardBuilder()
     if draft.get("event") == "invoice_unpaid":
         for days in WORKING_DAY_CHOICES:
-            kb.button(text=mark(draft.get("working_days") == days) +
-                      t("wizard.timing.days", lang, n=days), callback_data=cb("days", days))
+            kb.button(
+                text=mark(draft.get("working_days") == days)
+                + t("wizard.timing.days", lang, n=days),
+                callback_data=cb("days", days),
+            )
         current = t("wizard.timing.days", lang, n=draft.get("working_days", 3))
     else:
-        kb.button(text=mark(not draft.get("before") and not draft.get("after"))
-                  + t("wizard.timing.at", lang), callback_data=cb("timing", ""))
+        kb.button(
+            text=mark(not draft.get("before") and not draft.get("after"))
+            + t("wizard.timing.at", lang),
+            callback_data=cb("timing", ""),
+        )
         for value in BEFORE_CHOICES:
-            kb.button(text=mark(draft.get("before") == value) + t("wizard.timing.before", lang,
-                                                                   value=value),
-                      callback_data=cb("timing", f"before {value}"))
+            kb.button(
+                text=mark(draft.get("before") == value)
+                + t("wizard.timing.before", lang, value=value),
+                callback_data=cb("timing", f"before {value}"),
+            )
         for value in AFTER_CHOICES:
-            kb.button(text=mark(draft.get("after") == value) + t("wizard.timing.after", lang,
-                                                                  value=value),
-                      callback_data=cb("timing", f"after {value}"))
+            kb.button(
+                text=mark(draft.get("after") == value)
+                + t("wizard.timing.after", lang, value=value),
+                callback_data=cb("timing", f"after {value}"),
+            )
         current = timing_summary(draft, lang)
     kb.button(text=t("wizard.timing.typed", lang), callback_data=cb("type", "timing"))
     kb.adjust(3)
@@ -191,6 +224,7 @@ OP_SIGNS = {"gte": "≥", "lte": "≤", "equals": "=", "in": "∈", "not_in": "�
 
 def condition_text(path: str, condition: Any) -> str:
     """``order.amount ≥ 1000``, ``order.territory ∈ Москва, Химки``."""
+
     def shown(value: Any) -> str:
         return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
@@ -206,8 +240,7 @@ def condition_text(path: str, condition: Any) -> str:
 
 
 def filters_summary(draft: dict[str, Any]) -> list[str]:
-    return [condition_text(path, condition)
-            for path, condition in draft.get("filters", {}).items()]
+    return [condition_text(path, condition) for path, condition in draft.get("filters", {}).items()]
 
 
 def filters_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBuilder]:
@@ -216,8 +249,12 @@ def filters_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBu
     pending = data.get("filter") or {}
     if pending.get("path") and pending.get("op"):
         kb.button(text=t("wizard.filters.drop", lang), callback_data=cb("unpick"))
-        return t("wizard.filters.value", lang, path=pending["path"],
-                 op=t(f"wizard.op.{pending['op']}", lang)), kb
+        return t(
+            "wizard.filters.value",
+            lang,
+            path=pending["path"],
+            op=t(f"wizard.op.{pending['op']}", lang),
+        ), kb
     if pending.get("path"):
         for op in FILTER_OPS:
             kb.button(text=t(f"wizard.op.{op}", lang), callback_data=cb("op", op))
@@ -238,8 +275,7 @@ def filters_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBu
     return t("wizard.filters.text", lang, current=Markup(listed)), kb
 
 
-def preview_text(data: dict[str, Any], templates: Templates, config: Config,
-                 lang: str) -> str:
+def preview_text(data: dict[str, Any], templates: Templates, config: Config, lang: str) -> str:
     draft = data["draft"]
     channels = draft.get("channels") or ["telegram"]
     channel = str(data["preview"]) if data.get("preview") in channels else str(channels[0])
@@ -259,19 +295,26 @@ def preview_block(shown: rule_preview.Preview, lang: str) -> str:
         lines.append(t("wizard.preview.subject", lang, subject=shown.subject))
     lines.append(f"<blockquote>{body_html}</blockquote>")
     if shown.sms is not None:
-        lines.append(t("wizard.preview.sms", lang, segments=shown.sms.segments,
-                       encoding="GSM-7" if shown.sms.encoding == "gsm7" else "UCS-2",
-                       units=shown.sms.units, per=shown.sms.per_segment))
+        lines.append(
+            t(
+                "wizard.preview.sms",
+                lang,
+                segments=shown.sms.segments,
+                encoding="GSM-7" if shown.sms.encoding == "gsm7" else "UCS-2",
+                units=shown.sms.units,
+                per=shown.sms.per_segment,
+            )
+        )
     return "\n".join(lines)
 
 
-def template_card(data: dict[str, Any], templates: Templates, config: Config,
-                  lang: str) -> tuple[str, InlineKeyboardBuilder]:
+def template_card(
+    data: dict[str, Any], templates: Templates, config: Config, lang: str
+) -> tuple[str, InlineKeyboardBuilder]:
     draft = data["draft"]
     kb = InlineKeyboardBuilder()
     own = draft.get("body") is not None or draft.get("subject") is not None
-    kb.button(text=mark(not own) + t("wizard.template.default", lang),
-              callback_data=cb("default"))
+    kb.button(text=mark(not own) + t("wizard.template.default", lang), callback_data=cb("default"))
     kb.button(text=t("wizard.template.body", lang), callback_data=cb("type", "body"))
     if {"email", "internal"} & set(draft.get("channels", [])):
         kb.button(text=t("wizard.template.subject", lang), callback_data=cb("type", "subject"))
@@ -285,10 +328,14 @@ def template_card(data: dict[str, Any], templates: Templates, config: Config,
 def options_card(data: dict[str, Any], lang: str) -> tuple[str, InlineKeyboardBuilder]:
     draft = data["draft"]
     kb = InlineKeyboardBuilder()
-    kb.button(text=mark(draft.get("quiet_hours", True)) + t("wizard.options.quiet", lang),
-              callback_data=cb("quiet"))
-    kb.button(text=mark(draft.get("blocked", False)) + t("wizard.options.blocked", lang),
-              callback_data=cb("blocked"))
+    kb.button(
+        text=mark(draft.get("quiet_hours", True)) + t("wizard.options.quiet", lang),
+        callback_data=cb("quiet"),
+    )
+    kb.button(
+        text=mark(draft.get("blocked", False)) + t("wizard.options.blocked", lang),
+        callback_data=cb("blocked"),
+    )
     kb.button(text=t("wizard.options.name", lang), callback_data=cb("type", "name"))
     kb.adjust(1)
     name = draft.get("name") or default_name(draft, lang)

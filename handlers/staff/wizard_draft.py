@@ -10,21 +10,41 @@ from typing import Any
 from aiogram.fsm.state import State, StatesGroup
 
 from bot.core.catalog import CATALOG
+from bot.core.channels import TABLE
 from bot.core.config import Config, parse_duration
 from bot.pipeline.rules import validate_rule
-from bot.services.status import providers_of
+from bot.services.status import provider_names
 
-STEPS = ("event", "recipients", "channels", "providers", "timing", "filters", "template",
-         "options", "summary")
+STEPS = (
+    "event",
+    "recipients",
+    "channels",
+    "providers",
+    "timing",
+    "filters",
+    "template",
+    "options",
+    "summary",
+)
 EVENT_GROUPS: dict[str, tuple[str, ...]] = {
-    "orders": ("order_booked", "repair_start_reminder", "repair_finish_reminder",
-               "repair_completed", "order_status_changed", "order_rescheduled",
-               "order_cancelled"),
-    "parts": ("supplier_order_placed", "parts_arrived", "all_parts_arrived",
-              "customer_order_created", "shipped"),
+    "orders": (
+        "order_booked",
+        "repair_start_reminder",
+        "repair_finish_reminder",
+        "repair_completed",
+        "order_status_changed",
+        "order_rescheduled",
+        "order_cancelled",
+    ),
+    "parts": (
+        "supplier_order_placed",
+        "parts_arrived",
+        "all_parts_arrived",
+        "customer_order_created",
+        "shipped",
+    ),
     "money": ("payment_received", "fully_paid", "invoice_issued", "invoice_unpaid"),
-    "care": ("bonus_changed", "bonus_expiring", "maintenance_due", "insurance_renewal",
-             "birthday"),
+    "care": ("bonus_changed", "bonus_expiring", "maintenance_due", "insurance_renewal", "birthday"),
     "tasks": ("task_scheduled", "task_reminder", "task_done", "task_cancelled"),
 }
 ROLES = ("customer", "manager", "master", "author", "responsible")
@@ -32,17 +52,38 @@ FILTER_OPS = ("equals", "in", "not_in", "any", "gte", "lte", "exists")
 BEFORE_CHOICES = ("15m", "1h", "2h", "1d", "3d")
 AFTER_CHOICES = ("1h", "1d")
 WORKING_DAY_CHOICES = (1, 2, 3, 5, 10)
-PROVIDER_KEYS = {"sms": "sms_portal", "email": "email_account", "modem": "modem"}
+PROVIDER_KEYS = {
+    name: spec.rule_key
+    for name, spec in TABLE.items()
+    if spec.rule_key and spec.providers is not None
+}
 # a problem's key (as the rule file names it) -> the step that sets it
-STEP_OF_KEY = {"name": "options", "event": "event", "recipients": "recipients",
-               "channels": "channels", "delivery": "channels", "sms_portal": "providers",
-               "email_account": "providers", "modem": "providers", "before": "timing",
-               "after": "timing", "working_days": "timing", "filters": "filters",
-               "subject": "template", "body": "template", "html": "template",
-               "quiet_hours": "options", "blocked": "options"}
+STEP_OF_KEY = {
+    "name": "options",
+    "event": "event",
+    "recipients": "recipients",
+    "channels": "channels",
+    "delivery": "channels",
+    "sms_portal": "providers",
+    "email_account": "providers",
+    "modem": "providers",
+    "before": "timing",
+    "after": "timing",
+    "working_days": "timing",
+    "filters": "filters",
+    "subject": "template",
+    "body": "template",
+    "html": "template",
+    "quiet_hours": "options",
+    "blocked": "options",
+}
 # stand-ins while a step is not done yet, so a step's own problems can be told apart
-PLACEHOLDERS = {"name": "draft", "event": "draft_event", "recipients": ["manager"],
-                "channels": ["email"]}
+PLACEHOLDERS = {
+    "name": "draft",
+    "event": "draft_event",
+    "recipients": ["manager"],
+    "channels": ["email"],
+}
 
 
 class RuleWizard(StatesGroup):
@@ -57,10 +98,16 @@ class RuleWizard(StatesGroup):
     typing_name = State()
 
 
-TYPING = {"event": RuleWizard.typing_event, "recipient": RuleWizard.typing_recipient,
-          "timing": RuleWizard.typing_timing, "field": RuleWizard.typing_field,
-          "value": RuleWizard.typing_value, "subject": RuleWizard.typing_subject,
-          "body": RuleWizard.typing_body, "name": RuleWizard.typing_name}
+TYPING = {
+    "event": RuleWizard.typing_event,
+    "recipient": RuleWizard.typing_recipient,
+    "timing": RuleWizard.typing_timing,
+    "field": RuleWizard.typing_field,
+    "value": RuleWizard.typing_value,
+    "subject": RuleWizard.typing_subject,
+    "body": RuleWizard.typing_body,
+    "name": RuleWizard.typing_name,
+}
 
 
 def has_timing(event: str) -> bool:
@@ -70,7 +117,11 @@ def has_timing(event: str) -> bool:
 
 def provider_channels(draft: dict[str, Any], config: Config) -> list[str]:
     """The draft's channels that have several providers to choose from."""
-    return [c for c in draft.get("channels", []) if len(providers_of(config, c)) > 1]
+    return [
+        c
+        for c in draft.get("channels", [])
+        if c in PROVIDER_KEYS and len(provider_names(config, c)) > 1
+    ]
 
 
 def steps_for(draft: dict[str, Any], config: Config) -> list[str]:
@@ -160,7 +211,10 @@ def toggle(items: list[Any], value: Any) -> list[Any]:
 
 def default_name(draft: dict[str, Any], lang: str) -> str:
     entry = CATALOG.get(str(draft.get("event", "")))
-    title = (entry.title_ru if lang == "ru" else entry.title_en) if entry else \
-        str(draft.get("event", "rule"))
+    title = (
+        (entry.title_ru if lang == "ru" else entry.title_en)
+        if entry
+        else str(draft.get("event", "rule"))
+    )
     who = ", ".join(draft.get("recipients", []))
     return f"{title}, {who}" if who else title

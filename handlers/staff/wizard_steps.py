@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.core.config import Config
 from bot.services.samples import fields_of
-from bot.services.status import providers_of
+from bot.services.status import provider_names
 from handlers.staff.wizard_draft import (
     PROVIDER_KEYS,
     has_timing,
@@ -37,8 +37,9 @@ def advance(data: dict[str, Any], config: Config) -> None:
     data["errors"] = problems
     if problems:
         return
-    data["step"] = "summary" if data.get("review") else \
-        step_after(data["step"], data["draft"], config)
+    data["step"] = (
+        "summary" if data.get("review") else step_after(data["step"], data["draft"], config)
+    )
 
 
 def _group(data: dict[str, Any], value: str, config: Config) -> None:
@@ -64,7 +65,7 @@ def _recipient(data: dict[str, Any], value: str, config: Config) -> None:
 def _unrecipient(data: dict[str, Any], value: str, config: Config) -> None:
     chosen = data["draft"].get("recipients", [])
     if value.isdigit() and int(value) < len(chosen):
-        data["draft"]["recipients"] = chosen[:int(value)] + chosen[int(value) + 1:]
+        data["draft"]["recipients"] = chosen[: int(value)] + chosen[int(value) + 1 :]
 
 
 def _channel(data: dict[str, Any], value: str, config: Config) -> None:
@@ -82,7 +83,7 @@ def _delivery(data: dict[str, Any], value: str, config: Config) -> None:
 
 def _provider(data: dict[str, Any], value: str, config: Config) -> None:
     channel, _, index = value.partition("-")
-    names = providers_of(config, channel)
+    names = provider_names(config, channel)
     if channel not in PROVIDER_KEYS or not index.isdigit() or int(index) >= len(names):
         return
     name, key, draft = names[int(index)], PROVIDER_KEYS[channel], data["draft"]
@@ -178,9 +179,26 @@ def _card(data: dict[str, Any], value: str, config: Config) -> None:
 
 
 PRESSES: dict[str, Callable[[dict[str, Any], str, Config], Any]] = {
-    "group": _group, "event": _event, "recipient": _recipient, "unrecipient": _unrecipient, "channel": _channel,
-    "delivery": _delivery, "provider": _provider, "timing": _timing, "days": _days,
-    "pick": _pick, "field": _field, "op": _op, "unpick": _unpick, "unfilter": _unfilter,
-    "default": _default, "preview": _preview, "quiet": _quiet, "blocked": _blocked,
-    "next": _next, "back": _back, "goto": _goto, "card": _card,
+    "group": _group,
+    "event": _event,
+    "recipient": _recipient,
+    "unrecipient": _unrecipient,
+    "channel": _channel,
+    "delivery": _delivery,
+    "provider": _provider,
+    "timing": _timing,
+    "days": _days,
+    "pick": _pick,
+    "field": _field,
+    "op": _op,
+    "unpick": _unpick,
+    "unfilter": _unfilter,
+    "default": _default,
+    "preview": _preview,
+    "quiet": _quiet,
+    "blocked": _blocked,
+    "next": _next,
+    "back": _back,
+    "goto": _goto,
+    "card": _card,
 }

@@ -34,39 +34,77 @@ from handlers.staff.wizard_draft import PROVIDER_KEYS, default_name, steps_for
 
 def summary_lines(draft: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     """(step, one line) for the summary card and the saved rule's card."""
-    providers = [f"{c}: {', '.join(chosen_providers(draft, c))}" for c in PROVIDER_KEYS
-                 if chosen_providers(draft, c)]
+    providers = [
+        f"{c}: {', '.join(chosen_providers(draft, c))}"
+        for c in PROVIDER_KEYS
+        if chosen_providers(draft, c)
+    ]
     own = draft.get("body") is not None or draft.get("subject") is not None
     yes, no = t("wizard.yes", lang), t("wizard.no", lang)
     return [
-        ("options", t("wizard.sum.name", lang, value=draft.get("name")
-                      or default_name(draft, lang))),
-        ("event", t("wizard.sum.event", lang, value=f"{title_of(draft.get('event', ''), lang)}"
-                    f" ({draft.get('event', '—')})")),
-        ("recipients", t("wizard.sum.recipients", lang,
-                         value=", ".join(draft.get("recipients", [])) or "—")),
-        ("channels", t("wizard.sum.channels", lang,
-                       value=" → ".join(draft.get("channels", [])) or "—",
-                       delivery=t(f"wizard.delivery.{draft.get('delivery', 'first')}", lang))),
-        ("providers", t("wizard.sum.providers", lang, value="; ".join(providers)
-                        or t("wizard.providers.any", lang))),
+        (
+            "options",
+            t("wizard.sum.name", lang, value=draft.get("name") or default_name(draft, lang)),
+        ),
+        (
+            "event",
+            t(
+                "wizard.sum.event",
+                lang,
+                value=f"{title_of(draft.get('event', ''), lang)} ({draft.get('event', '—')})",
+            ),
+        ),
+        (
+            "recipients",
+            t("wizard.sum.recipients", lang, value=", ".join(draft.get("recipients", [])) or "—"),
+        ),
+        (
+            "channels",
+            t(
+                "wizard.sum.channels",
+                lang,
+                value=" → ".join(draft.get("channels", [])) or "—",
+                delivery=t(f"wizard.delivery.{draft.get('delivery', 'first')}", lang),
+            ),
+        ),
+        (
+            "providers",
+            t(
+                "wizard.sum.providers",
+                lang,
+                value="; ".join(providers) or t("wizard.providers.any", lang),
+            ),
+        ),
         ("timing", t("wizard.sum.timing", lang, value=timing_summary(draft, lang))),
-        ("filters", t("wizard.sum.filters", lang, value="; ".join(filters_summary(draft))
-                      or "—")),
-        ("template", t("wizard.sum.template", lang, value=t(
-            "wizard.template.own" if own else "wizard.template.kept", lang))),
-        ("options", t("wizard.sum.options", lang,
-                      quiet=yes if draft.get("quiet_hours", True) else no,
-                      blocked=yes if draft.get("blocked") else no)),
+        ("filters", t("wizard.sum.filters", lang, value="; ".join(filters_summary(draft)) or "—")),
+        (
+            "template",
+            t(
+                "wizard.sum.template",
+                lang,
+                value=t("wizard.template.own" if own else "wizard.template.kept", lang),
+            ),
+        ),
+        (
+            "options",
+            t(
+                "wizard.sum.options",
+                lang,
+                quiet=yes if draft.get("quiet_hours", True) else no,
+                blocked=yes if draft.get("blocked") else no,
+            ),
+        ),
     ]
 
 
-def summary_card(data: dict[str, Any], config: Config,
-                 lang: str) -> tuple[str, InlineKeyboardBuilder]:
+def summary_card(
+    data: dict[str, Any], config: Config, lang: str
+) -> tuple[str, InlineKeyboardBuilder]:
     draft = data["draft"]
     steps = steps_for(draft, config)
-    lines = [line for step, line in summary_lines(draft, lang)
-             if step in steps or step == "options"]
+    lines = [
+        line for step, line in summary_lines(draft, lang) if step in steps or step == "options"
+    ]
     kb = InlineKeyboardBuilder()
     for step in steps:
         if step != "summary":
@@ -99,6 +137,3 @@ def card(data: dict[str, Any], templates: Templates, config: Config, lang: str) 
         nav(kb, data, lang)
     text = header(data, config, lang) + "\n\n" + body
     return with_errors(text, data, lang)[:4000], kb.as_markup()
-
-
-

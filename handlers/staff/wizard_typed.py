@@ -31,8 +31,7 @@ def _event(data: dict[str, Any], text: str, templates: Templates, config: Config
     return []
 
 
-def _recipient(data: dict[str, Any], text: str, templates: Templates,
-               config: Config) -> list[str]:
+def _recipient(data: dict[str, Any], text: str, templates: Templates, config: Config) -> list[str]:
     draft = data["draft"]
     before = list(draft.get("recipients", []))
     draft["recipients"] = toggle(before, text.strip())
@@ -42,8 +41,7 @@ def _recipient(data: dict[str, Any], text: str, templates: Templates,
     return problems
 
 
-def _timing(data: dict[str, Any], text: str, templates: Templates,
-            config: Config) -> list[str]:
+def _timing(data: dict[str, Any], text: str, templates: Templates, config: Config) -> list[str]:
     draft = data["draft"]
     if draft.get("event") == "invoice_unpaid":
         if not text.strip().isdigit():
@@ -62,8 +60,7 @@ def _timing(data: dict[str, Any], text: str, templates: Templates,
     return problems
 
 
-def _field(data: dict[str, Any], text: str, templates: Templates,
-           config: Config) -> list[str]:
+def _field(data: dict[str, Any], text: str, templates: Templates, config: Config) -> list[str]:
     path = text.strip()
     probe = {**data["draft"], "filters": {path: {"exists": True}}}
     problems = step_problems(probe, "filters")
@@ -72,8 +69,7 @@ def _field(data: dict[str, Any], text: str, templates: Templates,
     return problems
 
 
-def _value(data: dict[str, Any], text: str, templates: Templates,
-           config: Config) -> list[str]:
+def _value(data: dict[str, Any], text: str, templates: Templates, config: Config) -> list[str]:
     pending = data.get("filter") or {}
     if not pending.get("path") or not pending.get("op"):
         return []
@@ -92,8 +88,7 @@ def _value(data: dict[str, Any], text: str, templates: Templates,
 
 
 def _template(key: str) -> Typed:
-    def typed(data: dict[str, Any], text: str, templates: Templates,
-              config: Config) -> list[str]:
+    def typed(data: dict[str, Any], text: str, templates: Templates, config: Config) -> list[str]:
         problem = templates.check(text)
         if problem:
             return [f"{key}: {problem}"]
@@ -108,6 +103,13 @@ def _name(data: dict[str, Any], text: str, templates: Templates, config: Config)
     return step_problems(data["draft"], "options")
 
 
-TYPED: dict[str, Typed] = {"event": _event, "recipient": _recipient, "timing": _timing,
-                           "field": _field, "value": _value, "subject": _template("subject"),
-                           "body": _template("body"), "name": _name}
+TYPED: dict[str, Typed] = {
+    "event": _event,
+    "recipient": _recipient,
+    "timing": _timing,
+    "field": _field,
+    "value": _value,
+    "subject": _template("subject"),
+    "body": _template("body"),
+    "name": _name,
+}

@@ -4,8 +4,9 @@ Point ``telegram.api_base`` at :attr:`FakeTelegram.base_url`. It serves what Ves
 ``getMe``, ``getUpdates`` (long polling over a script of updates pushed by the test),
 ``deleteWebhook``/``setWebhook``, ``setMyCommands``, ``sendMessage``, ``getFile`` and file
 downloads, and for inline keyboards ``answerCallbackQuery`` and ``editMessageText`` (an edit
-changes the recorded :class:`Sent` in place and is listed in ``edits``). Every request is recorded; every ``sendMessage`` becomes a :class:`Sent` (form
-fields parsed, ``reply_markup`` decoded from its JSON string).
+changes the recorded :class:`Sent` in place and is listed in ``edits``). Every request is
+recorded; every ``sendMessage`` becomes a :class:`Sent` (form fields parsed, ``reply_markup``
+decoded from its JSON string).
 
 Failures on demand:
 
