@@ -275,3 +275,55 @@ async def test_rule_editors_may_change_rules(bot_app, smtp, editors):
     assert await tg.reply(OLGA, "/rules block 1") == "Правило «booked, customer» выключено."
     shown = plain(await tg.reply(OLGA, "/rules show 1"))
     assert "выключено · S-7" in shown  # the author is the ERP's staff id
+
+
+async def test_the_run_shown_in_the_docs(tg):
+    """docs/bot-staff.md and the README show this dialogue; keep them true."""
+    card = (await tg.say(ADMIN_ID, "/rules new"))[-1]
+    assert "шаг 1 из 6: событие" in card.text
+    await tg.press(ADMIN_ID, "Оплаты и счета")
+    card = await tg.press(ADMIN_ID, "Получена оплата")
+    assert "шаг 2 из 6: получатели" in card.text
+    await tg.press(ADMIN_ID, "Клиент")
+    card = await tg.press(ADMIN_ID, "Дальше")
+    assert "шаг 3 из 6: каналы" in card.text
+    await tg.press(ADMIN_ID, "telegram")
+    await tg.press(ADMIN_ID, "sms")
+    card = await tg.press(ADMIN_ID, "Дальше")
+    assert "шаг 4 из 6: фильтры" in card.text
+    await tg.press(ADMIN_ID, "Добавить условие")
+    await tg.press(ADMIN_ID, "data.amount")
+    prompt = await tg.press(ADMIN_ID, "не меньше")
+    assert (
+        "Поле data.amount, не меньше: напишите значение (несколько — через запятую)." in prompt.text
+    )
+    [card] = await tg.say(ADMIN_ID, "много")
+    assert "filters: data.amount: gte takes a number or an ISO date (2026-11-25), not" in plain(
+        card.text
+    )
+    [card] = await tg.say(ADMIN_ID, "1000")
+    assert "data.amount ≥ 1000" in card.text
+    card = await tg.press(ADMIN_ID, "Дальше")
+    assert "шаг 5 из 6: текст" in card.text and "Оплата получена, спасибо!" in card.text
+    card = await tg.press(ADMIN_ID, "👁 sms")
+    assert "Получена оплата 5\xa0000,00\xa0₽ по заказу №ЗН-000123. Спасибо!" in card.text
+    assert "SMS: 1 шт., UCS-2, 57 симв. (по 70 в части)" in card.text
+    card = await tg.press(ADMIN_ID, "Дальше")
+    assert "шаг 6 из 6: название и режим" in card.text
+    assert "Получена оплата, customer" in card.text
+    card = await tg.press(ADMIN_ID, "Дальше")
+    for line in (
+        "Событие: Получена оплата (payment_received)",
+        "Получатели: customer",
+        "Каналы: telegram → sms (первый доступный канал)",
+        "Условия: data.amount ≥ 1000",
+        "Тихие часы: да · выключено: нет",
+    ):
+        assert line in card.text, line
+    saved = await tg.press(ADMIN_ID, "💾 Сохранить")
+    assert "✅ Правило #2 «Получена оплата, customer» сохранено." in saved.text
+    assert labels_of(saved) == ["📄 Открыть", "🧪 Проверить"]
+
+
+def labels_of(sent) -> list[str]:
+    return [text for text, _ in buttons(sent)]
