@@ -327,3 +327,17 @@ async def test_the_run_shown_in_the_docs(tg):
 
 def labels_of(sent) -> list[str]:
     return [text for text, _ in buttons(sent)]
+
+
+async def test_a_step_left_empty_says_so_in_the_users_language(tg):
+    card = (await tg.say(ADMIN_ID, "/rules new", language="en"))[-1]
+    card = await tg.press(ADMIN_ID, "Next", language="en")
+    assert "step 1 of" in card.text and "choose an event type" in card.text
+    await tg.press(ADMIN_ID, "Orders and repair", language="en")
+    await tg.press(ADMIN_ID, "Work order booked", language="en")
+    card = await tg.press(ADMIN_ID, "Next", language="en")
+    assert "recipients" in card.text and "tick at least one recipient" in card.text
+    await tg.press(ADMIN_ID, "Customer", language="en")
+    await tg.press(ADMIN_ID, "Next", language="en")
+    card = await tg.press(ADMIN_ID, "Next")  # the Russian client sees Russian
+    assert "выберите хотя бы один канал" in card.text

@@ -41,6 +41,11 @@ WIZARD_TEXTS: dict[str, dict[str, str]] = {
     ),
     "wizard.saved": _("✅ Правило #{id} «{name}» сохранено.", "✅ Rule #{id} “{name}” saved."),
     "wizard.problems": _("⚠️ <b>Исправьте:</b>\n{problems}", "⚠️ <b>Please fix:</b>\n{problems}"),
+    "wizard.need.event": _("выберите тип события", "choose an event type"),
+    "wizard.need.recipients": _(
+        "отметьте хотя бы одного получателя", "tick at least one recipient"
+    ),
+    "wizard.need.channels": _("выберите хотя бы один канал", "choose at least one channel"),
     "wizard.yes": _("да", "yes"),
     "wizard.no": _("нет", "no"),
     # event

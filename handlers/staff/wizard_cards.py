@@ -86,7 +86,7 @@ def with_errors(text: str, data: dict[str, Any], lang: str) -> str:
     errors = data.get("errors") or []
     if not errors:
         return text
-    listed = "\n".join(f"• {escape(e)}" for e in errors)
+    listed = "\n".join(f"• {t(e[1:], lang) if e.startswith('@') else escape(e)}" for e in errors)
     return text + "\n\n" + t("wizard.problems", lang, problems=Markup(listed))
 
 

@@ -28,12 +28,10 @@ Press = Callable[[dict[str, Any], str, Config], str | None]
 def advance(data: dict[str, Any], config: Config) -> None:
     """Next (or back to the summary when revising), unless the step has problems."""
     problems = step_problems(data["draft"], data["step"])
-    if data["step"] == "recipients" and not data["draft"].get("recipients"):
-        problems = problems or ["recipients: choose at least one"]
-    if data["step"] == "channels" and not data["draft"].get("channels"):
-        problems = problems or ["channels: choose at least one"]
-    if data["step"] == "event" and not data["draft"].get("event"):
-        problems = problems or ["event: choose an event type"]
+    required = {"event": "event", "recipients": "recipients", "channels": "channels"}
+    key = required.get(data["step"])
+    if key and not data["draft"].get(key) and not problems:
+        problems = [f"@wizard.need.{key}"]  # a text key: translated when shown
     data["errors"] = problems
     if problems:
         return

@@ -32,8 +32,8 @@ from handlers.staff.wizard_cards import (
 from handlers.staff.wizard_draft import PROVIDER_KEYS, default_name, steps_for
 
 
-def summary_lines(draft: dict[str, Any], lang: str) -> list[tuple[str, str]]:
-    """(step, one line) for the summary card and the saved rule's card."""
+def summary_values(draft: dict[str, Any], lang: str) -> list[tuple[str, str, dict[str, str]]]:
+    """(step, text key, values) of each summary line."""
     providers = [
         f"{c}: {', '.join(chosen_providers(draft, c))}"
         for c in PROVIDER_KEYS
@@ -41,60 +41,49 @@ def summary_lines(draft: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     ]
     own = draft.get("body") is not None or draft.get("subject") is not None
     yes, no = t("wizard.yes", lang), t("wizard.no", lang)
+    event = str(draft.get("event", ""))
     return [
-        (
-            "options",
-            t("wizard.sum.name", lang, value=draft.get("name") or default_name(draft, lang)),
-        ),
-        (
-            "event",
-            t(
-                "wizard.sum.event",
-                lang,
-                value=f"{title_of(draft.get('event', ''), lang)} ({draft.get('event', '—')})",
-            ),
-        ),
+        ("options", "wizard.sum.name", {"value": draft.get("name") or default_name(draft, lang)}),
+        ("event", "wizard.sum.event", {"value": f"{title_of(event, lang)} ({event or '—'})"}),
         (
             "recipients",
-            t("wizard.sum.recipients", lang, value=", ".join(draft.get("recipients", [])) or "—"),
+            "wizard.sum.recipients",
+            {"value": ", ".join(draft.get("recipients", [])) or "—"},
         ),
         (
             "channels",
-            t(
-                "wizard.sum.channels",
-                lang,
-                value=" → ".join(draft.get("channels", [])) or "—",
-                delivery=t(f"wizard.delivery.{draft.get('delivery', 'first')}", lang),
-            ),
+            "wizard.sum.channels",
+            {
+                "value": " → ".join(draft.get("channels", [])) or "—",
+                "delivery": t(f"wizard.delivery.{draft.get('delivery', 'first')}", lang),
+            },
         ),
         (
             "providers",
-            t(
-                "wizard.sum.providers",
-                lang,
-                value="; ".join(providers) or t("wizard.providers.any", lang),
-            ),
+            "wizard.sum.providers",
+            {"value": "; ".join(providers) or t("wizard.providers.any", lang)},
         ),
-        ("timing", t("wizard.sum.timing", lang, value=timing_summary(draft, lang))),
-        ("filters", t("wizard.sum.filters", lang, value="; ".join(filters_summary(draft)) or "—")),
+        ("timing", "wizard.sum.timing", {"value": timing_summary(draft, lang)}),
+        ("filters", "wizard.sum.filters", {"value": "; ".join(filters_summary(draft)) or "—"}),
         (
             "template",
-            t(
-                "wizard.sum.template",
-                lang,
-                value=t("wizard.template.own" if own else "wizard.template.kept", lang),
-            ),
+            "wizard.sum.template",
+            {"value": t("wizard.template.own" if own else "wizard.template.kept", lang)},
         ),
         (
             "options",
-            t(
-                "wizard.sum.options",
-                lang,
-                quiet=yes if draft.get("quiet_hours", True) else no,
-                blocked=yes if draft.get("blocked") else no,
-            ),
+            "wizard.sum.options",
+            {
+                "quiet": yes if draft.get("quiet_hours", True) else no,
+                "blocked": yes if draft.get("blocked") else no,
+            },
         ),
     ]
+
+
+def summary_lines(draft: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """(step, one line) for the summary card and the saved rule's card."""
+    return [(step, t(key, lang, **values)) for step, key, values in summary_values(draft, lang)]
 
 
 def summary_card(
