@@ -160,3 +160,21 @@ async def test_buttons_pressed_by_a_stranger_do_nothing(tg):
     await tg.send(callback(STRANGER, card.message_id, "rl:toggle:1"), STRANGER)
     async with tg.storage.reader() as tx:
         assert not (await tx.get_rule(1)).blocked
+
+
+async def test_garbage_button_data_changes_nothing(tg):
+    [card] = await tg.say(ADMIN_ID, "/journal")
+    for data in (
+        "jr:page:all:::x:0",
+        "rl:open:abc",
+        "wz:provider:email-99",
+        "wz:nosuch:1",
+        "sl:remove:0:notanumber",
+        "tp:new:",
+        "zz:what",
+    ):
+        await tg.send(callback(ADMIN_ID, card.message_id, data), ADMIN_ID)
+    assert (await tg.say(ADMIN_ID, "/journal"))[0].text == "Ничего не найдено."  # still here
+    assert not any("пошло не так" in a.get("text", "") for a in tg.fake.answered)
+    async with tg.storage.reader() as tx:
+        assert len(await tx.list_rules()) == 1 and await tx.list_stops() == []

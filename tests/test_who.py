@@ -87,3 +87,16 @@ async def test_the_bot_reads_who_the_same_way(bot_app, smtp):
     assert (await tg.reply(ADMIN_ID, "/stoplist add phone:12", language="en")).startswith(
         "12 is not a phone number."
     )
+
+
+def test_the_cli_templates_share_the_bots_texts_and_examples(tmp_path, capsys, database_url):
+    from bot.services.templates_help import default_text
+
+    config = cli_config(tmp_path, database_url)
+    assert cli(["templates", "payment_received", "--channel", "sms", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "# payment_received / sms / ru" in out and "# payment_received / sms / en" in out
+    assert default_text("payment_received", "sms", "ru")[1] in out
+    assert "{{ data.amount }}" in out and "5000" in out  # the sample event's value
+    assert cli(["templates", "nosuch", "--config", config]) == 2
+    assert cli(["templates", "shipped", "--channel", "pigeon", "--config", config]) == 2

@@ -80,6 +80,9 @@ async def new_rule(
     if not rules_admin.may_change_rules(config, staff.user_id):
         await query.answer(t("rules.editors_only", lang), show_alert=True)
         return
+    if not templates_help.has_defaults(callback_data.event):
+        await query.answer(t("templates.unknown", lang, type=callback_data.event), show_alert=True)
+        return
     await wizard.start(
         query,
         state,
