@@ -178,3 +178,21 @@ async def test_garbage_button_data_changes_nothing(tg):
     assert not any("пошло не так" in a.get("text", "") for a in tg.fake.answered)
     async with tg.storage.reader() as tx:
         assert len(await tx.list_rules()) == 1 and await tx.list_stops() == []
+
+
+async def test_a_long_row_and_a_long_rule_fit_their_card(tg):
+    await tg.running.rules(
+        CUSTOMER_EMAIL_RULE.replace('"booked, customer"', '"long"')
+        + 'body = """'
+        + "{{ data.note }} <это длинный шаблон>\n" * 120
+        + '"""\n'
+    )
+    await tg.running.post(booked("long-1", data={"note": "очень длинный текст " * 2}))
+    await tg.running.wait_rows(lambda rows: len(rows) == 2 and all(r.text for r in rows))
+    [card] = await tg.say(ADMIN_ID, "/journal")
+    row_card = await tg.press(ADMIN_ID, "#2")
+    assert row_card.text.endswith("…") and "<b>event_id</b>" in row_card.text
+    card = await tg.press(ADMIN_ID, "К списку")
+    [listing] = await tg.say(ADMIN_ID, "/rules")
+    rule_card = await tg.press(ADMIN_ID, "#2 long", message=listing)
+    assert "&lt;это длинный шаблон&gt;" in rule_card.text and rule_card.text.endswith("…")

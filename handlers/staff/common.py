@@ -34,6 +34,12 @@ def author_of(staff: StaffMember) -> str:
     return staff.staff_id or f"telegram:{staff.user_id}"
 
 
+def fit(text: str, limit: int = 3900) -> str:
+    """A card's text within one message: the first part, tags kept balanced, and "…"."""
+    parts = split_message(text, limit)
+    return parts[0] + ("\n…" if len(parts) > 1 else "") if parts else text
+
+
 async def answer_long(message: Message, text: str) -> None:
     for part in split_message(text):
         await message.answer(part)

@@ -25,6 +25,7 @@ from handlers.staff.callbacks import JournalCb
 from handlers.staff.common import (
     answer_long,
     author_of,
+    fit,
     lang_of,
     row_full,
     row_line,
@@ -210,7 +211,7 @@ async def pressed(
     confirm = cb.action if cb.action in ("resend", "stop") else ""
     question = t(f"journal.{confirm}.ask", lang, id=row.id) + "\n\n" if confirm else ""
     text = question + (notice + "\n\n" if notice else "") + row_full(row)
-    await show(query, text[:4000], row_keyboard(cb, lang, confirm))
+    await show(query, fit(text), row_keyboard(cb, lang, confirm))
 
 
 async def stop_person(

@@ -25,7 +25,7 @@ from bot.services import rule_preview, rules_admin
 from handlers.filters import StaffMember
 from handlers.staff import wizard
 from handlers.staff.callbacks import RulesCb
-from handlers.staff.common import answer_long, author_of, lang_of, local, show, staff_router
+from handlers.staff.common import answer_long, author_of, fit, lang_of, local, show, staff_router
 from handlers.staff.wizard_cards import preview_block
 from storage.base import Storage
 from storage.models import StoredRule
@@ -111,7 +111,7 @@ async def rules(
     if not args:
         text, markup = await list_card(storage, lang)
         await answer_long(message, text) if markup is None else await message.answer(
-            text[:4000], reply_markup=markup
+            fit(text), reply_markup=markup
         )
         return
     action = args[0].lower()
@@ -186,7 +186,7 @@ async def act(
         if isinstance(event, Message) and action == "show":
             await answer_long(event, text)
         else:
-            await show(event, text[:4000], rule_keyboard(rule, lang, confirm=action == "delete"))
+            await show(event, fit(text), rule_keyboard(rule, lang, confirm=action == "delete"))
 
 
 async def test_rule(
@@ -225,7 +225,7 @@ async def pressed(
     lang = lang_of(query)
     if callback_data.action == "list":
         text, markup = await list_card(storage, lang)
-        await show(query, text[:4000], markup)
+        await show(query, fit(text), markup)
         return
     rule = await rules_admin.get(storage, callback_data.rule)
     if rule is None:

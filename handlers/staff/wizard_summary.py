@@ -10,6 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.core.config import Config
 from bot.core.texts import t
 from bot.pipeline.templates import Templates
+from handlers.staff.common import fit
 from handlers.staff.wizard_cards import (
     Card,
     cb,
@@ -125,4 +126,4 @@ def card(data: dict[str, Any], templates: Templates, config: Config, lang: str) 
         body, kb = builders[step]()
         nav(kb, data, lang)
     text = header(data, config, lang) + "\n\n" + body
-    return with_errors(text, data, lang)[:4000], kb.as_markup()
+    return fit(with_errors(text, data, lang)), kb.as_markup()
