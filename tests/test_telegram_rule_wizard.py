@@ -88,7 +88,7 @@ async def test_an_invalid_filter_value_is_shown_on_its_step_and_typed_again(tg):
     await tg.press(ADMIN_ID, "не меньше")
     [card] = await tg.say(ADMIN_ID, "много")
     assert "фильтры" in card.text and "Исправьте" in card.text
-    assert "gte takes a number or an ISO date" in card.text and "много" in card.text
+    assert "для «не меньше/не больше» нужно число или дата" in card.text and "много" in card.text
     [card] = await tg.say(ADMIN_ID, "10 000")  # still asked for the value: typed again
     assert "order.amount ≥ 10000" in card.text and "Исправьте" not in card.text
     for _ in range(3):
@@ -105,7 +105,7 @@ async def test_a_bad_template_is_shown_on_the_template_step(tg):
     await tg.press(ADMIN_ID, "Дальше")
     await tg.press(ADMIN_ID, "Свой текст")
     [card] = await tg.say(ADMIN_ID, "Заказ {% if order.number %}")
-    assert "текст" in card.text and "Исправьте" in card.text and "template error" in card.text
+    assert "текст" in card.text and "Исправьте" in card.text and "ошибка в шаблоне" in card.text
     assert "Текст: по умолчанию" in card.text  # nothing was taken
 
 
@@ -118,7 +118,7 @@ async def test_a_save_problem_sends_the_user_to_its_step(tg):
     await tg.press(ADMIN_ID, "Дальше")
     await tg.press(ADMIN_ID, "internal")
     card = await tg.press(ADMIN_ID, "Дальше")
-    assert "каналы" in card.text and "internal is for staff only" in card.text
+    assert "каналы" in card.text and "канал internal — только для сотрудников" in card.text
     await tg.press(ADMIN_ID, "internal")
     await tg.press(ADMIN_ID, "telegram")
     card = await tg.press(ADMIN_ID, "Дальше")
@@ -136,7 +136,7 @@ async def test_timing_before_typed_and_working_days(tg):
     assert "время" in card.text and "order.planned_start" in card.text
     await tg.press(ADMIN_ID, "Ввести")
     [card] = await tg.say(ADMIN_ID, "за полчаса")
-    assert "Исправьте" in card.text and "not a duration" in card.text
+    assert "Исправьте" in card.text and "«полчаса» — не длительность" in card.text
     await tg.press(ADMIN_ID, "Ввести", message=card)
     [card] = await tg.say(ADMIN_ID, "за 90m")
     assert "Сейчас: за 90m" in card.text and "Исправьте" not in card.text
@@ -298,8 +298,9 @@ async def test_the_run_shown_in_the_docs(tg):
         "Поле data.amount, не меньше: напишите значение (несколько — через запятую)." in prompt.text
     )
     [card] = await tg.say(ADMIN_ID, "много")
-    assert "filters: data.amount: gte takes a number or an ISO date (2026-11-25), not" in plain(
-        card.text
+    assert (
+        "filters: data.amount: для «не меньше/не больше» нужно число или дата (2026-11-25), а не"
+        in plain(card.text)
     )
     [card] = await tg.say(ADMIN_ID, "1000")
     assert "data.amount ≥ 1000" in card.text
@@ -341,3 +342,19 @@ async def test_a_step_left_empty_says_so_in_the_users_language(tg):
     await tg.press(ADMIN_ID, "Next", language="en")
     card = await tg.press(ADMIN_ID, "Next")  # the Russian client sees Russian
     assert "выберите хотя бы один канал" in card.text
+
+
+async def test_an_english_client_sees_the_import_wording(tg):
+    await tg.say(ADMIN_ID, "/rules new", language="en")
+    await tg.press(ADMIN_ID, "Payments and invoices", language="en")
+    await tg.press(ADMIN_ID, "Payment received", language="en")
+    await tg.press(ADMIN_ID, "Customer", language="en")
+    await tg.press(ADMIN_ID, "Next", language="en")
+    await tg.press(ADMIN_ID, "email", language="en")
+    await tg.press(ADMIN_ID, "Next", language="en")
+    await tg.press(ADMIN_ID, "Add a condition", language="en")
+    await tg.press(ADMIN_ID, "data.amount", language="en")
+    await tg.press(ADMIN_ID, "at most", language="en")
+    [card] = await tg.say(ADMIN_ID, "lots", language="en")
+    assert "Please fix" in card.text
+    assert "filters: data.amount: lte takes a number or an ISO date (2026-11-25), not" in card.text

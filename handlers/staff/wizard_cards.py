@@ -13,6 +13,7 @@ from bot.core.catalog import CATALOG
 from bot.core.channels import CHANNELS
 from bot.core.config import Config
 from bot.core.texts import t
+from bot.core.wizard_texts import problem_text
 from bot.pipeline.templates import Templates
 from bot.services import rule_preview
 from bot.services.samples import fields_of, sample_event
@@ -86,7 +87,10 @@ def with_errors(text: str, data: dict[str, Any], lang: str) -> str:
     errors = data.get("errors") or []
     if not errors:
         return text
-    listed = "\n".join(f"• {t(e[1:], lang) if e.startswith('@') else escape(e)}" for e in errors)
+    listed = "\n".join(
+        f"• {t(e[1:], lang) if e.startswith('@') else escape(problem_text(e, lang))}"
+        for e in errors
+    )
     return text + "\n\n" + t("wizard.problems", lang, problems=Markup(listed))
 
 

@@ -51,7 +51,7 @@ def _timing(data: dict[str, Any], text: str, templates: Templates, config: Confi
         try:
             values = parse_timing(text)
         except ValueError as exc:
-            return [f"timing: {text.strip()!r}: {exc}"]
+            return [f"timing: {exc}"]
     before = {k: draft[k] for k in ("before", "after", "working_days") if k in draft}
     set_timing(draft, values)
     problems = step_problems(draft, "timing")
