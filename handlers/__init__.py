@@ -3,8 +3,9 @@
 :func:`build_routers` makes fresh routers each call (a router can belong to one Dispatcher
 only), in the order they must be tried: staff commands, one router per command group (behind
 the staff filter), the polite refusal of staff commands and buttons for everyone else, then
-the customer conversation, which ends with a catch-all for private messages. Errors: a database outage gets a "try again" answer, anything
-else is logged and answered with nothing that leaks internals.
+the customer conversation, which ends with a catch-all for private messages. Errors: a
+database outage gets a "try again" answer, anything else is logged and answered (a message,
+or a button press's alert) with nothing that leaks internals.
 """
 
 from __future__ import annotations
