@@ -1,5 +1,5 @@
 """Journal queries shared by the bot's /journal and ``vestnik journal``: what a typed query
-means, pages of a filtered view, one row, a resend."""
+means, pages of a filtered view, one row (a resend is bot/services/resend.py)."""
 
 from __future__ import annotations
 
@@ -119,14 +119,6 @@ async def view_page(
 async def get_row(storage: Storage, row_id: int) -> JournalRow | None:
     async with storage.reader() as tx:
         return await tx.get_journal(row_id)
-
-
-async def resend_row(storage: Storage, row_id: int, now: datetime) -> JournalRow | None:
-    """The row pending again (None: no such row, or it is being sent right now)."""
-    row = await storage.write(lambda tx: tx.resend(row_id, now))
-    if row is not None:
-        await storage.notify_new_rows()
-    return row
 
 
 async def latest_rows(storage: Storage, *, status: str | None, limit: int) -> list[JournalRow]:

@@ -72,7 +72,9 @@ async def save(
         await record(tx, saved, action, author, now)
         return saved
 
-    return await storage.write(job)
+    result = await storage.write(job)
+    await storage.notify_new_rows()  # running processes re-read rules and stops at once
+    return result
 
 
 async def set_blocked(
@@ -86,7 +88,9 @@ async def set_blocked(
             await record(tx, rule, "blocked" if blocked else "unblocked", author, now)
         return rule
 
-    return await storage.write(job)
+    result = await storage.write(job)
+    await storage.notify_new_rows()  # running processes re-read rules and stops at once
+    return result
 
 
 async def delete(
@@ -99,7 +103,9 @@ async def delete(
         await record(tx, rule, "deleted", author, now)
         return rule
 
-    return await storage.write(job)
+    result = await storage.write(job)
+    await storage.notify_new_rows()  # running processes re-read rules and stops at once
+    return result
 
 
 async def import_text(
@@ -117,7 +123,9 @@ async def import_text(
                 await record(tx, saved, "imported", author, now)
         return counts
 
-    return await storage.write(job)
+    result = await storage.write(job)
+    await storage.notify_new_rows()  # running processes re-read rules and stops at once
+    return result
 
 
 async def get(storage: Storage, ref: int | str) -> StoredRule | None:

@@ -53,11 +53,15 @@ def new_entry(
 
 
 async def add(storage: Storage, entry: StopEntry) -> StopEntry:
-    return await storage.write(lambda tx: tx.add_stop(entry))
+    saved = await storage.write(lambda tx: tx.add_stop(entry))
+    await storage.notify_new_rows()  # other processes see the stop at once
+    return saved
 
 
 async def remove(storage: Storage, entry_id: int) -> bool:
-    return await storage.write(lambda tx: tx.remove_stop(entry_id))
+    removed = await storage.write(lambda tx: tx.remove_stop(entry_id))
+    await storage.notify_new_rows()
+    return removed
 
 
 async def page(

@@ -20,6 +20,7 @@ from bot.services import journal as journal_service
 from bot.services import stoplist as stop_service
 from bot.services.control import DispatchControl
 from bot.services.journal import JournalView
+from bot.services.resend import due_text, resend_row
 from handlers.filters import StaffMember
 from handlers.staff.callbacks import JournalCb
 from handlers.staff.common import (
@@ -195,17 +196,9 @@ async def pressed(
         await query.answer(t("journal.row_gone", lang, id=cb.row), show_alert=True)
         return
     notice = ""
-    if cb.action == "resend_ok":
-        done = await journal_service.resend_row(storage, cb.row, clock.now())
-        control.wake()
-        notice = t(
-            "resend.done" if done else "resend.not_found",
-            lang,
-            id=cb.row,
-            channel=row.channel,
-            address=row.address or "—",
-        )
-        row = done or row
+    if cb.action == "resend_ok":  # confirmed: a scheduled row goes out now too
+        notice = await resend_notice(cb.row, storage, clock, control, config, lang, force=True)
+        row = await journal_service.get_row(storage, cb.row) or row
     elif cb.action == "stop_ok":
         notice = await stop_person(row, storage, clock, staff, lang)
     confirm = cb.action if cb.action in ("resend", "stop") else ""
@@ -244,20 +237,39 @@ async def resend(
     storage: Storage,
     clock: Clock,
     control: DispatchControl,
+    config: Config,
 ) -> None:
+    """``/resend ID [now]``: a scheduled row is refused (with its due time) unless ``now``."""
     lang = lang_of(message)
-    arg = (command.args or "").strip().lstrip("#")
-    if not arg.isdigit():
+    words = (command.args or "").split()
+    arg = words[0].lstrip("#") if words else ""
+    force = words[1:] == ["now"]
+    if not arg.isdigit() or (len(words) > 1 and not force):
         await message.answer(t("resend.usage", lang))
         return
-    row = await journal_service.resend_row(storage, int(arg), clock.now())
-    if row is None:
-        await message.answer(t("resend.not_found", lang, id=arg))
-        return
-    control.wake()
     await message.answer(
-        t("resend.done", lang, id=row.id, channel=row.channel, address=row.address or "—")
+        await resend_notice(int(arg), storage, clock, control, config, lang, force=force)
     )
+
+
+async def resend_notice(
+    row_id: int,
+    storage: Storage,
+    clock: Clock,
+    control: DispatchControl,
+    config: Config,
+    lang: str,
+    *,
+    force: bool,
+) -> str:
+    outcome = await resend_row(storage, row_id, clock.now(), force=force)
+    row = outcome.row
+    if outcome.status == "scheduled" and row is not None:
+        return t("resend.scheduled", lang, id=row_id, due=due_text(row, config.service.tz))
+    if not outcome.queued or row is None:
+        return t("resend.not_found", lang, id=row_id)
+    control.wake()
+    return t("resend.done", lang, id=row.id, channel=row.channel, address=row.address or "—")
 
 
 def build_router() -> Router:
