@@ -43,12 +43,13 @@ async def opened(config: Config) -> AsyncIterator[Storage]:
 
 # serve / check-config / migrate ---------------------------------------------------------------
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from bot.app import init_app
 
-    logging.basicConfig(level=config.service.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.core.redact import RedactingFormatter, mask_url
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=config.service.log_level.upper(), handlers=[handler])
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     if config.service.log_level.upper() != "DEBUG":  # a line per job run is noise
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -59,10 +60,10 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     app = init_app(config)
     webhook = config.webhook
     print(f"vestnik: webhook on http://{webhook.listen}{webhook.path}, "
-          f"database {config.service.database.split('?')[0]}", flush=True)
-    web.run_app(app, host=webhook.host, port=webhook.port, print=None,
-                shutdown_timeout=max(5.0, config.service.lease_seconds / 4),
-                access_log=None)
+          f"database {mask_url(config.service.database)}", flush=True)
+    from bot.serving import run
+
+    run(app, webhook, shutdown_timeout=max(5.0, config.service.lease_seconds / 4))
     return EXIT_OK
 
 
@@ -517,7 +518,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   pid=exc.pid or "?"), file=sys.stderr)
         return EXIT_FAIL
     except StorageUnavailable as exc:
-        print(f"error: database unavailable: {exc}", file=sys.stderr)
+        from bot.core.redact import redact_urls
+
+        print(f"error: database unavailable: {redact_urls(str(exc))}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_FAIL

@@ -273,6 +273,17 @@ class Tx(abc.ABC):
     @abc.abstractmethod
     async def set_meta(self, key: str, value: str) -> None: ...
 
+    # signed webhook deliveries ------------------------------------------------------------------
+    @abc.abstractmethod
+    async def remember_delivery(self, webhook_id: str, now: datetime,
+                                keep_until: datetime) -> bool:
+        """Record a Standard Webhooks ``webhook-id``; False when it was seen already (a
+        replay). Ids whose ``keep_until`` passed are forgotten on the way."""
+
+    @abc.abstractmethod
+    async def forget_deliveries(self, now: datetime) -> int:
+        """Drop the recorded ids whose ``keep_until`` has passed."""
+
 
 class Storage(abc.ABC):
     """A database. ``open()`` connects and migrates; ``close()`` releases everything."""

@@ -611,3 +611,18 @@ class SqlTx(StaffQueries, Tx):
         await self._execute(
             "INSERT INTO meta (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
+
+    # signed webhook deliveries ---------------------------------------------------------------------
+    async def remember_delivery(self, webhook_id: str, now: datetime,
+                                keep_until: datetime) -> bool:
+        await self._execute("DELETE FROM webhook_deliveries WHERE keep_until < ?"
+                            " AND webhook_id = ?", self._t(now), webhook_id)
+        return await self._execute(
+            "INSERT INTO webhook_deliveries (webhook_id, seen_at, keep_until) VALUES (?, ?, ?)"
+            " ON CONFLICT (webhook_id) DO NOTHING", webhook_id, self._t(now),
+            self._t(keep_until)) == 1
+
+    async def forget_deliveries(self, now: datetime) -> int:
+        """Drop the ids whose window has passed (the intake calls it now and then)."""
+        return await self._execute("DELETE FROM webhook_deliveries WHERE keep_until < ?",
+                                   self._t(now))

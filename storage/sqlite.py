@@ -26,10 +26,10 @@ import asyncio
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,10 +38,14 @@ import aiosqlite
 from bot.core.timeutil import Clock, SystemClock, parse_rfc3339, rfc3339
 from storage.base import DatabaseInUse, Storage, StorageUnavailable, Tx
 from storage.sql import SqlTx, load_migrations, pending_migrations
+from storage.sqlite_file import DatabaseFile
 
 T = TypeVar("T")
 _MAX_GROUP = 512
 WATCH_INTERVAL = 0.25  # seconds between looks at data_version: a change waits at most this
+FILE_CHECK_SECONDS = 2.0  # how often the open file is compared with the one at the path
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+WRITE_FAILURE_WINDOW = 10.0  # seconds /healthz reports the database down after a failed write
 log = logging.getLogger("vestnik.storage")
 
 
@@ -119,13 +123,14 @@ class SqliteStorage(Storage):
         self._queue_ready = asyncio.Event()
         self._group_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
-        self._watch_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None  # other processes' commits
         self._serve_lock: int | None = None
+        self.file = DatabaseFile(self.path)
+        self._file_task: asyncio.Task[None] | None = None  # the file still at its path
+        self.write_failed_at: float | None = None  # when a group commit last failed
 
     # lifecycle -------------------------------------------------------------------------------
     async def _connect(self) -> aiosqlite.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(self.path, isolation_level=None,
                                      timeout=self.busy_timeout_ms / 1000)
         db.row_factory = aiosqlite.Row
@@ -135,8 +140,6 @@ class SqliteStorage(Storage):
         return db
 
     def _connect_writer(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                              timeout=self.busy_timeout_ms / 1000)
         db.row_factory = sqlite3.Row
@@ -148,12 +151,19 @@ class SqliteStorage(Storage):
 
     async def open(self) -> None:
         try:
+            created = self.file.before_open()
             self._writer = await asyncio.to_thread(self._connect_writer)
             self._reader = await self._connect()
+            self.file.opened(created)
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
         self._group_task = asyncio.create_task(self._group_commit_loop(), name="sqlite-writer")
+        self._file_task = asyncio.create_task(self._watch_file(), name="sqlite-file-watch")
+
+    async def _watch_file(self) -> None:
+        while self.file.problem() is None:
+            await asyncio.sleep(FILE_CHECK_SECONDS)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         current = db.execute("PRAGMA user_version").fetchone()[0]
@@ -166,10 +176,11 @@ class SqliteStorage(Storage):
         return int(self._writer.execute("PRAGMA user_version").fetchone()[0])
 
     async def close(self) -> None:
-        if self._watch_task is not None:
-            self._watch_task.cancel()
-            await asyncio.gather(self._watch_task, return_exceptions=True)
-            self._watch_task = None
+        for task in (self._watch_task, self._file_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._watch_task = self._file_task = None
         if self._group_task is not None:
             self._group_task.cancel()
             try:
@@ -191,8 +202,11 @@ class SqliteStorage(Storage):
 
     async def ping(self) -> bool:
         """True when a write transaction can be started (a lock held elsewhere says no)."""
-        if self._writer is None:
+        if self._writer is None or self.file.problem() is not None:
             return False
+        if self.write_failed_at is not None \
+                and time.monotonic() - self.write_failed_at < WRITE_FAILURE_WINDOW:
+            return False  # (a full disk lets small writes through: one failure counts a while)
         try:
             async with self._lock:
                 await self._begin(self._writer)
@@ -241,6 +255,9 @@ class SqliteStorage(Storage):
     async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
         if self._group_task is None:
             raise StorageUnavailable("storage is not open")
+        lost = self.file.problem()
+        if lost is not None:
+            raise StorageUnavailable(lost)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((job, future))
         self._queue_ready.set()
@@ -282,11 +299,16 @@ class SqliteStorage(Storage):
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
+                if getattr(exc, "sqlite_errorcode", None) not in _BUSY:  # (a lock is not a fault)
+                    self.write_failed_at = time.monotonic()
                 failure = StorageUnavailable(f"SQLite: {exc}")
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(failure)
                 return
+        lost = self.file.problem()  # committed into a file nobody can open again: not stored
+        if lost is not None:
+            outcomes = [(future, None, StorageUnavailable(lost)) for future, _, _ in outcomes]
         for future, result, error in outcomes:
             if future.done():
                 continue
