@@ -211,6 +211,8 @@ PROBLEMS_RU: tuple[tuple[str, str], ...] = (
      r"канал \1 — только для сотрудников, правилу для клиента он не подходит"),
     (r"unknown recipient '(.+?)'.*", r"неизвестный получатель «\1»: customer, manager, "
      r"master, author, responsible, staff:<id> или chat:<id чата>"),
+    (r"'(.+?)' is not an allowed recipient.*", r"«\1» — не получатель: customer, manager, "
+     r"master, author, responsible, staff:<id> (без пробелов) или chat:<id чата>"),
     (r"set before or after, not both", r"укажите «за» или «через», не оба"),
     (r"(\w+) is anchored at the moment the ERP posts it.*",
      r"\1 отсчитывается от момента события: раньше него отправить нельзя"),

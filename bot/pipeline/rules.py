@@ -191,13 +191,16 @@ def _orderable(value: Any) -> bool:
 
 
 def validate_rule(item: Any) -> tuple[Rule | None, list[tuple[str, str]]]:
-    """One rule: the model, or every problem as (key, message). ``parse_rules`` (the TOML
-    import) and the bot's rule wizard both validate through here."""
+    """One rule: the model, or every problem as (key, message): its shape, then what an
+    import checks beyond it (templates compile, one-line headers, recipients). ``parse_rules``
+    (the TOML import) and the bot's rule wizard both validate through here."""
     try:
-        return Rule.model_validate(item), []
+        rule = Rule.model_validate(item)
     except ValidationError as exc:
         return None, [(_key(err["loc"]), err["msg"].removeprefix("Value error, "))
                       for err in exc.errors(include_url=False)]
+    problems = import_problems(rule)
+    return (None, problems) if problems else (rule, [])
 
 
 def parse_rules(data: dict[str, Any]) -> list[Rule]:
@@ -216,7 +219,6 @@ def parse_rules(data: dict[str, Any]) -> list[Rule]:
         errors += [f"{label}: {key}: {msg}" for key, msg in problems]
         if rule is None:
             continue
-        errors += [f"{label}: {key}: {problem}" for key, problem in import_problems(rule)]
         if rule.name in names:
             errors.append(f"{label}: name: duplicate rule name in this file")
         names.add(rule.name)

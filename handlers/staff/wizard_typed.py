@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.core.config import Config
-from bot.pipeline.templates import Templates
+from bot.pipeline.templates import Templates, syntax_problem
 from handlers.staff.wizard_draft import (
     filter_condition,
     parse_timing,
@@ -89,7 +89,7 @@ def _value(data: dict[str, Any], text: str, templates: Templates, config: Config
 
 def _template(key: str) -> Typed:
     def typed(data: dict[str, Any], text: str, templates: Templates, config: Config) -> list[str]:
-        problem = templates.check(text)
+        problem = syntax_problem(text)  # as the import checks it (unknown filters too)
         if problem:
             return [f"{key}: {problem}"]
         data["draft"][key] = text
