@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram.filters import BaseFilter
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.core.config import Config
 from storage.base import Storage
@@ -47,12 +47,15 @@ async def find_staff(storage: Storage, config: Config, *, user_id: int,
 
 
 class IsStaff(BaseFilter):
-    """Passes staff in private chats and injects ``staff: StaffMember`` into the handler."""
+    """Passes staff in private chats and injects ``staff: StaffMember`` into the handler;
+    for a button press, the chat is the one of the message the button is under."""
 
-    async def __call__(self, message: Message, storage: Storage,
+    async def __call__(self, event: Message | CallbackQuery, storage: Storage,
                        config: Config) -> bool | dict[str, Any]:
-        if message.chat.type != "private" or message.from_user is None:
+        message = event if isinstance(event, Message) else event.message
+        if not isinstance(message, Message) or message.chat.type != "private" \
+                or event.from_user is None:
             return False
-        member = await find_staff(storage, config, user_id=message.from_user.id,
+        member = await find_staff(storage, config, user_id=event.from_user.id,
                                   chat_id=message.chat.id)
         return {"staff": member} if member is not None else False

@@ -9,8 +9,8 @@ from aiogram.types import BotCommand
 from bot.core.texts import t
 
 CUSTOMER_COMMANDS = ("start", "stop", "help")
-STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "test", "inbox", "status",
-                  "preview")
+STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "templates", "test", "inbox",
+                  "status", "preview")
 
 
 def customer_menu(lang: str) -> list[BotCommand]:

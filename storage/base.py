@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from storage.models import (
+    DialogueState,
     InboxItem,
     JournalRow,
     Person,
+    RuleChange,
     StopEntry,
     StoredEvent,
     StoredRule,
@@ -150,6 +152,35 @@ class Tx(abc.ABC):
 
     @abc.abstractmethod
     async def rules_revision(self) -> int: ...
+
+    @abc.abstractmethod
+    async def update_rule(self, rule_id: int, rule: StoredRule, now: datetime) -> bool:
+        """Rewrite one rule by id (name included); bumps the rules revision."""
+
+    @abc.abstractmethod
+    async def add_rule_change(self, change: RuleChange) -> None: ...
+
+    @abc.abstractmethod
+    async def list_rule_changes(self, rule_id: int, *, limit: int = 20) -> list[RuleChange]:
+        """The newest first."""
+
+    @abc.abstractmethod
+    async def latest_event(self, types: Sequence[str]) -> StoredEvent | None:
+        """The most recent stored event of one of ``types`` (by occurred_at)."""
+
+    # bot dialogues (the aiogram FSM store) -------------------------------------------------------
+    @abc.abstractmethod
+    async def get_dialogue(self, key: str) -> DialogueState | None: ...
+
+    @abc.abstractmethod
+    async def set_dialogue_state(self, key: str, state: str | None, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def set_dialogue_data(self, key: str, data: dict[str, Any], now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def purge_dialogues(self, before: datetime) -> int:
+        """Forget dialogues untouched since ``before`` (abandoned wizards)."""
 
     # journal ---------------------------------------------------------------------------------
     @abc.abstractmethod

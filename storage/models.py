@@ -183,3 +183,25 @@ class StoredEvent:
     payload: dict[str, Any]
     order_id: str | None = None
     order_number: str | None = None
+
+
+@dataclass(slots=True)
+class RuleChange:
+    """Who changed a rule, how and when (shown by the bot's /rules show)."""
+
+    rule_name: str
+    action: str  # created | updated | blocked | unblocked | deleted | imported
+    author: str
+    at: datetime
+    rule_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class DialogueState:
+    """One chat's bot dialogue (aiogram FSM state and data), kept in the database."""
+
+    key: str
+    state: str | None
+    data: dict[str, Any]
+    updated_at: datetime

@@ -201,6 +201,10 @@ class TelegramConfig(Section):
     webhook_secret: SecretStr | None = None
     link_secret: SecretStr | None = None  # HMAC key for /start deep-link tokens
     link_ttl_days: int = Field(30, ge=1)
+    # besides the admins, who may change rules in the chat: Telegram ids, or "staff" for
+    # every verified staff member
+    rule_editors: list[int] | Literal["staff"] = []
+    dialogue_ttl_hours: float = Field(24, gt=0)  # an untouched /rules new dialogue is dropped
 
     @property
     def enabled(self) -> bool:

@@ -3,8 +3,10 @@
 Point ``telegram.api_base`` at :attr:`FakeTelegram.base_url`. It serves what Vestnik uses:
 ``getMe``, ``getUpdates`` (long polling over a script of updates pushed by the test),
 ``deleteWebhook``/``setWebhook``, ``setMyCommands``, ``sendMessage``, ``getFile`` and file
-downloads. Every request is recorded; every ``sendMessage`` becomes a :class:`Sent` (form
-fields parsed, ``reply_markup`` decoded from its JSON string).
+downloads, and for inline keyboards ``answerCallbackQuery`` and ``editMessageText`` (an edit
+changes the recorded :class:`Sent` in place and is listed in ``edits``). Every request is
+recorded; every ``sendMessage`` becomes a :class:`Sent` (form fields parsed, ``reply_markup``
+decoded from its JSON string).
 
 Failures on demand:
 
@@ -69,6 +71,8 @@ class FakeTelegram:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.files: dict[str, bytes] = {}
         self.rejected: list[tuple[int, int, float]] = []  # (chat id, code, time)
+        self.edits: list[Sent] = []  # every editMessageText, as the message became
+        self.answered: list[dict[str, Any]] = []  # answerCallbackQuery calls
         self.early_retries = 0
         self._failures: dict[int, Failure] = {}
         self._floods: deque[int] = deque()
@@ -275,6 +279,33 @@ class FakeTelegram:
                     "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
                     "text": text})
 
+    def message(self, chat_id: int, message_id: int) -> Sent:
+        return next(s for s in self.sent if s.chat_id == chat_id and s.message_id == message_id)
+
+    async def _m_editmessagetext(self, fields: dict[str, Any]) -> web.Response:
+        chat_id, message_id = int(fields["chat_id"]), int(fields["message_id"])
+        found = [s for s in self.sent if s.chat_id == chat_id and s.message_id == message_id]
+        if not found:
+            return _error(400, "Bad Request: message to edit not found")
+        text = fields.get("text", "")
+        if fields.get("parse_mode") == "HTML" and html_problem(text):
+            return _error(400, f"Bad Request: can't parse entities: {html_problem(text)}")
+        markup = fields.get("reply_markup")
+        decoded = json.loads(markup) if markup else None
+        sent = found[0]
+        if sent.text == text and sent.reply_markup == decoded:
+            return _error(400, "Bad Request: message is not modified: specified new message "
+                               "content and reply markup are exactly the same")
+        sent.text, sent.reply_markup, sent.parse_mode = text, decoded, fields.get("parse_mode")
+        self.edits.append(Sent(chat_id, text, sent.parse_mode, decoded, message_id,
+                               time.monotonic(), dict(fields)))
+        return _ok({"message_id": message_id, "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"}, "text": text})
+
+    async def _m_answercallbackquery(self, fields: dict[str, Any]) -> web.Response:
+        self.answered.append(dict(fields))
+        return _ok(True)
+
     def _reject(self, chat_id: int, code: int, now: float, retry_after: int) -> web.Response:
         self.rejected.append((chat_id, code, now))
         return web.json_response(
@@ -386,3 +417,23 @@ def chat_member(chat_id: int, *, old: str, new: str) -> dict[str, Any]:
                                                                 "kicked" else {})},
         "new_chat_member": {"status": new, "user": bot_user, **({"until_date": 0} if new ==
                                                                 "kicked" else {})}}}
+
+
+def callback(chat_id: int, message_id: int, data: str, *, from_id: int | None = None,
+             language: str | None = "ru", text: str = "") -> dict[str, Any]:
+    """A ``callback_query`` update: ``from_id`` pressed a button carrying ``data`` under the
+    bot's message ``message_id`` in ``chat_id``."""
+    sender = from_id if from_id is not None else chat_id
+    bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik", "username": BOT_USERNAME}
+    return {"callback_query": {
+        "id": f"cb-{next(_message_ids)}", "from": user(sender, language=language),
+        "chat_instance": f"ci-{chat_id}", "data": data,
+        "message": {"message_id": message_id, "date": int(time.time()), "from": bot_user,
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                    "text": text or "…"}}}
+
+
+def buttons(sent: Sent) -> list[tuple[str, str]]:
+    """(text, callback_data) of every inline button of a message, row by row."""
+    rows = (sent.reply_markup or {}).get("inline_keyboard", [])
+    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
