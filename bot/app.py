@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.conversations_runtime import conversations_ctx
 from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.sending import Sender
@@ -69,6 +70,7 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(http_session_ctx)
     app.cleanup_ctx.append(senders_ctx)
     app.cleanup_ctx.append(telegram_ctx)
+    app.cleanup_ctx.append(conversations_ctx)  # inbound SMS (bot/conversations_runtime.py)
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     add_routes(app)

@@ -2,8 +2,9 @@
 
 :func:`build_routers` makes fresh routers each call (a router can belong to one Dispatcher
 only), in the order they must be tried: staff commands (behind the staff filter), the polite
-refusal of staff commands for everyone else, then the customer conversation, which ends with a
-catch-all for private messages. Errors: a database outage gets a "try again" answer, anything
+refusal of staff commands for everyone else, staff answers to customers and the
+conversations (``/dialog``, ``/orders``, customers' messages relayed to staff), then the
+customer conversation, which ends with a catch-all for private messages. Errors: a database outage gets a "try again" answer, anything
 else is logged and answered with nothing that leaks internals.
 """
 
@@ -16,6 +17,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
 from bot.core.texts import language_of, t
+from handlers.conversations import build_conversation_router, build_staff_answer_router
 from handlers.customer import build_customer_router
 from handlers.staff import build_refusal_router, build_staff_router
 from storage.base import StorageUnavailable
@@ -48,4 +50,4 @@ def build_error_router() -> Router:
 
 def build_routers() -> list[Router]:
     return [build_error_router(), build_staff_router(), build_refusal_router(),
-            build_customer_router()]
+            build_staff_answer_router(), build_conversation_router(), build_customer_router()]

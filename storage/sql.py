@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from storage.base import JournalFilter, SchemaTooNew, Tx
+from storage.conversations_sql import ConversationSql
 from storage.models import (
     InboxItem,
     JournalRow,
@@ -60,7 +61,7 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
                            f"only up to {latest}: upgrade Vestnik")
     return [(version, script) for version, script in migrations if version > current]
 
-class SqlTx(Tx):
+class SqlTx(ConversationSql, Tx):
     # driver primitives ---------------------------------------------------------------------
     @abc.abstractmethod
     async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...

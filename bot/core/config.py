@@ -253,6 +253,25 @@ class ScheduleConfig(Section):
         return [parse_duration(step) for step in self.retry_backoff]
 
 
+class ConversationsConfig(Section):
+    """Customers' answers routed to staff, staff replies back (docs/conversations.md)."""
+
+    enabled: bool = True
+    staff_chat: int | None = None  # a group or (forum) supergroup id, e.g. -1001234567890
+    stop_words: list[str] = ["STOP", "СТОП", "ОТПИСАТЬСЯ", "ОТПИСКА"]
+    flood_per_minute: int = Field(10, ge=1)  # more inbound messages a minute are held back
+    sms_inbound: bool = True  # read SMS arriving at the modems (and delete them from the SIM)
+    sms_sweep_seconds: float = Field(60, ge=1)  # how often stored SMS are listed anyway
+
+    @field_validator("staff_chat")
+    @classmethod
+    def _staff_chat(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("a group id is negative, e.g. -1001234567890 (see "
+                             "docs/conversations.md for how to find it)")
+        return value
+
+
 class Config(Section):
     service: ServiceConfig = ServiceConfig()
     webhook: WebhookConfig = WebhookConfig()
@@ -260,6 +279,7 @@ class Config(Section):
     email: EmailConfig = EmailConfig()
     sms: SmsConfig = SmsConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    conversations: ConversationsConfig = ConversationsConfig()
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field problems (the model itself already validated each key)."""

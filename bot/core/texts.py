@@ -276,3 +276,9 @@ def t(key: str, lang: str, /, **values: Any) -> str:
     safe = {name: value if isinstance(value, Markup) else escape(value)
             for name, value in values.items()}
     return template.format(**safe)
+
+
+# the conversations' texts live in their own table (bot/core/texts_conversations.py)
+from bot.core.texts_conversations import CONVERSATION_TEXTS  # noqa: E402
+
+TEXTS.update(CONVERSATION_TEXTS)
