@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.conversations_cli import add_parser as add_conversations_parser
+from bot.conversations_cli import cmd_conversations
 from bot.core.config import Config, ConfigError, load_config
 from storage.base import JournalFilter, SchemaTooNew, Storage, StorageUnavailable
 from storage.models import JOURNAL_STATUSES
@@ -391,6 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--hours", type=float, default=24)
     preview.add_argument("--limit", type=int, default=1000)
     preview.add_argument("--json", action="store_true")
+    add_conversations_parser(sub, common)
     return parser
 
 
@@ -398,7 +401,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "serve": cmd_serve, "check-config": cmd_check_config, "migrate": cmd_migrate,
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
     "customers": cmd_customers, "templates": cmd_templates, "send-test": cmd_send_test,
-    "preview": cmd_preview,
+    "preview": cmd_preview, "conversations": cmd_conversations,
 }
 
 

@@ -39,6 +39,7 @@ from storage.models import ConversationMessage, JournalRow, Person
 log = logging.getLogger("vestnik.conversations")
 
 CAPTION_LIMIT = 1024  # longer captions (Premium users) cannot be copied as they are
+CAPTION_CUT = 1000  # what of such a caption stays on the copy; all of it follows as text
 FLOOD_WINDOW = timedelta(minutes=1)
 MEDIA_KINDS = ("photo", "video", "document", "voice", "audio", "sticker", "animation",
                "video_note", "location", "contact")
@@ -73,13 +74,14 @@ def replying(message_id: int | None) -> ReplyParameters | None:
 def copy_post(bot: Bot, message: Message) -> Post:
     """``copyMessage`` of ``message``; a caption too long to copy follows as plain text."""
     caption = message.caption or ""
+    short = caption[:CAPTION_CUT] + "…"
 
     async def post(chat_id: int, thread_id: int | None, reply_to: int | None) -> list[int]:
         long_caption = len(caption) > CAPTION_LIMIT
         try:
             copied = await bot.copy_message(
                 chat_id, message.chat.id, message.message_id, message_thread_id=thread_id,
-                reply_parameters=replying(reply_to), caption="" if long_caption else None,
+                reply_parameters=replying(reply_to), caption=short if long_caption else None,
                 parse_mode=None)
         except TelegramBadRequest as exc:
             if "caption is too long" not in str(exc).lower():
@@ -87,7 +89,7 @@ def copy_post(bot: Bot, message: Message) -> Post:
             long_caption = True
             copied = await bot.copy_message(
                 chat_id, message.chat.id, message.message_id, message_thread_id=thread_id,
-                reply_parameters=replying(reply_to), caption="", parse_mode=None)
+                reply_parameters=replying(reply_to), caption=short, parse_mode=None)
         ids = [copied.message_id]
         if long_caption:
             sent = await bot.send_message(chat_id, caption[:4096], message_thread_id=thread_id,
