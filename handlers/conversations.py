@@ -21,7 +21,7 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import BaseFilter, Command, CommandObject
-from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram.types import Message
 
 from bot.core.config import Config
 from bot.core.texts import language_of, t
@@ -30,8 +30,10 @@ from bot.services.conversations import Conversations, replying
 from bot.services.customer_messages import relay_from_customer
 from bot.services.customer_orders import customer_orders, order_line
 from bot.services.staff_replies import answer_customer, reply_target
+from handlers.customer import contact_keyboard
 from handlers.dialog import dialog_answer
 from handlers.filters import IsStaff, find_staff
+from handlers.keyboards import orders_keyboard
 from storage.base import Storage
 
 STAFF_CHAT_ADMINS = ("creator", "administrator")
@@ -39,12 +41,6 @@ STAFF_CHAT_ADMINS = ("creator", "administrator")
 
 def lang_of(message: Message) -> str:
     return language_of(message.from_user.language_code if message.from_user else None)
-
-
-def orders_keyboard(lang: str) -> ReplyKeyboardMarkup:
-    """The customer's keyboard once linked: one button that opens ``/orders``."""
-    return ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text=t("orders.button", lang))]],
-                               resize_keyboard=True, is_persistent=True)
 
 
 def is_command(message: Message) -> bool:
@@ -137,8 +133,6 @@ def build_conversation_router() -> Router:
         async with storage.reader() as tx:
             link = await tx.get_link(message.chat.id)
             if link is None or not link.customer_id:
-                from handlers.customer import contact_keyboard
-
                 await message.answer(t("orders.not_linked", lang),
                                      reply_markup=contact_keyboard(lang))
                 return

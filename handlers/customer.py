@@ -34,8 +34,8 @@ from bot.core.texts import language_of, t
 from bot.core.timeutil import Clock
 from bot.pipeline import subscriptions
 from bot.pipeline.deep_links import LinkTokenError, verify_token
-from handlers.conversations import orders_keyboard
 from handlers.filters import find_staff
+from handlers.keyboards import orders_keyboard
 from handlers.menu import staff_menu
 from storage.base import Storage
 

@@ -2,6 +2,7 @@
 reaches staff and leaves the SIM, a stop word unsubscribes, a staff reply goes back by SMS;
 and the SMS-DELIVER decoder on its own."""
 
+# ruff: noqa: F811  (pytest fixtures imported by name)
 from __future__ import annotations
 
 import asyncio

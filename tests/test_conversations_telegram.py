@@ -2,6 +2,7 @@
 a plain group, a forum supergroup), staff answers reach the customer, history, /orders,
 /dialog, flood protection."""
 
+# ruff: noqa: F811  (pytest fixtures imported by name)
 from __future__ import annotations
 
 import pytest
@@ -94,8 +95,8 @@ async def test_a_reply_to_a_notification_names_it(bot_app, smtp):
     from tests.conftest import booked
 
     await app.running.post(booked("conv-2"))
-    [note] = await app.fake.wait_sent(chat_id=CUSTOMER, count=1,
-                                      predicate=lambda s: "ЗН-000123" in s.text)
+    note = (await app.fake.wait_sent(chat_id=CUSTOMER, count=1,
+                                     predicate=lambda s: "ЗН-000123" in s.text))[-1]
     answer = message(CUSTOMER, "А можно позже?",
                      reply_to_message=app.fake.messages[(CUSTOMER, note.message_id)])
     await app.send(answer, CUSTOMER)

@@ -45,6 +45,11 @@ CONVERSATION_TEXTS: dict[str, dict[str, str]] = {
         "en": "The message was stored, but no staff chat receives it: set "
               "[conversations] staff_chat or telegram.admins."},
     # customer side -----------------------------------------------------------------------------
+    "conv.unregistered_ack": {
+        "ru": "Передал ваше сообщение сотрудникам. Чтобы получать уведомления о заказах, "
+              "поделитесь номером: /start. Справка: /help",
+        "en": "I passed your message on to the staff. To get notifications about your "
+              "orders, share your phone number: /start. Help: /help"},
     "conv.throttled": {
         "ru": "Вы отправили слишком много сообщений подряд. Следующие дойдут до нас через "
               "минуту.",

@@ -62,4 +62,6 @@ async def relay_from_customer(conv: Conversations, bot: Bot, message: Message) -
     header = conv.header(ctx, first)
     name = conv.topic_name(ctx, display, link.phone if link else None)
     await conv.deliver_to_staff(ctx, header, name, copy_post(bot, message), record_id)
+    if customer is None and recent == 0:  # tell a stranger how to subscribe, once a minute
+        return t("conv.unregistered_ack", lang)
     return None
