@@ -316,7 +316,7 @@ def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
     """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
     fields = {
         "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
-        "schedule": ScheduleConfig,
+        "schedule": ScheduleConfig, "conversations": ConversationsConfig,
     }
     for section, model in fields.items():
         for key, info in model.model_fields.items():
