@@ -32,9 +32,9 @@ class Entry:
 
     def public(self) -> dict[str, Any]:
         if self.message is not None:
-            return {"kind": "message", **self.message.public()}
+            return {"entry": "message", **self.message.public()}
         assert self.notification is not None
-        return {"kind": "notification", **self.notification.public()}
+        return {"entry": "notification", **self.notification.public()}
 
 
 async def find_customer(tx: Tx, who: str, region: str) -> Who | None:
