@@ -134,3 +134,21 @@ def test_parts_are_reassembled_and_a_lost_part_is_delivered_late() -> None:
     assert assemble(stored[:2], first_seen, 0.0, "gsm1") == []  # waits for part 3
     [(late, _)] = assemble(stored[:2], first_seen, PARTS_WAIT + 1, "gsm1")
     assert late.text.endswith("[…]") and late.parts == 2
+
+
+async def test_an_sms_arriving_during_a_send_does_not_disturb_it(modem_app):
+    from bot.core.sending import OutgoingMessage
+    from bot.keys import SENDERS
+
+    app, fake = modem_app
+    fake.cmgs_delay = 0.3
+    pool = app.app[SENDERS]["modem"]
+    outgoing = OutgoingMessage(row_id=1, channel="modem", address="+79035550022",
+                               text="Ваш автомобиль готов")
+    send = asyncio.create_task(pool.send(outgoing))
+    await eventually(lambda: fake.pending)  # the submit is in flight
+    fake.sim.receive(PHONE, "Спасибо, заеду")  # +CMTI arrives in the middle of it
+    result = await send
+    assert result.segments == 1 and [m.text for m in fake.messages] == ["Ваш автомобиль готов"]
+    await app.fake.wait_sent(lambda s: s.text == "Спасибо, заеду", chat_id=ADMIN_ID)
+    await eventually(lambda: not fake.sim.stored)

@@ -240,3 +240,25 @@ async def test_dialog_shows_messages_and_notifications(bot_app, smtp):
     assert "не найден" in await tg.reply(ADMIN_ID, "/dialog +7 999 000-00-00")
     assert "Использование" in await tg.reply(ADMIN_ID, "/dialog")
     assert "только сотрудникам" in await tg.reply(STRANGER, "/dialog C-001")
+
+
+async def test_without_staff_chat_the_order_manager_gets_it_not_the_admins(tg):
+    from tests.fakes.telegram_api import contact
+
+    olga = 3001  # manager S-7 of the order, phone +7 916 000-00-07 in booked()
+    await tg.send(contact(olga, "+79160000007", user_id=olga), olga)
+    await tg.say(CUSTOMER, "Вопрос менеджеру")
+    assert [c.text for c in copies(tg.fake, olga)] == ["Вопрос менеджеру"]
+    assert copies(tg.fake, ADMIN_ID) == []
+    [copy] = copies(tg.fake, olga)
+    reply = message(olga, "Отвечаю", reply_to_message=tg.fake.messages[(olga, copy.message_id)])
+    [ok] = await tg.send(reply, olga)
+    assert ok.text == "✓ Отправлено клиенту"
+    assert (await history(tg))[-1].staff_name == "Ольга"
+
+
+async def test_customer_texts_follow_their_language(tg):
+    [ack] = await tg.say(STRANGER, "hello", language="en")
+    assert ack.text.startswith("I passed your message on to the staff")
+    [ack_ru] = await tg.say(STRANGER + 1, "привет")
+    assert ack_ru.text.startswith("Передал ваше сообщение сотрудникам")
