@@ -262,3 +262,19 @@ async def test_customer_texts_follow_their_language(tg):
     assert ack.text.startswith("I passed your message on to the staff")
     [ack_ru] = await tg.say(STRANGER + 1, "привет")
     assert ack_ru.text.startswith("Передал ваше сообщение сотрудникам")
+
+
+async def test_the_customer_time_line_over_http(tg):
+    await tg.say(CUSTOMER, "Когда готово?")
+    base = tg.running.url + "/conversations"
+    async with tg.running.session.get(base, params={"customer": "+7 916 123-45-67"}) as r:
+        assert r.status == 200
+        [entry] = [e for e in await r.json() if e["entry"] == "message"]
+    assert (entry["text"], entry["direction"], entry["customer_key"]) == (
+        "Когда готово?", "in", "C-001")
+    async with tg.running.session.get(base, params={"customer": "C-404"}) as r:
+        assert r.status == 404 and "not found" in (await r.json())["error"]
+    async with tg.running.session.get(base, params={"limit": "x"}) as r:
+        assert r.status == 400
+    async with tg.running.session.get(base) as r:
+        assert [m["text"] for m in await r.json()] == ["Когда готово?"]

@@ -15,7 +15,6 @@ storage's meta table, so every process knows it.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -64,7 +63,7 @@ class StaffRoutes:
             remembered = await tx.get_meta(key)
         if remembered:
             flag, _, stamp = remembered.partition("|")
-            if stamp.isdigit() and time.time() - int(stamp) < FORUM_RECHECK:
+            if stamp.isdigit() and self.clock.now().timestamp() - int(stamp) < FORUM_RECHECK:
                 return flag == "1"
         try:
             chat = await self.bot.get_chat(chat_id)
@@ -72,7 +71,7 @@ class StaffRoutes:
         except TelegramAPIError as exc:
             log.warning("staff chat %s: getChat failed (%s)", chat_id, exc)
             return False
-        value = f"{int(forum)}|{int(time.time())}"
+        value = f"{int(forum)}|{int(self.clock.now().timestamp())}"
         await self.storage.write(lambda tx: tx.set_meta(key, value))
         return forum
 
@@ -89,7 +88,7 @@ class StaffRoutes:
                 header_id = None
                 if topic.header != header:
                     header_id = await self._send(chat_id, header, topic.thread_id)
-                    await self.storage.write(lambda tx, t=topic: tx.set_topic_header(
+                    await self.storage.write(lambda tx: tx.set_topic_header(
                         chat_id, customer_key, header))
                 ids = await post(chat_id, topic.thread_id, None)
                 return Delivered(chat_id, header_id, ids)
