@@ -468,8 +468,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
     "customers": cmd_customers, "templates": cmd_templates, "send-test": cmd_send_test,
     "preview": cmd_preview, "schema": cmd_schema, "validate": cmd_validate,
-    "emulate": cmd_emulate,
-    "preview": cmd_preview, "conversations": cmd_conversations,
+    "emulate": cmd_emulate, "conversations": cmd_conversations,
 }
 
 

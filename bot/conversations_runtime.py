@@ -19,6 +19,7 @@ from bot.core.config import Config
 from bot.keys import CLOCK, CONFIG, SENDERS, STORAGE
 from bot.services.sms_answers import SmsAnswers
 from bot.telegram_runtime import TELEGRAM
+from senders.modem import ModemPool
 from senders.modem.inbound import SmsReader
 
 log = logging.getLogger("vestnik.conversations")
@@ -36,7 +37,7 @@ async def conversations_ctx(app: web.Application) -> AsyncIterator[None]:
     readers: list[SmsReader] = []
     app[SMS_READERS] = readers
     pool = app[SENDERS].get("modem")
-    if not sms_inbound_wanted(config) or pool is None:
+    if not sms_inbound_wanted(config) or not isinstance(pool, ModemPool):
         yield
         return
 

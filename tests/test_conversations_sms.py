@@ -108,7 +108,8 @@ async def test_stored_sms_are_found_by_the_sweep_without_an_indication(modem_app
 
 # the decoder and the assembly on their own -------------------------------------------------------
 def test_decoder_reads_a_published_gsm7_deliver() -> None:
-    part = decode_deliver("07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07")
+    part = decode_deliver("07911326040000F0040B911346610089F600002080629173140"
+                          "80CC8F71D14969741F977FD07")
     assert (part.sender, part.text, part.concat) == ("+31641600986", "How are you?", None)
     assert part.sent_at is not None and part.sent_at.year == 2002
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import CUSTOMER_EMAIL_RULE
-
 from tests.conversation_fixtures import (
     CUSTOMER,
     STAFF_CHAT,

@@ -314,7 +314,7 @@ class ConfigError(Exception):
 
 def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
     """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
-    fields = {
+    fields: dict[str, type[Section]] = {
         "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
         "schedule": ScheduleConfig, "conversations": ConversationsConfig,
     }
