@@ -28,11 +28,19 @@ PHONE = "+79161234567"  # customer C-001 of booked()
 LONG = "Добрый день! Можно перенести запись на пятницу после обеда? " * 3
 
 
-async def eventually(condition, limit: float = 10.0) -> None:
+async def eventually(condition, limit: float = 30.0) -> None:
     async def poll() -> None:
         while not condition():
             await asyncio.sleep(0.02)
     await asyncio.wait_for(poll(), limit)
+
+
+async def answer_of(app, update, chat_id: int):
+    """Push ``update`` and wait for the bot's (one) answer in ``chat_id``."""
+    before = len(app.fake.to(chat_id))
+    await app.fake.push(update)
+    found = await app.fake.wait_sent(chat_id=chat_id, count=before + 1, timeout=30)
+    return found[before]
 
 
 @pytest.fixture
@@ -51,7 +59,7 @@ async def test_multipart_sms_reaches_staff_and_a_reply_goes_back_by_sms(modem_ap
     app, fake = modem_app
     indexes = fake.sim.receive(PHONE, LONG)
     assert len(indexes) == 3
-    [sms] = await app.fake.wait_sent(lambda s: s.text == LONG, chat_id=ADMIN_ID)
+    [sms] = await app.fake.wait_sent(lambda s: s.text == LONG, chat_id=ADMIN_ID, timeout=30)
     assert sms.parse_mode is None  # a customer's text is never parsed as HTML
     header = texts(app.fake, ADMIN_ID)[-2]
     assert "SMS от +7 916 123-45-67" in header.text and "Иван Петров" in header.text
@@ -60,7 +68,7 @@ async def test_multipart_sms_reaches_staff_and_a_reply_goes_back_by_sms(modem_ap
     assert sorted(fake.sim.deleted) == sorted(indexes)
     reply = message(ADMIN_ID, "Да, в пятницу в 15:00 ждём",
                     reply_to_message=app.fake.messages[(ADMIN_ID, sms.message_id)])
-    [confirmation] = await app.send(reply, ADMIN_ID)
+    confirmation = await answer_of(app, reply, ADMIN_ID)
     assert confirmation.text == "✓ Отправлено по SMS (1 SMS, модем gsm1)"
     [sent] = fake.messages
     assert (sent.number, sent.text) == (PHONE, "Да, в пятницу в 15:00 ждём")
@@ -75,11 +83,12 @@ async def test_multipart_sms_reaches_staff_and_a_reply_goes_back_by_sms(modem_ap
 async def test_a_reply_with_media_cannot_go_by_sms(modem_app):
     app, fake = modem_app
     fake.sim.receive(PHONE, "Фото пришлёте?")
-    [sms] = await app.fake.wait_sent(lambda s: "Фото пришлёте?" in s.text, chat_id=ADMIN_ID)
+    [sms] = await app.fake.wait_sent(lambda s: "Фото пришлёте?" in s.text, chat_id=ADMIN_ID,
+                                     timeout=30)
     photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
     reply = message(ADMIN_ID, None, photo=photo,
                     reply_to_message=app.fake.messages[(ADMIN_ID, sms.message_id)])
-    [answer] = await app.send(reply, ADMIN_ID)
+    answer = await answer_of(app, reply, ADMIN_ID)
     assert answer.text == "✗ Не доставлено: по SMS можно отправить только текст"
     assert fake.messages == []
 
@@ -101,7 +110,8 @@ async def test_a_stop_word_adds_stop_entries_and_is_journaled(modem_app, word):
 async def test_stored_sms_are_found_by_the_sweep_without_an_indication(modem_app):
     app, fake = modem_app
     fake.sim.receive("+79035550011", "Hello, is my car ready?", announce=False)
-    await app.fake.wait_sent(lambda s: "Hello, is my car ready?" in s.text, chat_id=ADMIN_ID)
+    await app.fake.wait_sent(lambda s: "Hello, is my car ready?" in s.text, chat_id=ADMIN_ID,
+                             timeout=30)
     assert "номер не найден среди клиентов" in texts(app.fake, ADMIN_ID)[-2].text
     await eventually(lambda: not fake.sim.stored)
 
@@ -151,5 +161,5 @@ async def test_an_sms_arriving_during_a_send_does_not_disturb_it(modem_app):
     fake.sim.receive(PHONE, "Спасибо, заеду")  # +CMTI arrives in the middle of it
     result = await send
     assert result.segments == 1 and [m.text for m in fake.messages] == ["Ваш автомобиль готов"]
-    await app.fake.wait_sent(lambda s: s.text == "Спасибо, заеду", chat_id=ADMIN_ID)
+    await app.fake.wait_sent(lambda s: s.text == "Спасибо, заеду", chat_id=ADMIN_ID, timeout=30)
     await eventually(lambda: not fake.sim.stored)
