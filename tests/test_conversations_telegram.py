@@ -277,3 +277,13 @@ async def test_the_customer_time_line_over_http(tg):
         assert r.status == 400
     async with tg.running.session.get(base) as r:
         assert [m["text"] for m in await r.json()] == ["Когда готово?"]
+
+
+async def test_a_staff_chat_the_bot_cannot_post_to_falls_back_to_the_admins(bot_app, smtp):
+    app = await bot_app(conversations={"staff_chat": STAFF_CHAT})
+    await register_customer(app)
+    app.fake.fail_chat(STAFF_CHAT, 403, "Forbidden: bot was kicked from the group chat")
+    await app.say(CUSTOMER, "Есть кто?")
+    assert [c.text for c in copies(app.fake, ADMIN_ID)] == ["Есть кто?"]
+    [stored] = await history(app)
+    assert stored.status == "delivered" and "kicked" in stored.error

@@ -177,9 +177,9 @@ class Conversations:
                 done.append(await routes.to_topic(staff_chat, ctx.key, topic_name, header, post))
             elif staff_chat is not None:
                 done.append(await routes.to_chat(staff_chat, header, post))
-        except TelegramAPIError as exc:
-            errors.append(f"{staff_chat}: {exc}")
-        if staff_chat is None:
+        except TelegramAPIError as exc:  # e.g. the bot was removed: fall back, say why
+            errors.append(f"staff chat {staff_chat}: {exc}")
+        if not done:
             targets = await routes.private_targets(handler_ids(ctx.latest) if ctx.latest else [])
             for chat_id in targets:
                 try:
