@@ -1,24 +1,25 @@
-"""The conversations over HTTP (the webhook's authentication), for a journal view of a
+"""The conversations over HTTP (bearer tokens, like ``GET /journal``), for a journal view of a
 customer: ``GET /conversations?customer=<phone|id>[&limit=N][&notifications=0]`` is their
 time line (messages, answers and notifications, oldest first); without ``customer``, the
 latest messages of everyone."""
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
 from bot.http.jsonio import json_response
 from bot.keys import CONFIG, STORAGE
-from bot.pipeline.webhook_auth import authenticate
+from bot.pipeline.webhook_auth import authenticate_bearer
 from bot.services.dialogue import find_customer, timeline
 
 
 async def handle_conversations(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
-    if authenticate(config.webhook, request.headers, b"", time.time()) is not None:
-        return json_response({"error": "unauthorized"}, status=401)
+    failure = authenticate_bearer(config.webhook, request.headers)
+    if failure is not None:
+        return json_response({"error": "unauthorized",
+                              "reason": failure.text(config.service.language)},
+                             status=401, headers={"WWW-Authenticate": "Bearer"})
     try:
         limit = max(1, min(int(request.query.get("limit", "50")), 1000))
     except ValueError:
