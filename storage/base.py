@@ -132,6 +132,10 @@ class Tx(ConversationQueries, abc.ABC):
     async def get_event(self, event_id: str) -> StoredEvent | None: ...
 
     @abc.abstractmethod
+    async def event_type_seen(self, event_type: str) -> bool:
+        """Whether any stored event has this type (typo checks at rule import)."""
+
+    @abc.abstractmethod
     async def upsert_person(self, person: Person) -> Person:
         """Merge: fields given (not None) overwrite, others keep their stored value."""
 

@@ -144,6 +144,10 @@ class SqlTx(ConversationSql, Tx):
         rows = await self._fetch(f"SELECT id FROM events WHERE id IN ({marks})", *ids)
         return {row["id"] for row in rows}
 
+    async def event_type_seen(self, event_type: str) -> bool:
+        return await self._fetchrow("SELECT 1 FROM events WHERE type = ? LIMIT 1",
+                                    event_type) is not None
+
     async def insert_event(self, event: StoredEvent) -> None:
         await self._execute(
             "INSERT INTO events (id, type, occurred_at, received_at, order_id, order_number,"
