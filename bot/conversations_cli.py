@@ -11,12 +11,11 @@ import argparse
 import json
 import sys
 
+from bot.cli_common import EXIT_FAIL, EXIT_OK
 from bot.core.config import Config
 from bot.services.dialogue import Entry, find_customer, timeline
 from storage.models import ConversationMessage
 from storage.open import open_storage
-
-EXIT_OK, EXIT_FAIL = 0, 1
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
