@@ -22,6 +22,8 @@ from bot.cli_common import (
     _print_json,
     opened,
 )
+from bot.conversations_cli import add_parser as add_conversations_parser
+from bot.conversations_cli import cmd_conversations
 from bot.core.channels import SENDABLE_CHANNELS
 from bot.core.config import Config, ConfigError, load_config
 from storage.base import DatabaseInUse, SchemaTooNew, Storage, StorageUnavailable
@@ -31,7 +33,6 @@ from storage.models import JOURNAL_STATUSES
 # serve / check-config / migrate ---------------------------------------------------------------
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from bot.app import init_app
-
     from bot.core.redact import RedactingFormatter, mask_url
 
     handler = logging.StreamHandler()
@@ -572,6 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="requests in flight at once (stories keep their order)")
     emulate.add_argument("--seed", type=int, help="repeatable names and times (ids stay fresh)")
     emulate.add_argument("--json", action="store_true")
+    add_conversations_parser(sub, common)
     return parser
 
 
@@ -587,6 +589,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates,
     "send-test": cmd_send_test, "preview": cmd_preview, "schema": cmd_schema,
     "validate": cmd_validate, "emulate": cmd_emulate, "receipt-urls": cmd_receipt_urls,
+    "conversations": cmd_conversations,
 }
 
 

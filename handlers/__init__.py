@@ -2,10 +2,11 @@
 
 :func:`build_routers` makes fresh routers each call (a router can belong to one Dispatcher
 only), in the order they must be tried: staff commands, one router per command group (behind
-the staff filter), the polite refusal of staff commands and buttons for everyone else, then
-the customer conversation, which ends with a catch-all for private messages. Errors: a
-database outage gets a "try again" answer, anything else is logged and answered (a message,
-or a button press's alert) with nothing that leaks internals.
+the staff filter), the polite refusal of staff commands and buttons for everyone else, staff
+answers to customers and the conversations (``/dialog``, ``/orders``, customers' messages
+relayed to staff), then the customer conversation, which ends with a catch-all for private
+messages. Errors: a database outage gets a "try again" answer, anything else is logged and
+answered (a message, or a button press's alert) with nothing that leaks internals.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 
 from bot.core.texts import language_of, t
+from handlers.conversations import build_conversation_router, build_staff_answer_router
 from handlers.customer import build_customer_router
 from handlers.staff import inbox, journal, refusal, rules, status, stoplist, templates, wizard
 from storage.base import StorageUnavailable
@@ -60,4 +62,4 @@ def build_staff_routers() -> list[Router]:
 
 def build_routers() -> list[Router]:
     return [build_error_router(), *build_staff_routers(), refusal.build_router(),
-            build_customer_router()]
+            build_staff_answer_router(), build_conversation_router(), build_customer_router()]

@@ -4,7 +4,8 @@ would run its ``__call__`` in a thread and the un-awaited coroutine would let ev
 Staff are the Telegram ids in ``telegram.admins`` and the chats whose verified phone (a shared
 own contact) matches a staff person the ERP posted. The phone is checked against the directory
 on every command, so a staff member the ERP re-assigned loses access at once. Staff commands
-work only in private chats, where nobody else reads the answers.
+work only in private chats, where nobody else reads the answers, and in the conversations'
+staff chat (``[conversations] staff_chat``), which only staff read.
 """
 
 from __future__ import annotations
@@ -53,9 +54,13 @@ class IsStaff(BaseFilter):
     async def __call__(self, event: Message | CallbackQuery, storage: Storage,
                        config: Config) -> bool | dict[str, Any]:
         message = event if isinstance(event, Message) else event.message
-        if not isinstance(message, Message) or message.chat.type != "private" \
-                or event.from_user is None:
+        if not isinstance(message, Message) or event.from_user is None:
+            return False
+        # the staff chat of conversations is for staff only, so commands work there too
+        in_staff_chat = message.chat.id == config.conversations.staff_chat
+        if message.chat.type != "private" and not in_staff_chat:
             return False
         member = await find_staff(storage, config, user_id=event.from_user.id,
-                                  chat_id=message.chat.id)
+                                  chat_id=event.from_user.id if in_staff_chat
+                                  else message.chat.id)
         return {"staff": member} if member is not None else False

@@ -368,6 +368,25 @@ class AlertsConfig(Section):
         return _hh_mm(value, empty_ok=True)
 
 
+class ConversationsConfig(Section):
+    """Customers' answers routed to staff, staff replies back (docs/conversations.md)."""
+
+    enabled: bool = True
+    staff_chat: int | None = None  # a group or (forum) supergroup id, e.g. -1001234567890
+    stop_words: list[str] = ["STOP", "СТОП", "ОТПИСАТЬСЯ", "ОТПИСКА"]
+    flood_per_minute: int = Field(10, ge=1)  # more inbound messages a minute are held back
+    sms_inbound: bool = True  # read SMS arriving at the modems (and delete them from the SIM)
+    sms_sweep_seconds: float = Field(60, ge=1)  # how often stored SMS are listed anyway
+
+    @field_validator("staff_chat")
+    @classmethod
+    def _staff_chat(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("a group id is negative, e.g. -1001234567890 (see "
+                             "docs/conversations.md for how to find it)")
+        return value
+
+
 class Config(Section):
     service: ServiceConfig = ServiceConfig()
     webhook: WebhookConfig = WebhookConfig()
@@ -377,6 +396,7 @@ class Config(Section):
     schedule: ScheduleConfig = ScheduleConfig()
     receipts: ReceiptsConfig = ReceiptsConfig()
     alerts: AlertsConfig = AlertsConfig()
+    conversations: ConversationsConfig = ConversationsConfig()
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field problems (the model itself already validated each key)."""
@@ -411,9 +431,9 @@ class ConfigError(Exception):
 
 def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
     """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
-    fields = {
+    fields: dict[str, type[Section]] = {
         "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
-        "schedule": ScheduleConfig,
+        "schedule": ScheduleConfig, "conversations": ConversationsConfig,
     }
     for section, model in fields.items():
         for key, info in model.model_fields.items():

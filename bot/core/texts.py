@@ -294,3 +294,7 @@ def _merge() -> None:
 
 
 _merge()
+# the conversations' texts live in their own table (bot/core/texts_conversations.py)
+from bot.core.texts_conversations import CONVERSATION_TEXTS  # noqa: E402
+
+TEXTS.update(CONVERSATION_TEXTS)
