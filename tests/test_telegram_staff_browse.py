@@ -192,7 +192,8 @@ async def test_a_long_row_and_a_long_rule_fit_their_card(tg):
     [card] = await tg.say(ADMIN_ID, "/journal")
     row_card = await tg.press(ADMIN_ID, "#2")
     assert row_card.text.endswith("…") and "<b>event_id</b>" in row_card.text
-    card = await tg.press(ADMIN_ID, "К списку")
+    back = await tg.press(ADMIN_ID, "К списку")
+    assert back.text, "the list comes back"
     [listing] = await tg.say(ADMIN_ID, "/rules")
     rule_card = await tg.press(ADMIN_ID, "#2 long", message=listing)
     assert "&lt;это длинный шаблон&gt;" in rule_card.text and rule_card.text.endswith("…")

@@ -408,14 +408,16 @@ class Config(Section):
                 "webhook.tokens nor webhook.secret is set: anyone could post events. "
                 "Set one of them, or listen on 127.0.0.1",
             ))
-        for section, entries in (("email.accounts", self.email.accounts),
-                                 ("sms.portals", self.sms.portals),
-                                 ("sms.modems", self.sms.modems)):
+        named: tuple[tuple[str, list[str]], ...] = (
+            ("email.accounts", [a.name for a in self.email.accounts]),
+            ("sms.portals", [p.name for p in self.sms.portals]),
+            ("sms.modems", [m.name for m in self.sms.modems]))
+        for section, names in named:
             seen: set[str] = set()
-            for i, entry in enumerate(entries):
-                if entry.name in seen:
-                    out.append((f"{section}[{i}].name", f"duplicate name {entry.name!r}"))
-                seen.add(entry.name)
+            for i, name in enumerate(names):
+                if name in seen:
+                    out.append((f"{section}[{i}].name", f"duplicate name {name!r}"))
+                seen.add(name)
         if self.telegram.mode == "webhook" and self.telegram.enabled and not self.telegram.webhook_url:
             out.append(("telegram.webhook_url", 'mode = "webhook" needs the public URL'))
         return out
