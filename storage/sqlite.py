@@ -36,7 +36,8 @@ from urllib.parse import parse_qs, urlsplit
 import aiosqlite
 
 from bot.core.timeutil import parse_rfc3339, rfc3339
-from storage.base import DatabaseInUse, Storage, StorageUnavailable, Tx
+from storage.base import Storage, StorageUnavailable, Tx
+from storage.serve_lock import take_serve_lock
 from storage.sql import SqlTx, load_migrations, pending_migrations
 
 T = TypeVar("T")
@@ -339,22 +340,3 @@ class SqliteStorage(Storage):
                         settled)
         return settled
 
-
-def take_serve_lock(path: str) -> int | None:
-    """An exclusive lock on ``<path>-serve.lock`` holding our PID (released when the file
-    descriptor closes, also when the process dies); :class:`DatabaseInUse` when another
-    process holds it."""
-    try:
-        import fcntl
-    except ImportError:  # not a POSIX system: no lock (documented)
-        return None
-    fd = os.open(f"{path}-serve.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        os.close(fd)
-        raise DatabaseInUse(path, int(text) if text.isdigit() else None) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd
