@@ -312,7 +312,7 @@ class SqliteStorage(Storage):
         db = self._writer
         if db is None or self._lock.locked():
             return None
-        return int(db.execute("PRAGMA data_version").fetchone()[0])
+        return int(db.execute("PRAGMA data_version").fetchall()[0][0])  # stepped to the end
 
     async def _watch_others(self) -> None:
         """Wake the listeners when another process committed (see the module docstring)."""
