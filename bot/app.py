@@ -77,7 +77,7 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
 
 
 async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
-    storage = open_storage(app[CONFIG].service.database)
+    storage = open_storage(app[CONFIG].service.database, app[CLOCK])
     await storage.open()
     app[STORAGE] = storage
     try:

@@ -1,4 +1,4 @@
-"""The internal channel: a message to a staff member's inbox (SPEC §8), shown by ``/inbox``.
+"""The internal channel: a message to a staff member's inbox (docs/architecture.md), shown by ``/inbox``.
 
 ``message.address`` is the staff id. The message is stored in the inbox first — that is the
 delivery — and then forwarded to the staff member's Telegram chat when one is linked and the

@@ -65,6 +65,10 @@ class Tx(abc.ABC):
     async def get_event(self, event_id: str) -> StoredEvent | None: ...
 
     @abc.abstractmethod
+    async def event_type_seen(self, event_type: str) -> bool:
+        """Whether any stored event has this type (typo checks at rule import)."""
+
+    @abc.abstractmethod
     async def upsert_person(self, person: Person) -> Person:
         """Merge: fields given (not None) overwrite, others keep their stored value."""
 
@@ -242,6 +246,17 @@ class Tx(abc.ABC):
     @abc.abstractmethod
     async def set_meta(self, key: str, value: str) -> None: ...
 
+    # signed webhook deliveries ------------------------------------------------------------------
+    @abc.abstractmethod
+    async def remember_delivery(self, webhook_id: str, now: datetime,
+                                keep_until: datetime) -> bool:
+        """Record a Standard Webhooks ``webhook-id``; False when it was seen already (a
+        replay). Ids whose ``keep_until`` passed are forgotten on the way."""
+
+    @abc.abstractmethod
+    async def forget_deliveries(self, now: datetime) -> int:
+        """Drop the recorded ids whose ``keep_until`` has passed."""
+
 
 class Storage(abc.ABC):
     """A database. ``open()`` connects and migrates; ``close()`` releases everything."""
@@ -280,9 +295,11 @@ class Storage(abc.ABC):
     # cross-process signals (PostgreSQL LISTEN/NOTIFY; in-process for SQLite) --------------------
     def add_wakeup_listener(self, callback: Callable[[], None]) -> None:
         """``callback`` is called when another process commits new due rows."""
+        return None
 
     async def notify_new_rows(self) -> None:
         """Tell other processes new rows were committed (no-op for single-process backends)."""
+        return None
 
     # live senders (a crash is settled at once, not after a lease) -----------------------------
     async def register_sender(self, owner: str) -> int:

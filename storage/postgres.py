@@ -17,8 +17,8 @@ processes never take the same row. What only a shared server can do lives here t
 
 Every connection failure becomes :class:`StorageUnavailable` (intake answers 503, the
 dispatcher pauses); the pool reconnects by itself when the server is back. URL query
-parameters ``pool_min``, ``pool_max`` and ``connect_timeout`` (seconds) tune the pool; the
-rest of the URL goes to asyncpg as it is.
+parameters ``pool_min``, ``pool_max``, ``connect_timeout`` and ``pool_wait`` (seconds) tune
+the pool; the rest of the URL goes to asyncpg as it is.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from bot.core.timeutil import Clock, SystemClock
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.sql import SqlTx, load_migrations, pending_migrations
 
@@ -48,7 +49,8 @@ OWNER_LOCK_SPACE = 0x7E57_0003  # first key of the per-process (two-key) owner l
 KEEP_INTERVAL = 1.0  # seconds between checks of the listener and the leadership connection
 PRUNE_INTERVAL = 600.0  # seconds between clean-ups of idle per-chat pacing rows
 DEAD_CHECK_INTERVAL = 2.0  # seconds between the leader's looks for dead senders' rows
-_OUR_PARAMS = ("pool_min", "pool_max", "connect_timeout")
+_OUR_PARAMS = ("pool_min", "pool_max", "connect_timeout", "pool_wait")
+POOL_WAIT = 30.0  # seconds a burst waits for a free connection before it is told 503
 
 # a connection or the server is gone (or going): the caller may retry later
 UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -63,6 +65,14 @@ RETRYABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.SerializationError,
 )
 WRITE_ATTEMPTS = 3
+
+
+def describe(exc: BaseException) -> str:
+    """An error's words, never empty (a bare TimeoutError has none)."""
+    text = str(exc).strip()
+    if isinstance(exc, TimeoutError):
+        return f"timed out{': ' + text if text else ''}"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def postgres_migrations() -> list[tuple[int, str]]:
@@ -121,8 +131,9 @@ def _rowcount(status: str) -> int:
 class PostgresTx(SqlTx):
     _LOCK_CLAUSE = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, clock: Clock) -> None:
         self._conn = conn
+        self.clock = clock
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return list(await self._conn.fetch(pg_sql(sql), *args))
@@ -154,12 +165,15 @@ class PostgresTx(SqlTx):
 class PostgresStorage(Storage):
     shared_pacing = True  # senders/telegram_limits.py: one Telegram budget for every process
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Clock | None = None) -> None:
         self.url = url
+        self.clock: Clock = clock or SystemClock()
         self.dsn, params = postgres_dsn(url)
         self.pool_min = int(params.get("pool_min", 1))
         self.pool_max = max(self.pool_min, int(params.get("pool_max", 10)))
         self.timeout = params.get("connect_timeout", 5.0)
+        self.pool_wait = params.get("pool_wait", POOL_WAIT)
+        self.waiting = 0  # callers queued for a connection right now
         self.instance = uuid.uuid4().hex  # our own notifications are not news to us
         self._pool: asyncpg.Pool | None = None
         self._listeners: list[Callable[[], None]] = []
@@ -182,21 +196,21 @@ class PostgresStorage(Storage):
         try:
             return await asyncpg.connect(self.dsn, timeout=self.timeout)
         except UNAVAILABLE as exc:
-            raise StorageUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+            raise StorageUnavailable(f"cannot connect to PostgreSQL: {describe(exc)}") from exc
 
     async def open(self) -> None:
         conn = await self._connect()
         try:
             await self._migrate(conn)
         except UNAVAILABLE as exc:
-            raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+            raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         finally:
             await conn.close()
         try:
             self._pool = await asyncpg.create_pool(self.dsn, min_size=self.pool_min,
                                                    max_size=self.pool_max, timeout=self.timeout)
         except UNAVAILABLE as exc:
-            raise StorageUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+            raise StorageUnavailable(f"cannot connect to PostgreSQL: {describe(exc)}") from exc
         self._keeper = asyncio.create_task(self._keep(), name="postgres-keeper")
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:
@@ -267,10 +281,18 @@ class PostgresStorage(Storage):
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         if self._pool is None:
             raise StorageUnavailable("storage is not open")
-        try:
-            conn = await self._pool.acquire(timeout=self.timeout)
+        self.waiting += 1
+        try:  # the pool queues waiters in order: a burst waits for its turn
+            conn = await self._pool.acquire(timeout=self.pool_wait)
+        except TimeoutError as exc:
+            raise StorageUnavailable(
+                f"PostgreSQL: no free connection within {self.pool_wait:g} s (pool_max="
+                f"{self.pool_max}, {self.waiting} waiting): raise pool_max or pool_wait in the "
+                "database URL, or the server's max_connections") from exc
         except UNAVAILABLE as exc:
-            raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+            raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
+        finally:
+            self.waiting -= 1
         try:
             yield conn
         except UNAVAILABLE + (StorageUnavailable,):
@@ -290,31 +312,31 @@ class PostgresStorage(Storage):
             try:
                 await tr.start()
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
             try:
-                yield PostgresTx(conn)
+                yield PostgresTx(conn, self.clock)
             except BaseException as exc:
                 try:
                     await tr.rollback()
                 except (*UNAVAILABLE, asyncpg.PostgresError):
                     pass  # a lost connection rolls back by itself
                 if isinstance(exc, UNAVAILABLE):
-                    raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                    raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
                 raise
             try:
                 await tr.commit()
             except UNAVAILABLE as exc:
                 # maybe committed, maybe not: the caller answers 503 and the ERP's retry is
                 # either stored or reported as a duplicate
-                raise StorageUnavailable(f"PostgreSQL commit: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL commit: {describe(exc)}") from exc
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[Tx]:
         async with self._connection() as conn:
             try:
-                yield PostgresTx(conn)
+                yield PostgresTx(conn, self.clock)
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
 
     async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
         """One transaction per job (the pool's connections commit in parallel and the server
@@ -503,7 +525,7 @@ class PostgresStorage(Storage):
                     " FROM vestnik_reserve_slot($1, $2, $3, $4) AS s",
                     bucket, spacing, key, key_gap)
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         return float(row["slot"]), float(row["wait"])
 
     async def pause_bucket(self, bucket: str, seconds: float) -> None:
@@ -516,7 +538,7 @@ class PostgresStorage(Storage):
                     " GREATEST(rate_slots.paused_until, excluded.paused_until)",
                     bucket, seconds)
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
 
     async def bucket_paused_for(self, bucket: str) -> float:
         async with self._connection() as conn:
@@ -525,7 +547,7 @@ class PostgresStorage(Storage):
                     "SELECT paused_until - extract(epoch FROM clock_timestamp())::float8"
                     " FROM rate_slots WHERE bucket = $1", bucket)
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         return max(0.0, float(left or 0.0))
 
     async def prune_slots(self, older_than: float = 3600.0) -> int:

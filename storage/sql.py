@@ -15,11 +15,13 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from bot.core.timeutil import Clock, SystemClock
 from storage.base import JournalFilter, SchemaTooNew, Tx
 from storage.models import (
     InboxItem,
     JournalRow,
     Person,
+    Plan,
     StopEntry,
     StoredEvent,
     StoredRule,
@@ -65,6 +67,9 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
     return [(version, script) for version, script in migrations if version > current]
 
 class SqlTx(Tx):
+    # the storage's clock stamps updated_at/created_at; the storage sets it on each Tx
+    clock: Clock = SystemClock()
+
     # driver primitives ---------------------------------------------------------------------
     @abc.abstractmethod
     async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
@@ -107,7 +112,7 @@ class SqlTx(Tx):
             error=row["error"], attempts=row["attempts"],
             provider_message_id=row["provider_message_id"], status=row["status"],
             reason=row["reason"], order_id=row["order_id"], html=row["html"],
-            options=json.loads(row["options"] or "{}"),
+            plan=Plan.from_json(json.loads(row["options"] or "{}")),
         )
 
     def _stop(self, row: Any) -> StopEntry:
@@ -128,9 +133,7 @@ class SqlTx(Tx):
                             updated_at=self._dt(row["updated_at"]))
 
     def _now(self) -> Any:
-        from bot.core.timeutil import SystemClock
-
-        return self._t(SystemClock().now())
+        return self._t(self.clock.now())
 
     # events and the directory ---------------------------------------------------------------
     async def existing_events(self, ids: Sequence[str]) -> set[str]:
@@ -139,6 +142,10 @@ class SqlTx(Tx):
         marks = ",".join("?" * len(ids))
         rows = await self._fetch(f"SELECT id FROM events WHERE id IN ({marks})", *ids)
         return {row["id"] for row in rows}
+
+    async def event_type_seen(self, event_type: str) -> bool:
+        return await self._fetchrow("SELECT 1 FROM events WHERE type = ? LIMIT 1",
+                                    event_type) is not None
 
     async def insert_event(self, event: StoredEvent) -> None:
         await self._execute(
@@ -387,11 +394,13 @@ class SqlTx(Tx):
     def _journal_values(self, row: JournalRow) -> list[Any]:
         out: list[Any] = []
         for col in JOURNAL_WRITE_COLUMNS:
-            value = getattr(row, col)
-            if col in _TIME_FIELDS:
-                value = self._t(value)
-            elif col == "options":
-                value = json.dumps(value, ensure_ascii=False, default=str)
+            value: Any
+            if col == "options":  # the column keeps its name; the row carries a typed Plan
+                value = json.dumps(row.plan.to_json(), ensure_ascii=False, default=str)
+            elif col in _TIME_FIELDS:
+                value = self._t(getattr(row, col))
+            else:
+                value = getattr(row, col)
             out.append(value)
         return out
 
@@ -456,7 +465,7 @@ class SqlTx(Tx):
             " recipient_id = ?, recipient_name = ? WHERE id = ? AND sent_at IS NULL",
             row.channel, row.provider, row.address, row.subject, row.text, row.html,
             row.segments, self._t(row.due_at), row.status, row.reason, row.error,
-            json.dumps(row.options, ensure_ascii=False, default=str), row.recipient_id,
+            json.dumps(row.plan.to_json(), ensure_ascii=False, default=str), row.recipient_id,
             row.recipient_name, row.id)
 
     async def scheduled_rows(self, *, order_id: str | None = None,
@@ -473,7 +482,7 @@ class SqlTx(Tx):
         sql = f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY id"
         rows = [self._journal(row) for row in await self._fetch(sql, *args)]
         if source_key is not None:
-            rows = [row for row in rows if row.options.get("source_key") == source_key]
+            rows = [row for row in rows if row.plan.source_key == source_key]
         return rows
 
     async def cancel_rows(self, row_ids: Sequence[int], reason: str) -> int:
@@ -605,3 +614,18 @@ class SqlTx(Tx):
         await self._execute(
             "INSERT INTO meta (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
+
+    # signed webhook deliveries ---------------------------------------------------------------------
+    async def remember_delivery(self, webhook_id: str, now: datetime,
+                                keep_until: datetime) -> bool:
+        await self._execute("DELETE FROM webhook_deliveries WHERE keep_until < ?"
+                            " AND webhook_id = ?", self._t(now), webhook_id)
+        return await self._execute(
+            "INSERT INTO webhook_deliveries (webhook_id, seen_at, keep_until) VALUES (?, ?, ?)"
+            " ON CONFLICT (webhook_id) DO NOTHING", webhook_id, self._t(now),
+            self._t(keep_until)) == 1
+
+    async def forget_deliveries(self, now: datetime) -> int:
+        """Drop the ids whose window has passed (the intake calls it now and then)."""
+        return await self._execute("DELETE FROM webhook_deliveries WHERE keep_until < ?",
+                                   self._t(now))

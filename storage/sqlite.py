@@ -26,23 +26,27 @@ import asyncio
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
-from bot.core.timeutil import parse_rfc3339, rfc3339
+from bot.core.timeutil import Clock, SystemClock, parse_rfc3339, rfc3339
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.serve_lock import take_serve_lock
 from storage.sql import SqlTx, load_migrations, pending_migrations
+from storage.sqlite_file import DatabaseFile
 
 T = TypeVar("T")
 _MAX_GROUP = 512
 WATCH_INTERVAL = 0.25  # seconds between looks at data_version: a change waits at most this
+FILE_CHECK_SECONDS = 2.0  # how often the open file is compared with the one at the path
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+WRITE_FAILURE_WINDOW = 10.0  # seconds /healthz reports the database down after a failed write
 log = logging.getLogger("vestnik.storage")
 
 
@@ -60,8 +64,9 @@ def sqlite_path(url: str) -> tuple[str, dict[str, str]]:
 
 
 class SqliteTx(SqlTx):
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
         self._db = db
+        self.clock = clock
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, args))
@@ -89,8 +94,9 @@ class SqliteTx(SqlTx):
 class SqliteWriterTx(SqliteTx):
     """Statements of a write transaction that holds the lock: synchronous, microseconds each."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:  # noqa: D107
+    def __init__(self, db: sqlite3.Connection, clock: Clock) -> None:  # noqa: D107
         self._conn = db
+        self.clock = clock
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return self._conn.execute(sql, args).fetchall()
@@ -106,8 +112,9 @@ class SqliteWriterTx(SqliteTx):
 
 
 class SqliteStorage(Storage):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Clock | None = None) -> None:
         self.url = url
+        self.clock: Clock = clock or SystemClock()
         self.path, query = sqlite_path(url)
         self.busy_timeout_ms = int(query.get("busy_timeout", 5000))
         self._writer: sqlite3.Connection | None = None
@@ -117,13 +124,14 @@ class SqliteStorage(Storage):
         self._queue_ready = asyncio.Event()
         self._group_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
-        self._watch_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None  # other processes' commits
         self._serve_lock: int | None = None
+        self.file = DatabaseFile(self.path)
+        self._file_task: asyncio.Task[None] | None = None  # the file still at its path
+        self.write_failed_at: float | None = None  # when a group commit last failed
 
     # lifecycle -------------------------------------------------------------------------------
     async def _connect(self) -> aiosqlite.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(self.path, isolation_level=None,
                                      timeout=self.busy_timeout_ms / 1000)
         db.row_factory = aiosqlite.Row
@@ -133,8 +141,6 @@ class SqliteStorage(Storage):
         return db
 
     def _connect_writer(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                              timeout=self.busy_timeout_ms / 1000)
         db.row_factory = sqlite3.Row
@@ -146,12 +152,19 @@ class SqliteStorage(Storage):
 
     async def open(self) -> None:
         try:
+            created = self.file.before_open()
             self._writer = await asyncio.to_thread(self._connect_writer)
             self._reader = await self._connect()
+            self.file.opened(created)
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
         self._group_task = asyncio.create_task(self._group_commit_loop(), name="sqlite-writer")
+        self._file_task = asyncio.create_task(self._watch_file(), name="sqlite-file-watch")
+
+    async def _watch_file(self) -> None:
+        while self.file.problem() is None:
+            await asyncio.sleep(FILE_CHECK_SECONDS)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         current = db.execute("PRAGMA user_version").fetchone()[0]
@@ -164,10 +177,11 @@ class SqliteStorage(Storage):
         return int(self._writer.execute("PRAGMA user_version").fetchone()[0])
 
     async def close(self) -> None:
-        if self._watch_task is not None:
-            self._watch_task.cancel()
-            await asyncio.gather(self._watch_task, return_exceptions=True)
-            self._watch_task = None
+        for task in (self._watch_task, self._file_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._watch_task = self._file_task = None
         if self._group_task is not None:
             self._group_task.cancel()
             try:
@@ -189,8 +203,11 @@ class SqliteStorage(Storage):
 
     async def ping(self) -> bool:
         """True when a write transaction can be started (a lock held elsewhere says no)."""
-        if self._writer is None:
+        if self._writer is None or self.file.problem() is not None:
             return False
+        if self.write_failed_at is not None \
+                and time.monotonic() - self.write_failed_at < WRITE_FAILURE_WINDOW:
+            return False  # (a full disk lets small writes through: one failure counts a while)
         try:
             async with self._lock:
                 await self._begin(self._writer)
@@ -211,7 +228,7 @@ class SqliteStorage(Storage):
             except sqlite3.OperationalError as exc:
                 raise StorageUnavailable(str(exc)) from exc
             try:
-                yield SqliteWriterTx(db)
+                yield SqliteWriterTx(db, self.clock)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -234,11 +251,14 @@ class SqliteStorage(Storage):
     async def reader(self) -> AsyncIterator[Tx]:
         if self._reader is None:
             raise StorageUnavailable("storage is not open")
-        yield SqliteTx(self._reader)
+        yield SqliteTx(self._reader, self.clock)
 
     async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
         if self._group_task is None:
             raise StorageUnavailable("storage is not open")
+        lost = self.file.problem()
+        if lost is not None:
+            raise StorageUnavailable(lost)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((job, future))
         self._queue_ready.set()
@@ -260,7 +280,7 @@ class SqliteStorage(Storage):
         async with self._lock:
             try:
                 await self._begin(db)
-                tx = SqliteWriterTx(db)
+                tx = SqliteWriterTx(db, self.clock)
                 for job, future in batch:
                     db.execute("SAVEPOINT job")
                     try:
@@ -280,11 +300,16 @@ class SqliteStorage(Storage):
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
+                if getattr(exc, "sqlite_errorcode", None) not in _BUSY:  # (a lock is not a fault)
+                    self.write_failed_at = time.monotonic()
                 failure = StorageUnavailable(f"SQLite: {exc}")
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(failure)
                 return
+        lost = self.file.problem()  # committed into a file nobody can open again: not stored
+        if lost is not None:
+            outcomes = [(future, None, StorageUnavailable(lost)) for future, _, _ in outcomes]
         for future, result, error in outcomes:
             if future.done():
                 continue
@@ -339,4 +364,3 @@ class SqliteStorage(Storage):
             log.warning("%d row(s) left sending by a previous run that died are pending again",
                         settled)
         return settled
-

@@ -1,4 +1,4 @@
-"""Configuration: ``config.toml`` loaded into pydantic models (SPEC §10).
+"""Configuration: ``config.toml`` loaded into pydantic models (docs/configuration.md).
 
 Every section is one model. Secrets may come from the environment as
 ``VESTNIK_<SECTION>_<KEY>`` (``VESTNIK_TELEGRAM_TOKEN``, ``VESTNIK_WEBHOOK_SECRET``); for
@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+# one mailbox: local part, @, a domain with a dot; no spaces, commas or angle brackets
+EMAIL_ADDRESS = re.compile(r"[^@\s,;<>\"()\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 
 
@@ -45,7 +47,7 @@ class ServiceConfig(Section):
     timezone: str = "Europe/Moscow"
     language: Literal["ru", "en"] = "ru"
     default_region: str = "RU"
-    quiet_hours: str = ""
+    quiet_hours: str = "21:00-09:00"  # customers; "" switches it off
     quiet_hours_staff: bool = False  # staff are not deferred by quiet hours unless this is on
     dry_run: bool = False
     company_name: str = ""
@@ -96,6 +98,22 @@ def parse_quiet_hours(value: str) -> tuple[time, time] | None:
     return time(h1, m1), time(h2, m2)
 
 
+MIN_TOKEN_LENGTH = 16
+
+
+def check_token(raw: str) -> None:
+    """Refuse tokens anyone could guess or send by accident: empty, blank, short, or with
+    spaces/control characters (a Unicode space must never match a blank token)."""
+    if not raw or raw.isspace() or not raw.strip():
+        raise ValueError("a token must not be empty or blank: use at least "
+                         f"{MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)")
+    if len(raw) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"a token of {len(raw)} characters is too short: use at least "
+                         f"{MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)")
+    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+        raise ValueError("a token must not contain spaces or control characters")
+
+
 class WebhookConfig(Section):
     listen: str = "127.0.0.1:8080"
     path: str = "/events"
@@ -104,13 +122,26 @@ class WebhookConfig(Section):
     tolerance_seconds: int = Field(300, ge=1)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     max_batch: int = Field(1000, ge=1, le=10000)
+    metrics_token: SecretStr | None = None  # /metrics and /healthz details; else loopback only
+    max_connections: int = Field(512, ge=8)  # open connections; more are answered 503
+    header_timeout: float = Field(15, gt=0)  # seconds for a request's headers; idle keep-alive
+    body_timeout: float = Field(30, gt=0)  # seconds to read a request body
+
+    @field_validator("tokens", "metrics_token")
+    @classmethod
+    def _tokens(cls, value: Any) -> Any:
+        for token in value if isinstance(value, list) else [value] if value else []:
+            check_token(token.get_secret_value())
+        return value
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, value: str) -> str:
         host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        if not host or not port.isdigit():
             raise ValueError("use host:port, e.g. 127.0.0.1:8080")
+        if not 1 <= int(port) <= 65535:
+            raise ValueError(f"port {port} is outside 1-65535 (use e.g. 127.0.0.1:8080)")
         return value
 
     @field_validator("path")
@@ -179,7 +210,7 @@ class TelegramConfig(Section):
 class EmailAccount(Section):
     name: str = "main"
     host: str
-    port: int = 465
+    port: int = Field(465, ge=1, le=65535)
     tls: Literal["ssl", "starttls", "none"] = "ssl"
     username: str = ""
     password: SecretStr | None = None
@@ -188,6 +219,14 @@ class EmailAccount(Section):
     reply_to: str = ""
     timeout: float = Field(30, gt=0)
     max_connections: int = Field(2, ge=1, le=32)
+
+    @field_validator("from_address", "reply_to")
+    @classmethod
+    def _address(cls, value: str, info: Any) -> str:
+        if (value or info.field_name == "from_address") and not EMAIL_ADDRESS.fullmatch(value):
+            raise ValueError(f"{value!r} is not an e-mail address (use e.g. "
+                             "service@example.ru)")
+        return value
 
 
 class EmailConfig(Section):
@@ -328,12 +367,45 @@ def _loc(parts: tuple[Any, ...]) -> str:
     return out
 
 
-def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None,
-                overrides: dict[str, Any] | None = None) -> Config:
-    """Load ``path`` (default ``./config.toml`` when it exists, else embedded defaults).
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a section takes at ``loc`` (for "did you mean")."""
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        info = getattr(model, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        annotation = info.annotation
+        inner = getattr(annotation, "__args__", None)
+        model = inner[0] if inner and not hasattr(annotation, "model_fields") else annotation
+    return list(getattr(model, "model_fields", {}))
 
-    Raises :class:`ConfigError` listing every problem with its key.
-    """
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        import difflib
+
+        key = str(err["loc"][-1])
+        close = difflib.get_close_matches(key, _fields_at(err["loc"]), n=1, cutoff=0.6)
+        msg = f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    return msg
+
+
+def validate_config(data: dict[str, Any]) -> tuple[Config | None, list[tuple[str, str]]]:
+    """The config model from parsed TOML, or every problem with its key."""
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        return None, [(_loc(err["loc"]), _message(err)) for err in exc.errors()]
+    return config, config.problems()
+
+
+def read_config_data(path: str | Path | None, environ: dict[str, str] | None = None,
+                     overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The TOML (default ``./config.toml`` when it exists) with overrides and the
+    environment applied; :class:`ConfigError` when it cannot be read at all."""
     environ = dict(os.environ if environ is None else environ)
     data: dict[str, Any] = {}
     if path is None and DEFAULT_CONFIG_PATH.exists():
@@ -343,16 +415,21 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
             data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError([("--config", f"file not found: {path}")]) from None
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError([("--config", f"{path} is not valid TOML: {exc}")]) from None
     for section, values in (overrides or {}).items():
         data.setdefault(section, {}).update(values)
     _env_overrides(data, environ)
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError([(_loc(err["loc"]), err["msg"]) for err in exc.errors()]) from None
-    problems = config.problems()
-    if problems:
+    return data
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None,
+                overrides: dict[str, Any] | None = None) -> Config:
+    """Load ``path`` (default ``./config.toml`` when it exists, else embedded defaults).
+
+    Raises :class:`ConfigError` listing every problem with its key.
+    """
+    config, problems = validate_config(read_config_data(path, environ, overrides))
+    if problems or config is None:
         raise ConfigError(problems)
     return config

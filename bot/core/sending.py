@@ -28,7 +28,6 @@ class OutgoingMessage:
     recipient_name: str = ""
     recipient_id: str | None = None
     recipient_role: str = ""
-    options: dict[str, Any] = field(default_factory=dict)  # channel options from the rule
 
 
 @dataclass(slots=True)

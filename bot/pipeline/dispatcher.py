@@ -23,7 +23,14 @@ from bot.core.channels import CHANNELS
 from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.retry import RetryPolicy
-from bot.core.sending import OutgoingMessage, PermanentError, Sender, SendError, SendResult
+from bot.core.sending import (
+    OutgoingMessage,
+    PermanentError,
+    Sender,
+    SendError,
+    SendResult,
+    TransientError,
+)
 from bot.core.timeutil import Clock
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.models import JournalRow, StopEntry
@@ -44,6 +51,12 @@ class DueStage(Protocol):
     """The step between claiming a row and sending it (:class:`bot.pipeline.due.ResolveWhenDue`)."""
 
     async def __call__(self, row: JournalRow) -> JournalRow: ...
+
+
+def unclassified(exc: BaseException) -> TransientError:
+    """An exception no sender classified: a transient failure that counts as an attempt, so
+    after the ladder the row fails with this text instead of cycling forever."""
+    return TransientError(f"{type(exc).__name__}: {exc}"[:500])
 
 
 def new_owner_id() -> str:
@@ -194,8 +207,12 @@ class Dispatcher:
                         row.id, exc)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:  # still an attempt: the row climbs the ladder, never loops
             log.exception("row %s: unexpected failure", row.id)
+            try:
+                await self._failure(row, unclassified(exc))
+            except Exception:
+                log.exception("row %s: the failure could not be recorded", row.id)
         finally:
             self.inflight[row.channel] = self.inflight.get(row.channel, 1) - 1
 
@@ -216,7 +233,7 @@ class Dispatcher:
                                    reason=f"channel {row.channel} is not configured")
                 return
         async with self.storage.reader() as tx:
-            stop = await tx.find_stop(row.options.get("stop_keys", []), row.event_type,
+            stop = await tx.find_stop(row.plan.stop_keys, row.event_type,
                                       row.channel)
         if stop is not None:
             await self._finish(row, "stopped", reason=f"stop list entry {stop.id}")
@@ -228,11 +245,11 @@ class Dispatcher:
             row_id=row.id or 0, channel=row.channel, address=row.address or "",
             text=row.text or "",
             subject=row.subject or "", html=row.html,
-            providers=list(row.options.get("providers", [])),
-            sender_name=row.options.get("sender_name"),
-            language=row.options.get("language", self.config.service.language),
+            providers=list(row.plan.providers),
+            sender_name=row.plan.sender_name,
+            language=row.plan.language or self.config.service.language,
             recipient_name=row.recipient_name or "", recipient_id=row.recipient_id,
-            recipient_role=row.recipient_role, options=row.options)
+            recipient_role=row.recipient_role)
         timeout = max(1.0, self.lease.total_seconds() - 5)
         try:
             result = await asyncio.wait_for(sender.send(message), timeout)
@@ -241,6 +258,10 @@ class Dispatcher:
             return
         except TimeoutError:
             await self._failure(row, SendError(f"no answer within {timeout:.0f} s"))
+            return
+        except Exception as exc:  # not classified by the sender: an attempt all the same
+            log.warning("row %s: %s sender raised %s", row.id, row.channel, unclassified(exc))
+            await self._failure(row, unclassified(exc))
             return
         await self._success(row, result)
 

@@ -45,34 +45,34 @@ class Renderer:
             return deferred, local
         return due_at, local
 
-    def fill(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
+    async def fill(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
              document: dict[str, Any], *, now: datetime) -> None:
         """Address, text and status of one row from its route."""
         row.status, row.reason, row.address = route.status, route.reason, route.address
-        row.options["stop_keys"] = route.stop_keys
+        row.plan.stop_keys = route.stop_keys
         providers = rule.providers_for(route.channel)
         if providers:
-            row.options["providers"] = providers
+            row.plan.providers = providers
         if rule.sender_name:
-            row.options["sender_name"] = rule.sender_name
+            row.plan.sender_name = rule.sender_name
         if route.status != "pending":
             return
         language = rule.language or route.language or self.config.service.language
-        row.options["language"] = language
+        row.plan.language = language
         if row.due_at and row.due_at > now:
             row.status = "scheduled"
             if recipient.person is not None:
-                row.options["resolve_when_due"] = True
-        if self._render(row, rule, recipient, route, document, language, now):
+                row.plan.resolve_when_due = True
+        if await self._render(row, rule, recipient, route, document, language, now):
             self._check_text(row, rule, route, now)
 
-    def _render(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
+    async def _render(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
                 document: dict[str, Any], language: str, now: datetime) -> bool:
         context = template_context(document, person_dict(recipient.person, recipient.role),
                                    company=self.config.service.company_name,
                                    extra=self.templates.globals)
         try:
-            rendered = self.templates.render(
+            rendered = await self.templates.render_async(
                 event_type=row.event_type, channel=route.channel, language=language,
                 context=context, subject=rule.subject, body=rule.body, html_body=rule.html)
         except TemplateFailure as exc:

@@ -1,4 +1,4 @@
-"""Rules (SPEC §5): the TOML format, validation with the rule name and key of every error,
+"""Rules (docs/rules.md): the TOML format, validation with the rule name and key of every error,
 and the filter language applied to an event.
 """
 
@@ -10,6 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,6 +25,7 @@ from pydantic import (
 from bot.core.catalog import CATALOG, PERSON_ROLES
 from bot.core.channels import CHANNELS, CUSTOMER_CHANNELS, TABLE
 from bot.core.config import parse_duration
+from bot.pipeline.rule_checks import import_problems
 from storage.base import Storage
 from storage.models import StoredRule
 
@@ -65,6 +68,18 @@ class Rule(BaseModel):
     max_segments: int | None = Field(None, ge=1, le=255)
     language: Literal["ru", "en"] | None = None
     blocked: bool = False
+
+    @field_validator("subject", "body", "html")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        """A template that does not compile is refused here, not found out when sending."""
+        if value is not None:
+            try:
+                SandboxedEnvironment().parse(value)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"template does not compile, line {exc.lineno}: "
+                                 f"{exc.message}") from None
+        return value
 
     @field_validator("recipients")
     @classmethod
@@ -182,6 +197,7 @@ def parse_rules(data: dict[str, Any]) -> list[Rule]:
                 msg = err["msg"].removeprefix("Value error, ")
                 errors.append(f"{label}: {_key(err['loc'])}: {msg}")
             continue
+        errors += [f"{label}: {key}: {problem}" for key, problem in import_problems(rule)]
         if rule.name in names:
             errors.append(f"{label}: name: duplicate rule name in this file")
         names.add(rule.name)
@@ -275,15 +291,19 @@ def resolve_path(document: Any, path: str) -> Any:
 
 
 def _comparable(value: Any) -> Any:
+    """A number as a Decimal; NaN and infinities ("NaN", "sNaN") compare as the text they
+    are, since Decimal refuses to order them."""
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        return number if number.is_finite() else str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, str):
         try:
-            return Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
             return value
+        return number if number.is_finite() else value
     return value
 
 
