@@ -9,7 +9,11 @@ processes never take the same row. What only a shared server can do lives here t
 - leadership: periodic jobs (lease recovery, retention, daily scans) run only in the process
   holding a session advisory lock; when it dies its connection closes, the lock is free and
   another process takes it within ``KEEP_INTERVAL`` seconds;
-- a shared send pacer (``reserve_slot``): Telegram counts messages per bot, not per process.
+- a shared send pacer (``reserve_slot``): Telegram counts messages per bot, not per process;
+- live senders: each process that claims rows holds a session advisory lock of its own
+  (``OWNER_LOCK_SPACE``, a key from ``dispatch_owners``); when it dies the lock goes with its
+  connection, and the leader sets its ``sending`` rows pending again within seconds instead
+  of waiting out their leases.
 
 Every connection failure becomes :class:`StorageUnavailable` (intake answers 503, the
 dispatcher pauses); the pool reconnects by itself when the server is back. URL query
@@ -41,8 +45,10 @@ log = logging.getLogger("vestnik.storage")
 WAKEUP_CHANNEL = "vestnik_wakeup"
 LEADER_LOCK = 0x7E57_0001  # advisory lock keys: one database, one Vestnik
 MIGRATION_LOCK = 0x7E57_0002
+OWNER_LOCK_SPACE = 0x7E57_0003  # first key of the per-process (two-key) owner locks
 KEEP_INTERVAL = 1.0  # seconds between checks of the listener and the leadership connection
 PRUNE_INTERVAL = 600.0  # seconds between clean-ups of idle per-chat pacing rows
+DEAD_CHECK_INTERVAL = 2.0  # seconds between the leader's looks for dead senders' rows
 _OUR_PARAMS = ("pool_min", "pool_max", "connect_timeout", "pool_wait")
 POOL_WAIT = 30.0  # seconds a burst waits for a free connection before it is told 503
 
@@ -109,6 +115,14 @@ def pg_sql(sql: str) -> str:
     return out
 
 
+# registered owners whose advisory lock (OWNER_LOCK_SPACE, lock_key) no session holds
+_DEAD_OWNERS = (
+    "SELECT o.owner FROM dispatch_owners o WHERE NOT EXISTS (SELECT 1 FROM pg_locks l"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND l.classid = ?::bigint::oid AND l.objid = o.lock_key::bigint::oid)")
+
+
 def _rowcount(status: str) -> int:
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else 0
@@ -165,6 +179,8 @@ class PostgresStorage(Storage):
         self._listeners: list[Callable[[], None]] = []
         self._listen_conn: asyncpg.Connection | None = None
         self._leader_conn: asyncpg.Connection | None = None
+        self._owner: str | None = None
+        self._owner_conn: asyncpg.Connection | None = None
         self._want_leader = False
         self._leader = False
         self._leader_lock = asyncio.Lock()
@@ -173,6 +189,7 @@ class PostgresStorage(Storage):
         self._notify_wanted = False
         self._notify_task: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
+        self._dead_checked_at = 0.0
 
     # lifecycle -------------------------------------------------------------------------------
     async def _connect(self) -> asyncpg.Connection:
@@ -235,13 +252,13 @@ class PostgresStorage(Storage):
             except asyncio.CancelledError:
                 pass
             self._keeper = None
-        for conn in (self._listen_conn, self._leader_conn):
+        for conn in (self._listen_conn, self._leader_conn, self._owner_conn):
             if conn is not None and not conn.is_closed():
                 try:
                     await asyncio.wait_for(conn.close(), 2.0)  # frees the advisory lock
                 except (*UNAVAILABLE, asyncpg.PostgresError):
                     conn.terminate()
-        self._listen_conn = self._leader_conn = None
+        self._listen_conn = self._leader_conn = self._owner_conn = None
         self._leader = False
         if self._pool is not None:
             try:
@@ -433,6 +450,10 @@ class PostgresStorage(Storage):
                 await self._ensure_listener()
             except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
                 log.debug("LISTEN connection: %s", exc)
+            try:
+                await self._ensure_owner_lock()
+            except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+                log.debug("owner lock connection: %s", exc)
             if self._want_leader:
                 try:
                     await self._ensure_leadership()
@@ -440,8 +461,57 @@ class PostgresStorage(Storage):
                     if self._leader and now - self._pruned_at > PRUNE_INTERVAL:
                         self._pruned_at = now
                         await self.prune_slots()
+                    if self._leader and now - self._dead_checked_at > DEAD_CHECK_INTERVAL:
+                        self._dead_checked_at = now
+                        await self.recover_dead_senders()
                 except (*UNAVAILABLE, asyncpg.PostgresError, StorageUnavailable) as exc:
                     log.debug("leadership connection: %s", exc)
+
+    # live senders: a session advisory lock per process ----------------------------------------
+    async def register_sender(self, owner: str) -> int:
+        self._owner = owner
+        try:
+            await self._ensure_owner_lock()
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+        return 0  # the dead ones' rows are the leader's to settle (recover_dead_senders)
+
+    async def _ensure_owner_lock(self) -> None:
+        """Hold our owner lock; after a lost connection take a fresh key (the old lock went
+        with it, and the leader may have settled our rows meanwhile: their finish fails)."""
+        if self._owner is None:
+            return
+        if self._owner_conn is not None and not self._owner_conn.is_closed():
+            return
+        self._owner_conn = None
+        conn = await asyncpg.connect(self.dsn, timeout=self.timeout)
+        try:
+            # the lock first, then the row: a leader never sees a registered owner unlocked
+            key = await conn.fetchval("SELECT nextval('dispatch_owner_keys')::int")
+            await conn.execute("SELECT pg_advisory_lock($1, $2)", OWNER_LOCK_SPACE, key)
+            await conn.execute(
+                "INSERT INTO dispatch_owners (owner, lock_key) VALUES ($1, $2)"
+                " ON CONFLICT (owner) DO UPDATE SET lock_key = excluded.lock_key",
+                self._owner, key)
+        except BaseException:
+            conn.terminate()
+            raise
+        self._owner_conn = conn
+
+    async def recover_dead_senders(self) -> int:
+        """``sending`` rows of registered owners whose lock nobody holds: their process is
+        gone. Owners not registered (an older Vestnik) are left to their leases."""
+        async with self.transaction() as tx:
+            assert isinstance(tx, PostgresTx)
+            dead = [row["owner"] for row in await tx._fetch(_DEAD_OWNERS, OWNER_LOCK_SPACE)]
+            if not dead:
+                return 0
+            settled = await tx.settle_sending(dead)
+            await tx._execute("DELETE FROM dispatch_owners WHERE owner = ANY(?::text[])", dead)
+        if settled:
+            log.warning("%d row(s) of %d dead process(es) are pending again", settled, len(dead))
+            self._wake_local()
+        return settled
 
     # shared send pacing (senders/telegram_limits.py) -------------------------------------------
     async def reserve_slot(self, bucket: str, spacing: float, key: str | None,

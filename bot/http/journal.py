@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.core.ops_texts import say
 from bot.http.jsonio import json_response
 from bot.keys import CLOCK, CONFIG, DISPATCHER, STORAGE
 from bot.pipeline.webhook_auth import authenticate_bearer
+from bot.services.resend import due_text, resend_row
 from storage.base import JournalFilter
 
 
@@ -54,9 +56,17 @@ async def handle_journal_resend(request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     row_id = int(request.match_info["id"])
-    now = request.app[CLOCK].now()
-    row = await request.app[STORAGE].write(lambda tx: tx.resend(row_id, now))
-    if row is None:
-        return json_response({"error": "not found or being sent"}, status=404)
-    request.app[DISPATCHER].wake()
-    return json_response(row.public())
+    force = request.query.get("now", "").lower() in ("1", "true", "yes")
+    outcome = await resend_row(request.app[STORAGE], row_id, request.app[CLOCK].now(),
+                               force=force)
+    if outcome.queued and outcome.row is not None:
+        request.app[DISPATCHER].wake()
+        return json_response(outcome.row.public())
+    config = request.app[CONFIG]
+    due = due_text(outcome.row, config.service.tz) if outcome.row else ""
+    answer = {"error": outcome.status,
+              "message": say(f"resend.{outcome.status}", config.service.language, id=row_id,
+                             due=due, flag="?now=1")}
+    if outcome.status == "scheduled" and outcome.row is not None:
+        answer["due_at"] = outcome.row.public()["due_at"]
+    return json_response(answer, status=404 if outcome.status == "not_found" else 409)

@@ -150,6 +150,7 @@ class Dispatcher:
             self._next_recovery = now + RECOVERY_EVERY
             if await self.storage.try_leadership():  # one process recovers dead ones' leases
                 await self.storage.write(lambda tx: tx.recover_expired(now))
+                await self.storage.recover_dead_senders()
         async with self.storage.reader() as tx:
             due = await tx.due_by_channel(self.channels())
         claimed = 0

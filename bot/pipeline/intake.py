@@ -18,11 +18,12 @@ from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.redact import redact_urls
 from bot.core.timeutil import Clock, to_utc
+from bot.pipeline.birthdays import greetings_for
 from bot.pipeline.events import EventIn, validate_events
 from bot.pipeline.planner import Planner
 from bot.pipeline.webhook_auth import AuthFailure, authenticate_events
 from storage.base import Storage, StorageUnavailable, Tx
-from storage.models import JournalRow, StoredEvent
+from storage.models import JournalRow, Person, StoredEvent
 
 log = logging.getLogger("vestnik.intake")
 
@@ -185,4 +186,29 @@ class Intake:
             payload=event.model_dump(mode="json", exclude_none=True),
             order_id=event.order.id if event.order else None,
             order_number=event.order.number if event.order else None))
-        return await self.planner.plan(tx, event, document, persons, now)
+        rows = await self.planner.plan(tx, event, document, persons, now)
+        if event.type != "birthday":  # the event showed a customer born today: greet them
+            rows += await self.born_today_rows(tx, list(persons.values()), now)
+        return rows
+
+    async def born_today_rows(self, tx: Tx, persons: list[Person],
+                              now: datetime) -> list[JournalRow]:
+        """Today's greetings of those of ``persons`` born today and not greeted this year
+        (the rules must be refreshed in this transaction)."""
+        greetings = greetings_for(persons, now, self.config)
+        if not greetings or not self.planner.rules_for("birthday"):
+            return []
+        known = await tx.existing_events([g.id for g in greetings])
+        rows: list[JournalRow] = []
+        for greeting in greetings:
+            if greeting.id not in known:
+                known.add(greeting.id)
+                rows += await self.store_one(tx, greeting, now)
+        return rows
+
+    async def greet_born_today(self, tx: Tx, persons: list[Person]) -> int:
+        """A directory import's batch: plan and store today's greetings; the rows planned."""
+        await self.planner.refresh_rules(tx)
+        rows = await self.born_today_rows(tx, persons, self.clock.now())
+        await tx.insert_journal_bulk(rows)
+        return len(rows)
