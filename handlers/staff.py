@@ -45,8 +45,8 @@ LATEST = 10
 LIST_CAP = 50  # rows in one listing; narrower queries show the rest
 MAX_RULES_FILE = 256 * 1024
 _EVENT_TYPE = re.compile(r"^([a-z][a-z0-9_]{0,63}|\*)$")
-STATUS_ORDER = ("pending", "scheduled", "sending", "failed", "sent", "stopped", "skipped",
-                "cancelled")
+STATUS_ORDER = ("pending", "scheduled", "sending", "failed", "undelivered", "sent", "delivered",
+                "stopped", "skipped", "cancelled")
 
 
 @dataclass(slots=True)
@@ -124,7 +124,8 @@ async def journal_query(arg: str, storage: Storage, config: Config,
     if not arg:
         return JournalQuery("latest", filters=[JournalFilter(limit=LATEST)])
     if arg.lower() == "failed":
-        return JournalQuery("failed", filters=[JournalFilter(status="failed", limit=LATEST)])
+        return JournalQuery("failed", filters=[JournalFilter(status=status, limit=LATEST)
+                                               for status in ("failed", "undelivered")])
     if arg.lower() == "today":
         local = clock.now().astimezone(config.service.tz)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)

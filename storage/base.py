@@ -65,6 +65,10 @@ class Tx(abc.ABC):
     async def get_event(self, event_id: str) -> StoredEvent | None: ...
 
     @abc.abstractmethod
+    async def event_type_seen(self, event_type: str) -> bool:
+        """Whether any stored event has this type (typo checks at rule import)."""
+
+    @abc.abstractmethod
     async def upsert_person(self, person: Person) -> Person:
         """Merge: fields given (not None) overwrite, others keep their stored value."""
 
@@ -222,6 +226,42 @@ class Tx(abc.ABC):
     async def settle_sending(self, owners: Sequence[str] | None = None) -> int:
         """Rows left ``sending`` by processes known to be dead (``owners``; None: every such
         row, for a database only one process sends from) become pending again."""
+
+    # delivery receipts and alerts (storage/sql_receipts.py) ---------------------------------
+    @abc.abstractmethod
+    async def rows_by_provider_ids(self, provider: str,
+                                   message_ids: Sequence[str]) -> list[JournalRow]:
+        """Rows that ``provider`` (portal or modem name) accepted under these message ids."""
+
+    @abc.abstractmethod
+    async def record_receipt(self, row_id: int, *, status: str, receipt: str, at: datetime,
+                             error: str | None = None) -> bool:
+        """A final receipt: a ``sent`` row becomes ``delivered`` (delivered_at) or
+        ``undelivered`` (failed_at, error). False when the row is not ``sent`` (a replay)."""
+
+    @abc.abstractmethod
+    async def note_receipt(self, row_id: int, receipt: str) -> bool:
+        """A non-final receipt ("still trying"): only ``receipt`` changes. False when the row
+        is not ``sent`` or already says so (a replay)."""
+
+    @abc.abstractmethod
+    async def due_receipt_polls(self, now: datetime, limit: int) -> list[JournalRow]:
+        """``sent`` rows whose ``receipt_poll_at`` has come, earliest first."""
+
+    @abc.abstractmethod
+    async def set_receipt_poll(self, row_id: int, at: datetime | None) -> None: ...
+
+    @abc.abstractmethod
+    async def failures_since(self, since: datetime, *, limit: int = 1000) -> list[JournalRow]:
+        """Rows failed or undelivered at or after ``since`` (by failed_at, id), oldest first."""
+
+    @abc.abstractmethod
+    async def digest_counts(self, since: datetime, until: datetime
+                            ) -> dict[tuple[str, str], dict[str, int]]:
+        """{(channel, rule): {"sent": n, "delivered": n, "failed": n}} in (since, until]."""
+
+    @abc.abstractmethod
+    async def top_errors(self, since: datetime, *, limit: int = 5) -> list[tuple[str, int]]: ...
 
     # inbox -------------------------------------------------------------------------------------
     @abc.abstractmethod

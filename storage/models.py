@@ -8,14 +8,17 @@ from typing import Any
 
 from bot.core.timeutil import rfc3339
 
-JOURNAL_STATUSES = ("scheduled", "pending", "sending", "sent", "failed", "cancelled", "stopped",
-                    "skipped")
+JOURNAL_STATUSES = ("scheduled", "pending", "sending", "sent", "delivered", "undelivered",
+                    "failed", "cancelled", "stopped", "skipped")
+# a provider's receipt turns "sent" into one of these; "undelivered" is a failure staff see
+RECEIPT_STATUSES = ("delivered", "undelivered")
 
 # the exact journal column order (docs/rules.md), used by --json and the HTTP API
 JOURNAL_COLUMNS = (
     "id", "event_id", "event_type", "rule", "recipient_role", "recipient_id", "recipient_name",
     "channel", "provider", "address", "subject", "text", "segments", "created_at", "due_at",
     "sent_at", "failed_at", "error", "attempts", "provider_message_id", "status", "reason",
+    "delivered_at", "receipt",
 )
 
 
@@ -100,16 +103,19 @@ class JournalRow:
     attempts: int = 0
     provider_message_id: str | None = None
     reason: str | None = None
+    delivered_at: datetime | None = None
+    receipt: str | None = None  # the provider's last delivery status, in its own words
     id: int | None = None
     # not in the public columns: what the dispatcher needs to send or re-plan the row
     order_id: str | None = None
     html: str | None = None
     plan: Plan = field(default_factory=Plan)
+    receipt_poll_at: datetime | None = None  # when the receipt poller asks the provider next
 
     def public(self) -> dict[str, Any]:
         data = asdict(self)
         out = {name: data[name] for name in JOURNAL_COLUMNS}
-        for name in ("created_at", "due_at", "sent_at", "failed_at"):
+        for name in ("created_at", "due_at", "sent_at", "failed_at", "delivered_at"):
             out[name] = rfc3339(out[name])
         return out
 

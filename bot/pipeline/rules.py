@@ -10,6 +10,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -66,6 +68,18 @@ class Rule(BaseModel):
     max_segments: int | None = Field(None, ge=1, le=255)
     language: Literal["ru", "en"] | None = None
     blocked: bool = False
+
+    @field_validator("subject", "body", "html")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        """A template that does not compile is refused here, not found out when sending."""
+        if value is not None:
+            try:
+                SandboxedEnvironment().parse(value)
+            except TemplateSyntaxError as exc:
+                raise ValueError(f"template does not compile, line {exc.lineno}: "
+                                 f"{exc.message}") from None
+        return value
 
     @field_validator("recipients")
     @classmethod
@@ -277,15 +291,19 @@ def resolve_path(document: Any, path: str) -> Any:
 
 
 def _comparable(value: Any) -> Any:
+    """A number as a Decimal; NaN and infinities ("NaN", "sNaN") compare as the text they
+    are, since Decimal refuses to order them."""
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return Decimal(str(value))
+        number = Decimal(str(value))
+        return number if number.is_finite() else str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, str):
         try:
-            return Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
             return value
+        return number if number.is_finite() else value
     return value
 
 

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 
 import serial
 import serial_asyncio
@@ -88,6 +89,9 @@ class AtChannel:
         self._lock = asyncio.Lock()
         self.closed: BaseException | None = None
         self.on_closed: list[asyncio.Event] = []
+        # unsolicited results taken out of the line stream: prefix -> (handler, trailing lines)
+        self._urcs: dict[str, tuple[Callable[[str, str | None], None], int]] = {}
+        self._urc_waiting: tuple[str, Callable[[str, str | None], None]] | None = None
         self._task = asyncio.create_task(self._read_loop(), name=f"at-reader-{name}")
 
     @classmethod
@@ -133,8 +137,29 @@ class AtChannel:
                 return stripped
             line = stripped[:cut].decode("latin-1").strip()
             buffer = stripped[cut + 1:]
-            if line:
+            if line and not self._take_urc(line):
                 self._lines.put_nowait(line)
+
+    def on_urc(self, prefix: str, handler: Callable[[str, str | None], None], *,
+               trailing: int = 0) -> None:
+        """Lines starting with ``prefix`` (``"+CDS:"``) go to ``handler(line, next line)``
+        instead of to a command; ``trailing=1`` when a PDU line follows (``+CDS``)."""
+        self._urcs[prefix] = (handler, trailing)
+
+    def _take_urc(self, line: str) -> bool:
+        if self._urc_waiting is not None:
+            head, handler = self._urc_waiting
+            self._urc_waiting = None
+            handler(head, line)
+            return True
+        for prefix, (handler, trailing) in self._urcs.items():
+            if line.startswith(prefix):
+                if trailing:
+                    self._urc_waiting = (line, handler)
+                else:
+                    handler(line, None)
+                return True
+        return False
 
     def _mark_closed(self, exc: BaseException) -> None:
         if self.closed is None:

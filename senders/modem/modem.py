@@ -31,6 +31,7 @@ from bot.core.timeutil import Clock, SystemClock, rfc3339
 from senders.modem.at import AtChannel, AtError, AtTimeout, PortClosed
 from senders.modem.errors import describe, lookup, send_error
 from senders.modem.pdu import encode_submit
+from senders.modem.reports import ReportReader
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class Modem:
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
         self._reference = random.randrange(256)  # CSMS reference, rotates per long message
+        self.reports = ReportReader(self.name, self._lock, config.command_timeout)
 
     # lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -120,6 +122,7 @@ class Modem:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
             self._supervisor = None
+        await self.reports.close()
         await self._drop_channel()
         self.info.state = "closed"
 
@@ -222,6 +225,8 @@ class Modem:
             self.info.operator = found.group(1) if found else ""
         if not self.info.smsc and not self.config.smsc:
             self._record_error("no SMS centre stored in the SIM: set smsc in [[sms.modems]]")
+        if self.config.delivery_reports:
+            await self.reports.enable(at)
 
     async def _sim_state(self, at: AtChannel) -> str:
         answer = await at.command("AT+CPIN?", self.config.command_timeout, prefix="+CPIN:")
@@ -276,7 +281,8 @@ class Modem:
         """Send one SMS (one or more parts); return the TP-MR of each part."""
         try:
             pdus = encode_submit(number, text, reference=self._next_reference(),
-                                 smsc=self.config.smsc)
+                                 smsc=self.config.smsc,
+                                 status_report=self.config.delivery_reports)
         except ValueError as exc:
             raise PermanentError(f"modem {self.name}: {exc}", provider=self.name) from None
         async with self._lock:
@@ -314,6 +320,8 @@ class Modem:
                         "reconnecting", index, len(pdus)), provider=self.name) from None
             self.info.sent_messages += 1
             self.info.sent_parts += len(pdus)
+            if self.config.delivery_reports:
+                self.reports.tracker.sent(number, references)
             return references
 
     def _partial(self, message: str, index: int, total: int) -> str:
@@ -373,6 +381,7 @@ class Modem:
             "parts": info.sent_parts,
             "busy": self.busy,
             "reconnects": info.reconnects,
+            "status_reports": self.reports.received,
             "last_error": info.last_error or None,
             "last_error_at": rfc3339(info.last_error_at),
         }
