@@ -43,7 +43,8 @@ class Intake(Protocol):
 
     planner: Planner
 
-    async def store(self, tx: Tx, events: list[EventIn]) -> tuple[list[str], list[str], int]:
+    async def store(self, tx: Tx, events: list[EventIn], delivery: str | None = None,
+                    ) -> tuple[list[str], list[str], int] | None:
         ...
 
     async def store_one(self, tx: Tx, event: EventIn, now: datetime) -> list[JournalRow]: ...
