@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from storage.models import (
-    DialogueState,
     ConversationMessage,
+    DialogueState,
     ForumTopic,
     InboxItem,
     JournalRow,

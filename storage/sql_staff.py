@@ -11,28 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import DialogueState, RuleChange, StoredEvent, StoredRule
+from storage.sql_base import SqlBase
 
 
-class StaffQueries(abc.ABC):
+class StaffQueries(SqlBase):
     # the driver primitives and conversions SqlTx supplies
-    @abc.abstractmethod
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
-
-    @abc.abstractmethod
-    async def _fetchrow(self, sql: str, *args: Any) -> Any | None: ...
-
-    @abc.abstractmethod
-    async def _execute(self, sql: str, *args: Any) -> int: ...
-
-    @abc.abstractmethod
-    def _t(self, moment: datetime | None) -> Any: ...
-
-    @abc.abstractmethod
-    def _dt(self, value: Any) -> datetime | None: ...
-
-    @abc.abstractmethod
-    def _bool(self, value: bool) -> Any: ...
-
     @abc.abstractmethod
     async def _bump_rules(self) -> None: ...
 

@@ -237,6 +237,8 @@ def test_receipt_urls_prints_each_callback_address_once_made(tmp_path, capsys):
         encoding="utf-8",
     )
 
+    assert cli(["migrate", "--config", str(path)]) == 0  # only serve and migrate create it
+    capsys.readouterr()
     assert cli(["receipt-urls", "--config", str(path)]) == 0
     first = capsys.readouterr().out
     assert cli(["receipt-urls", "--config", str(path)]) == 0
