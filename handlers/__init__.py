@@ -18,6 +18,7 @@ from aiogram.types import ErrorEvent
 from bot.core.texts import language_of, t
 from handlers.customer import build_customer_router
 from handlers.staff import build_refusal_router, build_staff_router
+from handlers.web_login import build_web_login_router
 from storage.base import StorageUnavailable
 
 log = logging.getLogger("vestnik.bot")
@@ -47,5 +48,5 @@ def build_error_router() -> Router:
 
 
 def build_routers() -> list[Router]:
-    return [build_error_router(), build_staff_router(), build_refusal_router(),
-            build_customer_router()]
+    return [build_error_router(), build_staff_router(), build_web_login_router(),
+            build_refusal_router(), build_customer_router()]

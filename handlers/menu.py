@@ -10,7 +10,7 @@ from bot.core.texts import t
 
 CUSTOMER_COMMANDS = ("start", "stop", "help")
 STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "test", "inbox", "status",
-                  "preview")
+                  "preview", "web")
 
 
 def customer_menu(lang: str) -> list[BotCommand]:

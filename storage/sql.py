@@ -25,6 +25,7 @@ from storage.models import (
     StoredRule,
     TelegramLink,
 )
+from storage.sql_web import WebQueries
 
 PERSON_COLUMNS = ("kind", "id", "name", "phone", "email", "telegram_id", "grp", "birthday",
                   "language", "timezone")
@@ -60,7 +61,7 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
                            f"only up to {latest}: upgrade Vestnik")
     return [(version, script) for version, script in migrations if version > current]
 
-class SqlTx(Tx):
+class SqlTx(WebQueries, Tx):
     # driver primitives ---------------------------------------------------------------------
     @abc.abstractmethod
     async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
