@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.core.channels import SENDABLE_CHANNELS
 from bot.core.config import Config, ConfigError, load_config
 from storage.base import JournalFilter, SchemaTooNew, Storage, StorageUnavailable
 from storage.models import JOURNAL_STATUSES
@@ -82,14 +83,14 @@ def _print_problems(problems: list[tuple[str, str]]) -> None:
 
 
 def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
-    from bot.core.channels import channel_unavailable
+    from bot.core.channels import SENDABLE_CHANNELS, channel_unavailable
 
     problems = channel_problems(config)
     if problems:
         _print_problems(problems)
         return EXIT_USAGE
     print("config OK")
-    for channel in ("email", "sms", "modem", "telegram"):
+    for channel in SENDABLE_CHANNELS:
         reason = channel_unavailable(config, channel)
         print(f"  {channel:9} {'on' if reason is None else 'off: ' + reason}")
     auth = "tokens" if config.webhook.tokens else ""
@@ -411,7 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     templates.add_argument("--channel")
 
     send = sub.add_parser("send-test", parents=[common], help="send one test message")
-    send.add_argument("channel", choices=["email", "sms", "modem", "telegram"])
+    send.add_argument("channel", choices=SENDABLE_CHANNELS)
     send.add_argument("address")
     send.add_argument("--provider")
     send.add_argument("--text")

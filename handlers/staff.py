@@ -23,8 +23,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from markupsafe import Markup, escape
 
-from bot.core.catalog import CHANNELS
-from bot.core.channels import channel_unavailable
+from bot.core.channels import CHANNELS, channel_unavailable, providers_of
 from bot.core.config import Config
 from bot.core.phones import normalize_phone
 from bot.core.sending import Sender
@@ -173,16 +172,6 @@ def parse_who(raw: str, region: str) -> tuple[str, str] | None:
         if phone:
             return ("phone", phone)
     return ("customer", raw)
-
-
-def providers_of(config: Config, channel: str) -> set[str]:
-    if channel == "email":
-        return {a.name for a in config.email.accounts}
-    if channel == "sms":
-        return {p.name for p in config.sms.portals} | ({"modem"} if config.sms.modems else set())
-    if channel == "modem":
-        return {m.name for m in config.sms.modems}
-    return set()
 
 
 def build_staff_router() -> Router:

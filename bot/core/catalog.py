@@ -94,8 +94,6 @@ CATALOG: dict[str, EventType] = {t.name: t for t in (
 
 STAFF_ROLES = ("manager", "master", "author", "responsible")
 PERSON_ROLES = ("customer", *STAFF_ROLES)
-CUSTOMER_CHANNELS = ("telegram", "email", "sms", "modem")
-CHANNELS = (*CUSTOMER_CHANNELS, "internal")
 
 
 def derived_from(source_type: str) -> list[EventType]:

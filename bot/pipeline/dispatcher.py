@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.core.catalog import CHANNELS
+from bot.core.channels import CHANNELS
 from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.retry import RetryPolicy

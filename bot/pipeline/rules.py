@@ -8,9 +8,10 @@ import re
 import tomllib
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,13 +20,23 @@ from pydantic import (
     field_validator,
 )
 
-from bot.core.catalog import CATALOG, CHANNELS, CUSTOMER_CHANNELS, PERSON_ROLES
+from bot.core.catalog import CATALOG, PERSON_ROLES
+from bot.core.channels import CHANNELS, CUSTOMER_CHANNELS, TABLE
 from bot.core.config import parse_duration
 from storage.base import Storage
 from storage.models import StoredRule
 
 _RECIPIENT = re.compile(r"^(customer|manager|master|author|responsible|staff:.+|chat:-?\d+)$")
 FILTER_OPERATORS = ("equals", "in", "not_in", "any", "exists", "gte", "lte")
+
+
+def _known_channel(value: str) -> str:
+    if value not in TABLE:
+        raise ValueError(f"unknown channel {value!r}: use " + ", ".join(CHANNELS))
+    return value
+
+
+ChannelName = Annotated[str, AfterValidator(_known_channel)]
 
 
 class Rule(BaseModel):
@@ -36,7 +47,7 @@ class Rule(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     event: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
     recipients: list[str] = Field(min_length=1)
-    channels: list[Literal["telegram", "email", "sms", "modem", "internal"]] = Field(min_length=1)
+    channels: list[ChannelName] = Field(min_length=1)
     delivery: Literal["first", "all"] = "first"
     before: str | None = None
     after: str | None = None
@@ -92,8 +103,10 @@ class Rule(BaseModel):
     @field_validator("channels")
     @classmethod
     def _channels(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        if "internal" in value and "customer" in info.data.get("recipients", []):
-            raise ValueError("internal is for staff only: a rule for the customer cannot use it")
+        staff_only = [c for c in value if not TABLE[c].for_customers]
+        if staff_only and "customer" in info.data.get("recipients", []):
+            raise ValueError(f"{staff_only[0]} is for staff only: a rule for the customer "
+                             "cannot use it")
         return value
 
     @field_validator("after")
@@ -127,8 +140,12 @@ class Rule(BaseModel):
         return [self.sms_portal] if isinstance(self.sms_portal, str) else list(self.sms_portal)
 
     def providers_for(self, channel: str) -> list[str]:
-        return {"sms": self.portals, "modem": [self.modem] if self.modem else [],
-                "email": [self.email_account] if self.email_account else []}.get(channel, [])
+        """The providers this rule names for ``channel`` (the channel table's ``rule_key``)."""
+        spec = TABLE.get(channel)
+        value = getattr(self, spec.rule_key) if spec is not None and spec.rule_key else None
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value)
 
     def customer_channels(self) -> list[str]:
         return [c for c in self.channels if c in CUSTOMER_CHANNELS]

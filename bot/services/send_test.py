@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.core.channels import channel_unavailable
+from bot.core.channels import SMS_CHANNELS, channel_unavailable
 from bot.core.config import Config
 from bot.core.phones import normalize_phone
 from bot.core.sending import OutgoingMessage, Sender, SendError, SendResult
@@ -27,7 +27,7 @@ class TestAnswer:
 
 def test_message(config: Config, channel: str, address: str, provider: str | None,
                  text: str | None) -> OutgoingMessage:
-    if channel in ("sms", "modem"):
+    if channel in SMS_CHANNELS:
         phone = normalize_phone(address, config.service.default_region)
         if phone is None:
             raise LookupError(f"{address!r} is not a valid phone number")
@@ -53,7 +53,7 @@ async def send_with(sender: Sender, message: OutgoingMessage) -> TestAnswer:
     parts = [f"sent via {result.provider or message.channel}"]
     if result.provider_message_id:
         parts.append(f"message id {result.provider_message_id}")
-    if message.channel in ("sms", "modem"):
+    if message.channel in SMS_CHANNELS:
         parts.append(f"{result.segments or segments(message.text)} segment(s)")
     if result.hops:
         parts.append(f"after: {result.hops}")
