@@ -62,6 +62,7 @@ async def search_terms(tx: Tx, q: str, region: str) -> dict[str, object]:
     if plain.isdigit() and len(plain) <= 12 and not plain.startswith("0"):
         terms["row_id"] = int(plain)
     addresses: list[str] = []
+    people: list[str] = []  # rows without an address (skipped, stopped) by recipient
     phone = normalize_phone(q, region) if sum(c.isdigit() for c in q) >= 5 else None
     if phone is not None:
         addresses.append(phone)
@@ -70,8 +71,10 @@ async def search_terms(tx: Tx, q: str, region: str) -> dict[str, object]:
             addresses.append(str(link.chat_id))
         for kind in ("customer", "staff"):
             person = await tx.find_person_by_phone(kind, phone)
-            if person is not None and person.email:
-                addresses.append(person.email.strip())
+            if person is not None:
+                people.append(person.id)
+                if person.email:
+                    addresses.append(person.email.strip())
     if "@" in q:
         addresses += [q, q.lower()]
     terms["addresses"] = tuple(dict.fromkeys(addresses))
@@ -80,7 +83,8 @@ async def search_terms(tx: Tx, q: str, region: str) -> dict[str, object]:
         if _EVENT_ID.match(q):
             terms["event_id"] = q
     if any(ch.isalpha() for ch in q) and "@" not in q and len(q) >= 2:
-        terms["recipient_ids"] = tuple(await tx.customer_ids_named(q))
+        people += await tx.customer_ids_named(q)
+    terms["recipient_ids"] = tuple(dict.fromkeys(people))
     return terms
 
 

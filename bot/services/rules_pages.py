@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.channels import SMS_CHANNELS
 from bot.core.config import Config
 from bot.core.sms_text import sms_info
 from bot.core.sms_text import translit as sms_translit
@@ -117,7 +118,7 @@ def preview_rule(rule: StoredRule, templates: Templates, config: Config, languag
             out.append(shown)
             continue
         shown.subject, shown.text, shown.html = rendered.subject, rendered.text, rendered.html
-        if channel in ("sms", "modem"):
+        if channel in SMS_CHANNELS:
             if parsed.translit:
                 shown.text = sms_translit(shown.text)
             info = sms_info(shown.text)

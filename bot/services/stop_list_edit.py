@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core.catalog import CHANNELS
+from bot.core.channels import CHANNELS
 from bot.core.phones import normalize_phone
 from storage.base import Storage
 from storage.models import StopEntry

@@ -16,9 +16,8 @@ from aiohttp import web
 
 from bot.keys import CONFIG
 from bot.web import journal_views, login_views, rules_views, status_views, stoplist_views
-from bot.web.pages import page_context
+from bot.web.pages import SECRET_CACHE, page_context
 from bot.web.security import (
-    SECRET_CACHE,
     csrf_middleware,
     headers_middleware,
     session_middleware,

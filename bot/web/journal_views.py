@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot.core.catalog import CATALOG, CHANNELS
+from bot.core.catalog import CATALOG
+from bot.core.channels import CHANNELS
 from bot.keys import CLOCK, CONFIG, DISPATCHER, STORAGE
 from bot.services.journal_search import (
     FILTER_KEYS,

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from bot.keys import CLOCK, CONFIG, STORAGE
 from bot.services.web_login import current_staff, redeem_login, session_cookie
-from bot.web.pages import LANG_COOKIE, render
-from bot.web.security import SESSION_COOKIE, secret_of
+from bot.web.pages import LANG_COOKIE, render, secret_of
+from bot.web.security import SESSION_COOKIE
 
 
 def _login_page(request: web.Request, problem: str | None, status: int) -> web.Response:
@@ -34,13 +34,13 @@ async def handle_login(request: web.Request) -> web.StreamResponse:
     response.set_cookie(SESSION_COOKIE, session_cookie(secret, outcome, now, hours),
                         path="/web", httponly=True, samesite="Lax", secure=config.web.secure,
                         max_age=int(hours * 3600))
-    return response
+    raise response
 
 
 async def handle_logout(request: web.Request) -> web.StreamResponse:
     response = web.HTTPFound("/web/login")
     response.del_cookie(SESSION_COOKIE, path="/web")
-    return response
+    raise response
 
 
 async def handle_language(request: web.Request) -> web.StreamResponse:
@@ -52,4 +52,4 @@ async def handle_language(request: web.Request) -> web.StreamResponse:
     if to in ("ru", "en"):
         response.set_cookie(LANG_COOKIE, to, path="/web", samesite="Lax",
                             max_age=365 * 86400)
-    return response
+    raise response

@@ -14,13 +14,22 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.core.web_texts import WEB_TEXTS, web_language, wt
-from bot.keys import CONFIG
-from bot.services.web_login import WebStaff, csrf_token
+from bot.keys import CONFIG, STORAGE
+from bot.services.web_login import WebStaff, csrf_token, web_secret
 
 STAFF = web.RequestKey("web_staff", WebStaff)
 CSRF = web.RequestKey("web_csrf", str)
+SECRET_CACHE = web.AppKey("web_secret_cache", dict)
 LANG_COOKIE = "vestnik_lang"
 NOTICE_COOKIE = "vestnik_notice"
+
+
+async def secret_of(request: web.Request) -> bytes:
+    """The signing key, read from the config or the database once per process."""
+    cache = request.app[SECRET_CACHE]
+    if "key" not in cache:
+        cache["key"] = await web_secret(request.config_dict[STORAGE], request.config_dict[CONFIG])
+    return bytes(cache["key"])
 
 
 def lang_of(request: web.Request) -> str:
@@ -49,8 +58,6 @@ async def page_context(request: web.Request) -> dict[str, Any]:
     staff = request.get(STAFF)
     token = request.get(CSRF)
     if staff is not None and token is None:
-        from bot.web.security import secret_of
-
         token = csrf_token(await secret_of(request), staff.session_id)
         request[CSRF] = token
 

@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.keys import CLOCK, CONFIG, STORAGE
-from bot.services.web_login import csrf_ok, current_staff, read_session, web_secret
-from bot.web.pages import STAFF, message_page
+from bot.services.web_login import csrf_ok, current_staff, read_session
+from bot.web.pages import STAFF, message_page, secret_of
 from storage.base import StorageUnavailable
 
 log = logging.getLogger("vestnik.web")
@@ -27,17 +27,8 @@ log = logging.getLogger("vestnik.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION_COOKIE = "vestnik_session"
 PUBLIC_PREFIXES = ("/web/login", "/web/static/", "/web/lang")
-SECRET_CACHE = web.AppKey("web_secret_cache", dict)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
-
-
-async def secret_of(request: web.Request) -> bytes:
-    """The signing key, read from the config or the database once per process."""
-    cache = request.app[SECRET_CACHE]
-    if "key" not in cache:
-        cache["key"] = await web_secret(request.config_dict[STORAGE], request.config_dict[CONFIG])
-    return bytes(cache["key"])
 
 
 def _secure(response: web.StreamResponse, path: str) -> None:
@@ -59,8 +50,9 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
             response = message_page(request, "error.not_found", status=404)
         elif exc.status == 405:
             response = message_page(request, "error.not_found", status=405)
-        else:
-            response = exc
+        else:  # redirects and the like go out as they are, with the headers
+            _secure(exc, request.path)
+            raise
     except StorageUnavailable as exc:
         log.warning("web %s: storage unavailable: %s", request.path, exc)
         response = message_page(request, "error.storage", status=503)

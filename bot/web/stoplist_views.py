@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.core.catalog import CHANNELS
+from bot.core.channels import CHANNELS
 from bot.keys import CLOCK, CONFIG, STORAGE
 from bot.services.stop_list_edit import StopForm, add_entry, find_entries, get_entry, remove_entry
 from bot.web.pages import STAFF, bad_request, redirect, render

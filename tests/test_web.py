@@ -1,0 +1,390 @@
+"""The managers' web pages in a real headless browser: logging in by a one-time link, the
+journal's filters, search, row view and resend, the stop list, rules import and preview,
+the status page, CSRF and sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+
+from bot.cli import main as cli_main
+from bot.core.timeutil import SystemClock
+from bot.keys import CONFIG
+from bot.pipeline.rules import RuleFileError, parse_rules_toml
+from bot.services.web_login import WebIdentity, make_login_link
+from storage.models import Person
+from tests.conftest import booked
+from tests.fakes.telegram_api import contact
+from tests.telegram_fixtures import (  # noqa: F401
+    ADMIN_ID,
+    bot_app,
+    fake_telegram,
+    telegram_config,
+)
+from tests.web_fixtures import browser, screenshot, web  # noqa: F401
+
+OLGA = 3001  # staff S-7 "Ольга", phone +7 916 000-00-07 in the booked() event
+REFUSED = "lost@example.ru"
+
+
+def customer_event(n: int, *, phone: str, email: str, name: str,
+                   event_type: str = "order_booked") -> dict:
+    event = booked(f"evt-{n}", customer={"id": f"C-{n:03}", "name": name, "phone": phone,
+                                         "email": email})
+    event["type"] = event_type
+    event["order"] = {"id": f"ORD-{n}", "number": f"ЗН-{n:06}"}
+    return event
+
+
+async def fill_journal(w) -> None:
+    """Three customers' bookings (one e-mail refused: failed rows) and an SMS rule's
+    parts_arrived (skipped: no SMS portal)."""
+    await w.running.post(customer_event(1, phone="+7 916 123-45-67", email="ivan@example.ru",
+                                        name="Иван Петров"))
+    await w.running.post(customer_event(2, phone="+7 903 555-00-11", email=REFUSED,
+                                        name="Мария Соколова"))
+    await w.running.post(customer_event(3, phone="+7 926 777-88-99", email=REFUSED,
+                                        name="Пётр Иванов"))
+    await w.running.post(customer_event(4, phone="+7 916 123-45-67", email="ivan@example.ru",
+                                        name="Иван Петров", event_type="parts_arrived"))
+    await w.running.wait_rows(lambda rows: len(rows) == 4 and all(
+        r.status in ("sent", "failed", "skipped") for r in rows))
+
+
+@pytest.fixture
+async def started(web, smtp):  # noqa: F811
+    smtp.recorder.refused.add(REFUSED)
+    w = await web()
+    await fill_journal(w)
+    return w
+
+
+async def texts(page, selector: str) -> list[str]:
+    return [text.strip() for text in await page.locator(selector).all_inner_texts()]
+
+
+# logging in --------------------------------------------------------------------------------------
+async def test_login_by_the_bots_link_opens_a_session_and_the_link_works_once(started):
+    answer = await started.bot.reply(ADMIN_ID, "/web")
+    assert "одноразовая" in answer
+    link = re.search(r"https?://\S+/web/login\?t=\S+", answer).group(0)
+    page = await started.page()
+    await page.goto(started.local(link))
+    assert urlsplit(page.url).path == "/web/journal"
+    assert await page.locator("h1").inner_text() == "Журнал уведомлений"
+    assert await page.locator(".who").inner_text() == "admin"
+    [cookie] = [c for c in await page.context.cookies() if c["name"] == "vestnik_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
+    assert cookie["path"] == "/web"
+
+    second = await started.page()
+    response = await second.goto(started.local(link))
+    assert response.status == 403
+    assert "уже использована" in await second.locator("#problem").inner_text()
+    await second.goto(f"{started.url}/web/journal")
+    assert urlsplit(second.url).path == "/web/login"  # no session came of it
+
+
+async def test_a_tampered_or_expired_link_is_refused(started):
+    link = await started.operator_link()
+    page = await started.page()
+    response = await page.goto(link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB"))
+    assert response.status == 403
+    assert "недействительна" in await page.locator("#problem").inner_text()
+    eleven_minutes_ago = SystemClock().now() - timedelta(minutes=11)
+    old = await make_login_link(started.storage, started.running.app[CONFIG],
+                                WebIdentity("operator"), eleven_minutes_ago)
+    response = await page.goto(started.local(old))
+    assert response.status == 403
+    assert "Срок действия ссылки истёк" in await page.locator("#problem").inner_text()
+    await page.goto(f"{started.url}/web/journal")
+    assert urlsplit(page.url).path == "/web/login"
+
+
+async def test_no_page_is_readable_without_a_session(started):
+    paths = ["/web/", "/web/journal", "/web/journal/1", "/web/journal/resend-failed",
+             "/web/stoplist", "/web/stoplist/1/remove", "/web/rules", "/web/rules/1",
+             "/web/rules/export", "/web/status"]
+    page = await started.page()
+    for path in paths:
+        await page.goto(started.url + path)
+        assert urlsplit(page.url).path == "/web/login", path
+        assert await page.locator("h1").inner_text() == "Вход через бота"
+        assert "ЗН-" not in await page.content() and "ivan@" not in await page.content()
+    async with aiohttp.ClientSession() as session:
+        for path in paths:
+            async with session.get(started.url + path, allow_redirects=False) as response:
+                assert response.status == 302 and response.headers["Location"] == "/web/login"
+        forged = {"vestnik_session": "eyJrIjoib3BlcmF0b3IifQ.AAAA"}
+        async with session.get(started.url + "/web/journal", cookies=forged,
+                               allow_redirects=False) as response:
+            assert response.status == 302
+        async with session.post(started.url + "/web/stoplist", data={"who": "+79161234567"},
+                                allow_redirects=False) as response:
+            assert response.status == 302
+    async with started.storage.reader() as tx:
+        assert await tx.list_stops() == []
+
+
+async def test_a_staff_member_removed_from_staff_loses_the_session(started):
+    await started.bot.send(contact(OLGA, "+79160000007", user_id=OLGA), OLGA)
+    answer = await started.bot.reply(OLGA, "/web")
+    page = await started.page()
+    await page.goto(started.local(re.search(r"https?://\S+", answer).group(0)))
+    assert await page.locator(".who").inner_text() == "Ольга"
+    # the ERP gives the phone to someone else: the next page is the login page
+    await started.storage.write(lambda tx: tx.upsert_person(
+        Person(kind="staff", id="S-7", phone="+79169999999")))
+    await page.goto(f"{started.url}/web/journal")
+    assert urlsplit(page.url).path == "/web/login"
+    assert "только сотрудникам" in await started.bot.reply(OLGA, "/web")
+
+
+async def test_cli_prints_a_login_link_for_the_operator_or_a_staff_member(started, tmp_path,
+                                                                         capsys):
+    config = tmp_path / "cli.toml"
+    config.write_text(f'[service]\ndatabase = "{started.running.app[CONFIG].service.database}"'
+                      f'\n\n[web]\nbase_url = "https://vestnik.example.ru/"\n', encoding="utf-8")
+    assert await asyncio.to_thread(cli_main, ["web-login", "--config", str(config)]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("https://vestnik.example.ru/web/login?t=")
+    assert await asyncio.to_thread(cli_main, ["web-login", "--config", str(config),
+                                              "--staff", "S-404"]) == 1
+    assert "no staff member with id 'S-404'" in capsys.readouterr().err
+    assert await asyncio.to_thread(cli_main, ["web-login", "--config", str(config),
+                                              "--staff", "S-7", "--minutes", "5"]) == 0
+    staff_link = capsys.readouterr().out.strip()
+    page = await started.page()
+    await page.goto(started.local(staff_link))
+    assert await page.locator(".who").inner_text() == "Ольга"
+    await page.goto(started.local(link))
+    assert await page.locator(".who").inner_text() == "operator"
+
+
+# the journal ------------------------------------------------------------------------------------------
+async def test_journal_filters_and_search(started, tmp_path):
+    page = await started.logged_in()
+    assert await page.locator("#total").inner_text() == "Всего: 4"
+    await screenshot(page, "web-journal.png", tmp_path)
+    await page.select_option("select[name=status]", "failed")  # applies at once (app.js)
+    await page.wait_for_url(re.compile(r"status=failed"))
+    assert set(await texts(page, "#journal tbody .badge")) == {"failed"}
+    assert await page.locator("#total").inner_text() == "Всего: 2"
+    await page.goto(f"{started.url}/web/journal")
+    for query, expected in (("8 (916) 123-45-67", {"ivan@example.ru", "—"}),
+                            ("89035550011", {REFUSED}), ("ЗН-000003", {REFUSED}),
+                            ("соколова", {REFUSED}), ("ivan@example.ru", {"ivan@example.ru"}),
+                            ("evt-4", {"—"})):
+        await page.fill("input[name=q]", query)
+        await page.click("#search")
+        await page.wait_for_load_state()
+        assert set(await texts(page, "#journal td.address")) == expected, query
+    await page.fill("input[name=q]", "ЗН-000003")
+    await page.click("#search")
+    assert await page.locator("#total").inner_text() == "Всего: 1"
+    await page.fill("input[name=q]", "nobody-here")
+    await page.click("#search")
+    assert await page.locator("#empty").inner_text() == "Ничего не найдено."
+    await page.goto(f"{started.url}/web/journal?from=2026-13-40&status=bogus&page=x")
+    assert "Не удалось прочитать фильтр: status, from" in await page.content()
+
+
+async def test_journal_sorts_by_time_and_pages_by_fifty(started):
+    events = [customer_event(100 + n, phone=f"+7 916 200-{n:02}-00", email=f"c{n}@example.ru",
+                             name=f"Клиент {n}") for n in range(60)]
+    await started.running.post({"events": events})
+    await started.running.wait_rows(lambda rows: len(rows) == 64 and all(
+        r.status in ("sent", "failed", "skipped") for r in rows))
+    page = await started.logged_in()
+    ids = [int(x) for x in await texts(page, "#journal tbody a.row-link")]
+    assert len(ids) == 50 and ids == sorted(ids, reverse=True) and ids[0] == 64
+    assert "страница 1 из 2" in await page.locator(".summary").inner_text()
+    await page.click("#next")
+    assert len(await texts(page, "#journal tbody a.row-link")) == 14
+    await page.click("#sort")
+    ids = [int(x) for x in await texts(page, "#journal tbody a.row-link")]
+    assert ids[:3] == [1, 2, 3]
+
+
+async def test_a_row_opens_in_full_and_resends(started, smtp, tmp_path):
+    page = await started.logged_in()
+    async with started.storage.reader() as tx:
+        failed = [r for r in await tx.list_journal({"limit": 10}) if r.status == "failed"][0]
+    await page.click(f"#journal tr[data-id='{failed.id}'] a.row-link")
+    assert await page.locator("#row-status").inner_text() == "failed"
+    assert await page.locator("#row-address").inner_text() == REFUSED
+    assert "550" in await page.locator("#row-error").inner_text()
+    assert "ЗН-" in await page.locator("#row-text").inner_text()
+    assert await page.locator("#row-subject").count() == 1
+    sent = [r for r in await started.running.journal() if r.status == "sent"][0]
+    await page.goto(f"{started.url}/web/journal/{sent.id}")
+    await screenshot(page, "web-row.png", tmp_path)
+    assert await page.locator("#row-message-id").inner_text() == sent.provider_message_id
+    assert await page.locator("#row-text").inner_text() == sent.text
+
+    smtp.recorder.refused.clear()  # the mailbox exists again
+    await page.goto(f"{started.url}/web/journal/{failed.id}")
+    await page.click("#resend")
+    assert "поставлено в очередь заново" in await page.locator(".notice").inner_text()
+    await started.running.wait_rows(lambda rows: any(
+        r.id == failed.id and r.status == "sent" for r in rows))
+    assert smtp.recorder.by_recipient(REFUSED)
+
+
+async def test_resend_every_failed_row_of_the_filter_after_a_confirmation(started, smtp):
+    page = await started.logged_in()
+    await page.fill("input[name=q]", "соколова")
+    await page.click("#search")
+    assert "(1)" in await page.locator("#resend-failed").inner_text()
+    await page.goto(f"{started.url}/web/journal")
+    assert "(2)" in await page.locator("#resend-failed").inner_text()
+    await page.click("#resend-failed")
+    assert "Отправить заново 2 уведомлений" in await page.locator("#question").inner_text()
+    await page.click("a.button.secondary")  # cancel: nothing happens
+    assert urlsplit(page.url).path == "/web/journal"
+    smtp.recorder.refused.clear()
+    await page.click("#resend-failed")
+    await page.click("#confirm")
+    assert "Поставлено в очередь заново: 2." in await page.locator(".notice").inner_text()
+    await started.running.wait_rows(lambda rows: [r.status for r in rows].count("sent") == 3)
+
+
+# the stop list --------------------------------------------------------------------------------------
+async def test_add_and_remove_a_stop_entry(started):
+    page = await started.logged_in()
+    await page.click("text=Стоп-лист")
+    assert await page.locator("#empty").count() == 1
+    await page.fill("input[name=who]", "8 (916) 123-45-67")
+    await page.fill("input[name=event_type]", "Bad Type")
+    await page.click("#add")
+    assert "латиница" in await page.locator(".field-error").inner_text()
+    await page.fill("input[name=event_type]", "order_booked")
+    await page.select_option("select[name=channel]", "sms")
+    await page.fill("input[name=reason]", "просил не писать")
+    await page.click("#add")
+    assert "Добавлено в стоп-лист" in await page.locator(".notice").inner_text()
+    assert await texts(page, "#stoplist td.who") == ["phone:+79161234567"]
+    async with started.storage.reader() as tx:
+        [entry] = await tx.list_stops()
+    assert (entry.event_type, entry.channel, entry.author) == ("order_booked", "sms",
+                                                                "operator")
+    await page.fill("input[name=q]", "просил")
+    await page.press("input[name=q]", "Enter")
+    await page.wait_for_url(re.compile(r"q="))
+    assert len(await texts(page, "#stoplist td.who")) == 1
+    await page.click("#stoplist a.remove")
+    assert f"#{entry.id}" in await page.locator("#question").inner_text()
+    await page.click("#confirm")
+    assert f"Запись #{entry.id} удалена." in await page.locator(".notice").inner_text()
+    async with started.storage.reader() as tx:
+        assert await tx.list_stops() == []
+
+
+async def test_a_post_without_the_csrf_token_is_refused(started):
+    page = await started.logged_in()
+    status = await page.evaluate("""async () => {
+        const body = new URLSearchParams({who: "+79161234567"});
+        const r = await fetch("/web/stoplist", {method: "POST", body});
+        return r.status; }""")
+    assert status == 403
+    wrong = await page.evaluate("""async () => {
+        const body = new URLSearchParams({who: "+79161234567", _csrf: "0".repeat(64)});
+        const r = await fetch("/web/journal/1/resend", {method: "POST", body});
+        return [r.status, await r.text()]; }""")
+    assert wrong[0] == 403 and "Форма устарела" in wrong[1]
+    async with started.storage.reader() as tx:
+        assert await tx.list_stops() == []
+        assert (await tx.get_journal(1)).status != "pending"
+
+
+# rules ----------------------------------------------------------------------------------------------------
+BAD_RULES = """
+[[rules]]
+name = "broken"
+event = "order_booked"
+recipients = ["customer"]
+channels = ["pigeon"]
+colour = "red"
+"""
+
+
+async def test_importing_a_bad_rules_file_shows_every_problem_and_imports_nothing(started,
+                                                                                   tmp_path):
+    with pytest.raises(RuleFileError) as cli_errors:  # what `vestnik rules import` says
+        parse_rules_toml(BAD_RULES)
+    path = tmp_path / "bad.toml"
+    path.write_text(BAD_RULES, encoding="utf-8")
+    page = await started.logged_in()
+    await page.goto(f"{started.url}/web/rules")
+    await page.set_input_files("input[name=file]", str(path))
+    await page.click("#import-button")
+    shown = await texts(page, "#import-errors li")
+    assert shown == cli_errors.value.errors and len(shown) >= 2
+    assert "ошибок: " in await page.locator("#import-errors").inner_text()
+    async with started.storage.reader() as tx:
+        assert [r.name for r in await tx.list_rules()] == ["booked, customer",
+                                                          "parts arrived, sms"]
+    await page.fill("textarea[name=text]", BAD_RULES.replace('["pigeon"]', '["email"]')
+                    .replace('colour = "red"\n', ""))
+    await page.click("#import-button")
+    assert "создано 1, обновлено 0" in await page.locator(".notice").inner_text()
+
+
+async def test_a_rule_shows_its_preview_per_channel_and_blocks(started):
+    page = await started.logged_in()
+    await page.goto(f"{started.url}/web/rules")
+    await page.click("text=parts arrived, sms")
+    sms = page.locator("section.preview[data-channel=sms]")
+    assert "Запчасти для заказа ЗН-000123 поступили" in await sms.locator("pre").inner_text()
+    assert "кодировка ucs2" in await sms.locator(".sms-info").inner_text()
+    assert 'channels = ["sms"]' in await page.locator("#toml").inner_text()
+    await page.click("#toggle")
+    assert await page.locator("#rule-state").inner_text() == "выключено"
+    async with started.storage.reader() as tx:
+        assert (await tx.get_rule("parts arrived, sms")).blocked
+    async with aiohttp.ClientSession() as session:
+        cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+        async with session.get(f"{started.url}/web/rules/export", cookies=cookies) as response:
+            exported = await response.text()
+    assert "parts arrived, sms" in exported and "blocked = true" in exported
+
+
+# status, language, headers ---------------------------------------------------------------------------------
+async def test_status_page_shows_queue_channels_and_refreshes(started, tmp_path):
+    page = await started.logged_in()
+    await page.click("text=Состояние")
+    assert await page.locator("body").get_attribute("data-refresh") == "15"
+    email = page.locator("#queue tr[data-channel=email]")
+    assert "failed 2" in await email.inner_text()
+    assert "550" in await email.locator("td.error").inner_text()
+    assert await page.locator("#database").inner_text() == "ok"
+    assert "этот процесс" in await page.locator("#leader").inner_text()
+    await screenshot(page, "web-status.png", tmp_path)
+
+
+async def test_english_by_the_browser_language_and_by_the_switch(started):
+    page = await started.logged_in(locale="en-US")
+    assert await page.locator("h1").inner_text() == "Notification journal"
+    await page.click("a.lang")
+    assert await page.locator("h1").inner_text() == "Журнал уведомлений"
+    await page.goto(f"{started.url}/web/status")
+    assert await page.locator("h1").inner_text() == "Состояние"  # the switch is remembered
+
+
+async def test_security_headers(started):
+    page = await started.logged_in()
+    response = await page.goto(f"{started.url}/web/journal")
+    headers = response.headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+    assert "<script>" not in await page.content()  # no inline script anywhere
+    static = await page.goto(f"{started.url}/web/static/app.css")
+    assert static.status == 200 and "no-store" not in static.headers.get("cache-control", "")
+    missing = await page.goto(f"{started.url}/web/journal/999999")
+    assert missing.status == 404
