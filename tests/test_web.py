@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -175,6 +176,18 @@ async def test_journal_filters_and_search(started, tmp_path):
     await page.wait_for_url(re.compile(r"status=failed"))
     assert set(await texts(page, "#journal tbody .badge")) == {"failed"}
     assert await page.locator("#total").inner_text() == "Всего: 2"
+    await page.goto(f"{started.url}/web/journal")
+    await page.select_option("select[name=rule]", "parts arrived, sms")
+    await page.wait_for_url(re.compile(r"rule="))
+    assert await page.locator("#total").inner_text() == "Всего: 1"
+    await page.select_option("select[name=channel]", "email")
+    await page.wait_for_url(re.compile(r"channel=email"))
+    assert await page.locator("#empty").count() == 1
+    today = datetime.now(ZoneInfo("Europe/Moscow")).date()
+    await page.goto(f"{started.url}/web/journal?from={today}&to={today}&type=order_booked")
+    assert await page.locator("#total").inner_text() == "Всего: 3"
+    await page.goto(f"{started.url}/web/journal?to={today - timedelta(days=1)}")
+    assert await page.locator("#empty").count() == 1
     await page.goto(f"{started.url}/web/journal")
     for query, expected in (("8 (916) 123-45-67", {"ivan@example.ru", "—"}),
                             ("89035550011", {REFUSED}), ("ЗН-000003", {REFUSED}),

@@ -82,7 +82,7 @@ async def search_terms(tx: Tx, q: str, region: str) -> dict[str, object]:
         terms["order"] = q
         if _EVENT_ID.match(q):
             terms["event_id"] = q
-    if any(ch.isalpha() for ch in q) and "@" not in q and len(q) >= 2:
+    if len(q) >= 2 and all(ch.isalpha() or ch in " -'." for ch in q):  # names have no digits
         people += await tx.customer_ids_named(q)
     terms["recipient_ids"] = tuple(dict.fromkeys(people))
     return terms

@@ -52,7 +52,11 @@ async def handle_journal(request: web.Request) -> web.Response:
     query = await read_query(storage, request.config_dict[CONFIG], request.query)
     page = await journal_page(storage, query)
     failed = await count_failed(storage, query.search)
+    async with storage.reader() as tx:
+        rules = sorted({rule.name for rule in await tx.list_rules()} | (
+            {query.values["rule"]} if query.values["rule"] else set()))
     return render(request, "journal.html", {
+        "rules": rules,
         "query": query, "values": query.values, "page": page, "failed": failed,
         "statuses": JOURNAL_STATUSES, "channels": CHANNELS, "types": sorted(CATALOG),
         "url": lambda **changes: filter_url(query, **changes),
