@@ -5,6 +5,7 @@ manager would, ``8 (916) 000-01-23``). Goal: under 200 ms each, on SQLite and Po
     python bench/web.py                                   # SQLite, 1,000,000 rows
     python bench/web.py --database postgresql://postgres@127.0.0.1:5432/vestnik_bench_web
     python bench/web.py --rows 200000 --runs 20
+    python bench/web.py --database sqlite:////tmp/web.db --reuse   # measure again, no fill
 
 The rows are written with bulk SQL (a recursive CTE on SQLite, generate_series on
 PostgreSQL) into a freshly migrated database: 20,000 customers, 50 rows each over e-mail,
@@ -151,6 +152,9 @@ def report(name: str, times: list[float]) -> None:
 async def fresh_database(url: str | None, folder: Path) -> str:
     if url is None:
         return f"sqlite:///{folder}/web-bench.db"
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return url
     import asyncpg
 
     base, name = url.rsplit("/", 1)
@@ -163,20 +167,26 @@ async def fresh_database(url: str | None, folder: Path) -> str:
     return url
 
 
+async def fill(args: argparse.Namespace, folder: Path) -> None:
+    database = await fresh_database(args.database, folder)
+    storage = open_storage(database)
+    await storage.open()  # migrates
+    await storage.close()
+    started = time.perf_counter()
+    if database.startswith("sqlite"):
+        await asyncio.to_thread(fill_sqlite, database.removeprefix("sqlite:///"), args.rows)
+    else:
+        await fill_postgres(database, args.rows)
+    print(f"{args.rows:,} journal rows written in {time.perf_counter() - started:.1f} s"
+          f" ({database.split('://')[0]})")
+
+
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        database = await fresh_database(args.database, folder)
-        storage = open_storage(database)
-        await storage.open()  # migrates
-        await storage.close()
-        started = time.perf_counter()
-        if database.startswith("sqlite"):
-            await asyncio.to_thread(fill_sqlite, database.removeprefix("sqlite:///"), args.rows)
-        else:
-            await fill_postgres(database, args.rows)
-        print(f"{args.rows:,} journal rows written in {time.perf_counter() - started:.1f} s"
-              f" ({database.split('://')[0]})")
+        database = args.database or f"sqlite:///{folder}/web-bench.db"
+        if not args.reuse:
+            await fill(args, folder)
         port = free_port()
         config_path = folder / "config.toml"
         config_path.write_text(f'[service]\ndatabase = "{database}"\nlog_level = "WARNING"\n'
@@ -214,7 +224,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--database", help="a PostgreSQL URL (the database is created "
-                                           "afresh); default: a temporary SQLite file")
+                                           "afresh) or sqlite:///path; default: a temporary "
+                                           "SQLite file")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure a database an earlier run filled (no new rows)")
     asyncio.run(run(parser.parse_args()))
 
 

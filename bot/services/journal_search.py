@@ -18,7 +18,7 @@ from storage.base import JournalSearch, Storage, Tx
 from storage.models import JOURNAL_STATUSES, JournalRow
 
 PAGE_SIZE = 50
-COUNT_CAP = 100_000  # counted exactly up to here; beyond, the page says "more than"
+COUNT_CAP = 10_000  # counted exactly up to here (200 pages); beyond, "more than 10 000"
 RESEND_CAP = 5000  # rows one "resend every failed row" press re-queues
 # statuses a bulk resend takes: the failures (issue 16 adds "undelivered" to the list)
 FAILED_STATUSES = tuple(s for s in JOURNAL_STATUSES if s in ("failed", "undelivered"))
