@@ -201,6 +201,7 @@ async def run(args: argparse.Namespace) -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             await wait_ready(base + "/healthz", timeout=120)
+            await asyncio.sleep(args.settle)  # the start-up jobs (catch-up scans) run first
             token = parse_qs(urlsplit(link).query)["t"][0]
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
                 async with s.get(f"{base}/web/login?t={token}") as response:
@@ -226,6 +227,8 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL URL (the database is created "
                                            "afresh) or sqlite:///path; default: a temporary "
                                            "SQLite file")
+    parser.add_argument("--settle", type=float, default=10,
+                        help="seconds to wait after start-up before measuring")
     parser.add_argument("--reuse", action="store_true",
                         help="measure a database an earlier run filled (no new rows)")
     asyncio.run(run(parser.parse_args()))

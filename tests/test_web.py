@@ -205,6 +205,9 @@ async def test_journal_filters_and_search(started, tmp_path):
     assert await page.locator("#empty").inner_text() == "Ничего не найдено."
     await page.goto(f"{started.url}/web/journal?from=2026-13-40&status=bogus&page=x")
     assert "Не удалось прочитать фильтр: status, from" in await page.content()
+    response = await page.goto(f"{started.url}/web/journal?from=0001-01-01&to=9999-12-31"
+                               f"&page=999999999999&q={'9' * 300}")
+    assert response.status == 200 and "from, to" in await page.content()
 
 
 async def test_journal_sorts_by_time_and_pages_by_fifty(started):

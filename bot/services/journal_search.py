@@ -46,12 +46,16 @@ class JournalPage:
     pages: int
 
 
-def _local_day(text: str, tz: ZoneInfo) -> datetime | None:
+def _local_day(text: str, tz: ZoneInfo, shift: int = 0) -> datetime | None:
+    """Midnight of a ``YYYY-MM-DD`` day (plus ``shift`` days) in ``tz``; None for anything
+    else, years far off included (they would overflow on the way to UTC)."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
         return None
-    return datetime.combine(day, time(0), tz)
+    if not 1900 <= day.year <= 9000:
+        return None
+    return datetime.combine(day, time(0), tz) + timedelta(days=shift)
 
 
 async def search_terms(tx: Tx, q: str, region: str) -> dict[str, object]:
@@ -103,11 +107,11 @@ async def read_query(storage: Storage, config: Config,
             fields[name] = values[key]
     for key, name, shift in (("from", "since", 0), ("to", "until", 1)):
         if values[key]:
-            moment = _local_day(values[key], tz)
+            moment = _local_day(values[key], tz, shift)
             if moment is None:
                 query.problems.append(key)
             else:
-                fields[name] = moment + timedelta(days=shift)
+                fields[name] = moment
     if values["q"]:
         async with storage.reader() as tx:
             fields.update(await search_terms(tx, values["q"], config.service.default_region))

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -80,7 +81,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         staff = await current_staff(request.config_dict[STORAGE], request.config_dict[CONFIG],
                                     identity)
         if staff is not None:
-            staff = type(staff)(staff.identity, staff.name, staff.is_admin, session_id)
+            staff = dataclasses.replace(staff, session_id=session_id)
     if staff is None:
         response = web.HTTPFound("/web/login")
         if cookie:
