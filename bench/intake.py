@@ -331,7 +331,7 @@ async def main() -> None:
             print(f"{backend}, 1 process, single events: empty database {empty:8.0f} events/s,"
                   f" {args.prefill:,} journal rows present {full:8.0f} events/s ="
                   f" {full / empty:.0%} (goal >= 80%; rounds: "
-                  f"{', '.join(f'{e:.0f}/{f:.0f}' for e, f in zip(empty_rates, full_rates))})")
+                  f"{', '.join(f'{e:.0f}/{f:.0f}' for e, f in zip(empty_rates, full_rates, strict=True))})")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The whole service runs in this process (webhook -> planner -> journal -> dispatcher -> modem
 pool) against pty modem emulators that take ``--delay`` seconds per SMS, like a real stick
-(research/gsm-modem.md §4.5: 2-10 s). ``--per-modem`` rows per modem are due at once.
+(the modem AT manuals: 2-10 s). ``--per-modem`` rows per modem are due at once.
 
 Prints, for one modem and then for two in a pool:
 - busy fraction: time spent inside the modem's send / wall time from the first send's start

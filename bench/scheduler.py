@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import free_port, start_vestnik, wait_ready  # noqa: E402
 from bot.pipeline.rules import import_rules  # noqa: E402
 from storage.base import Tx  # noqa: E402
-from storage.models import JournalRow, Person, StoredEvent  # noqa: E402
+from storage.models import JournalRow, Person, Plan, StoredEvent  # noqa: E402
 from storage.open import open_storage
 
 STAFF = 50  # inboxes the rows are spread over
@@ -74,9 +74,9 @@ async def fill(database: str, rows: int, first_due: datetime, spread: timedelta)
                 recipient_role="responsible", recipient_id=staff, recipient_name=staff,
                 channel="internal", status="scheduled", created_at=now,
                 due_at=first_due + step * i, address=staff, text=f"Напоминание {i}",
-                order_id=f"O-{i}", options={"recipient_kind": "staff", "language": "ru",
-                                            "resolve_when_due": True,
-                                            "stop_keys": [f"staff:{staff}"]}))
+                order_id=f"O-{i}", plan=Plan(recipient_kind="staff", language="ru",
+                                                 resolve_when_due=True,
+                                                 stop_keys=[f"staff:{staff}"])))
             if len(batch) == 5000:
                 await storage.write(lambda tx, r=batch, e=events: insert(tx, e, r))
                 batch, events = [], []

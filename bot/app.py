@@ -79,7 +79,7 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
 
 
 async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
-    storage = open_storage(app[CONFIG].service.database)
+    storage = open_storage(app[CONFIG].service.database, app[CLOCK])
     await storage.open()
     app[STORAGE] = storage
     yield
@@ -115,8 +115,8 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
-    storage = app[STORAGE]
-    dispatcher = Dispatcher(storage, app[SENDERS], app[CONFIG], app[CLOCK], app[METRICS],
+    storage, senders = app[STORAGE], app[SENDERS]
+    dispatcher = Dispatcher(storage, senders, app[CONFIG], app[CLOCK], app[METRICS],
                             due_stage=ResolveWhenDue(storage, app[PLANNER], app[CLOCK]))
     app[DISPATCHER] = dispatcher
 

@@ -1,5 +1,5 @@
-"""The ``vestnik`` command line (SPEC §11). Exit status: 0 success, 2 bad usage or
-configuration, 1 anything else. Listing commands take ``--json`` and print the §5/§6/§7
+"""The ``vestnik`` command line (the README). Exit status: 0 success, 2 bad usage or
+configuration, 1 anything else. Listing commands take ``--json`` and print the column names of docs/rules.md
 column names."""
 
 from __future__ import annotations
@@ -101,9 +101,7 @@ def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as storage:
-        version = getattr(storage, "schema_version", None)
-        suffix = f" (version {await version()})" if version is not None else ""
-        print(f"database schema is up to date{suffix}")
+        print(f"database schema is up to date (version {await storage.schema_version()})")
     return EXIT_OK
 
 
@@ -325,12 +323,14 @@ async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
 
 # preview ------------------------------------------------------------------------------------------------
 async def cmd_preview(config: Config, args: argparse.Namespace) -> int:
+    from bot.core.timeutil import SystemClock
     from bot.pipeline.preview import preview_line, preview_rows
 
     if args.hours <= 0:
         raise UsageError("--hours must be a positive number of hours")
     async with opened(config) as storage:
-        items = await preview_rows(storage, config, hours=args.hours, limit=args.limit)
+        items = await preview_rows(storage, config, hours=args.hours, clock=SystemClock(),
+                                  limit=args.limit)
     if args.json:
         _print_json(items)
     else:
@@ -367,6 +367,46 @@ async def cmd_web_login(config: Config, args: argparse.Namespace) -> int:
     print(f"the link opens one session and is valid for {args.minutes:g} minutes",
           file=sys.stderr)
     return EXIT_OK
+
+
+# schema / validate / emulate: the ERP kit ----------------------------------------------------------
+def cmd_schema(config: Config, args: argparse.Namespace) -> int:
+    if args.openapi:
+        from bot.http.openapi import openapi_document
+
+        _print_json(openapi_document(config))
+    else:
+        from bot.pipeline.event_schema import event_schema
+
+        _print_json(event_schema())
+    return EXIT_OK
+
+
+def cmd_validate(config: Config, args: argparse.Namespace) -> int:
+    """Exit 0 when every body of every file is valid, 2 otherwise."""
+    from bot.pipeline.payload_check import check_file, problem_line, summary_line
+
+    lang = config.service.language
+    reports = [report for name in args.files
+               for report in check_file(Path(name), config.webhook.max_batch, lang)]
+    if args.json:
+        _print_json([report.public() for report in reports])
+    else:
+        for report in reports:
+            for problem in report.problems:
+                print(problem_line(report.where, problem))
+            if not report.problems:
+                print(summary_line(report, lang))
+    return EXIT_OK if all(not r.problems for r in reports) else EXIT_USAGE
+
+
+async def cmd_emulate(config: Config, args: argparse.Namespace) -> int:
+    from bot.emulate.command import problem, run_emulate
+
+    wrong = problem(config, args)
+    if wrong is not None:
+        raise UsageError(wrong)
+    return await run_emulate(config, args)
 
 
 # the parser -----------------------------------------------------------------------------------------------
@@ -427,6 +467,30 @@ def build_parser() -> argparse.ArgumentParser:
     web_login.add_argument("--staff", help="the ERP staff id the link is for (default: the "
                                            "operator)")
     web_login.add_argument("--minutes", type=float, default=10)
+    schema = sub.add_parser("schema", parents=[common],
+                            help="print the event JSON Schema (or --openapi)")
+    schema.add_argument("--openapi", action="store_true", help="the OpenAPI 3.1 document")
+
+    validate = sub.add_parser("validate", parents=[common],
+                              help="check event files offline, as the webhook would")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--json", action="store_true")
+
+    emulate = sub.add_parser("emulate", parents=[common],
+                             help="post realistic event streams to a running service")
+    emulate.add_argument("--url", help="webhook URL (default from the config's webhook)")
+    auth = emulate.add_mutually_exclusive_group()
+    auth.add_argument("--token", help="bearer token (default: the config's)")
+    auth.add_argument("--secret", help="whsec_ secret to sign with (default: the config's)")
+    emulate.add_argument("--type", action="append", metavar="T",
+                         help="only events of this type (repeatable)")
+    emulate.add_argument("--count", type=int, default=100, help="events in all")
+    emulate.add_argument("--rate", type=float, default=50, help="events per second (0: no limit)")
+    emulate.add_argument("--batch", type=int, default=1, help="events per request")
+    emulate.add_argument("--concurrency", type=int, default=16,
+                         help="requests in flight at once (stories keep their order)")
+    emulate.add_argument("--seed", type=int, help="repeatable names and times (ids stay fresh)")
+    emulate.add_argument("--json", action="store_true")
     return parser
 
 
@@ -434,7 +498,9 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "serve": cmd_serve, "check-config": cmd_check_config, "migrate": cmd_migrate,
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
     "customers": cmd_customers, "templates": cmd_templates, "send-test": cmd_send_test,
-    "preview": cmd_preview, "web-login": cmd_web_login,
+    "preview": cmd_preview, "web-login": cmd_web_login, "schema": cmd_schema,
+    "validate": cmd_validate,
+    "emulate": cmd_emulate,
 }
 
 

@@ -22,7 +22,7 @@ from storage.base import Storage
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
 METRICS = web.AppKey("metrics", Metrics)
-SENDERS = web.AppKey("senders", dict[str, Sender])
+SENDERS = web.AppKey("senders", dict[str, Sender])  # filled by senders_ctx
 TEMPLATES = web.AppKey("templates", Templates)
 PLANNER = web.AppKey("planner", Planner)
 STORAGE = web.AppKey("storage", Storage)

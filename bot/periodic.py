@@ -90,9 +90,7 @@ async def purge_journal(app: web.Application) -> int:
 async def refresh_channels(app: web.Application) -> None:
     """Portal balances and modem health snapshots for /status and /healthz."""
     for sender in dict.fromkeys(app[SENDERS].values()):
-        refresh = getattr(sender, "refresh", None) or getattr(sender, "refresh_balances", None)
-        if refresh is not None:
-            try:
-                await refresh()
-            except Exception as exc:  # a status snapshot must never break the service
-                log.warning("%s: status refresh failed: %s", sender.channel, exc)
+        try:
+            await sender.refresh()
+        except Exception as exc:  # a status snapshot must never break the service
+            log.warning("%s: status refresh failed: %s", sender.channel, exc)

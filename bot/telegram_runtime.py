@@ -309,7 +309,9 @@ async def finish_updates(runtime: TelegramRuntime) -> None:
     tasks = set(runtime.inflight)
     if runtime.webhook is not None:
         tasks |= set(runtime.webhook._background_feed_update_tasks)
-    tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+    current = asyncio.current_task()
+    if current is not None:
+        tasks.discard(current)
     if not tasks:
         return
     done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE)

@@ -1,4 +1,4 @@
-"""Customers' conversation (SPEC §9): subscribe by sharing the own phone or by a deep link,
+"""Customers' conversation (the README's Telegram section): subscribe by sharing the own phone or by a deep link,
 ``/stop`` to opt out, ``/start`` to opt back in, ``/help``; and Telegram's report that the user
 blocked or unblocked the bot.
 

@@ -1,4 +1,4 @@
-"""Staff commands (SPEC §9): /journal, /resend, /stoplist, /rules (+ a .toml document from an
+"""Staff commands (the README's Telegram section): /journal, /resend, /stoplist, /rules (+ a .toml document from an
 admin), /test, /inbox, /status, /preview.
 
 Every handler here sits behind :class:`~handlers.filters.IsStaff`; non-staff users reach the

@@ -106,6 +106,9 @@ class EmailSender:
         for pool in self.pools.values():
             await pool.close()
 
+    async def refresh(self) -> None:
+        return None  # nothing to refresh: the status is kept as sends happen
+
     def status(self) -> dict[str, Any]:
         return {"accounts": list(self.pools), "sent": self.sent, "last_error": self.last_error,
                 "connections_opened": {n: p.opened for n, p in self.pools.items()}}

@@ -1,4 +1,4 @@
-"""The internal channel: a message to a staff member's inbox (SPEC §8), shown by ``/inbox``.
+"""The internal channel: a message to a staff member's inbox (docs/architecture.md), shown by ``/inbox``.
 
 ``message.address`` is the staff id. The message is stored in the inbox first — that is the
 delivery — and then forwarded to the staff member's Telegram chat when one is linked and the
@@ -35,6 +35,9 @@ class InternalSender:
 
     async def close(self) -> None:
         return None
+
+    async def refresh(self) -> None:
+        return None  # nothing to refresh: the status is kept as sends happen
 
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {"stored": self.stored, "forwarded": self.forwarded,

@@ -54,3 +54,6 @@ class _ModemAsSms:
 
     def status(self) -> dict[str, Any]:
         return {"via": "modem"}
+
+    async def refresh(self) -> None:
+        return None  # nothing to refresh: the status is kept as sends happen

@@ -88,6 +88,9 @@ class TelegramSender:
     async def close(self) -> None:  # the runtime owns the bot session
         return None
 
+    async def refresh(self) -> None:
+        return None  # nothing to refresh: the status is kept as sends happen
+
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {"sent": self.sent, "flood_waits": self.flood_waits}
         paused = getattr(self.limiter, "paused_until", 0.0) - self.clock()

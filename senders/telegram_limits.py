@@ -195,6 +195,6 @@ class SharedRateLimiter:
 
 def rate_limiter_for(storage: Any, rate_per_second: float) -> RateLimiter:
     """Shared across processes when the storage can (PostgreSQL), else this process's own."""
-    if getattr(storage, "shared_pacing", False):
+    if storage.shared_pacing:
         return SharedRateLimiter(storage, rate_per_second)
     return LocalRateLimiter(rate_per_second)

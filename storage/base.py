@@ -281,9 +281,16 @@ class Storage(abc.ABC):
     """A database. ``open()`` connects and migrates; ``close()`` releases everything."""
 
     url: str
+    # one Telegram rate budget shared by every process (senders/telegram_limits.py); a backend
+    # that sets it also implements reserve_slot / pause_bucket / bucket_paused_for
+    shared_pacing: bool = False
 
     @abc.abstractmethod
     async def open(self) -> None: ...
+
+    @abc.abstractmethod
+    async def schema_version(self) -> int:
+        """The migration number the database is at (``vestnik migrate``, ``check-config``)."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...
@@ -307,10 +314,17 @@ class Storage(abc.ABC):
     # cross-process signals (PostgreSQL LISTEN/NOTIFY; in-process for SQLite) --------------------
     def add_wakeup_listener(self, callback: Callable[[], None]) -> None:
         """``callback`` is called when another process commits new due rows."""
+        return None
 
     async def notify_new_rows(self) -> None:
         """Tell other processes new rows were committed (no-op for single-process backends)."""
+        return None
 
     # leadership for periodic jobs (a PostgreSQL advisory lock; always true for SQLite) ----------
     async def try_leadership(self) -> bool:
+        return True
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this process runs the periodic jobs now (``/healthz``)."""
         return True

@@ -1,4 +1,4 @@
-"""Records that cross the storage boundary. Column names follow SPEC §6 and §7."""
+"""Records that cross the storage boundary. Column names follow docs/rules.md."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.core.timeutil import rfc3339
 JOURNAL_STATUSES = ("scheduled", "pending", "sending", "sent", "failed", "cancelled", "stopped",
                     "skipped")
 
-# the exact §7 column order, used by --json and the HTTP API
+# the exact journal column order (docs/rules.md), used by --json and the HTTP API
 JOURNAL_COLUMNS = (
     "id", "event_id", "event_type", "rule", "recipient_role", "recipient_id", "recipient_name",
     "channel", "provider", "address", "subject", "text", "segments", "created_at", "due_at",
@@ -33,6 +33,48 @@ class Person:
     birthday: str | None = None  # YYYY-MM-DD or --MM-DD
     language: str | None = None
     timezone: str | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """What the planner leaves in a journal row for the dispatcher (the ``options`` column,
+    JSON): how to send it, how to look its recipient up again, and notes for people."""
+
+    stop_keys: list[str] = field(default_factory=list)  # checked again right before sending
+    providers: list[str] = field(default_factory=list)  # the rule's named account/portal chain
+    sender_name: str | None = None
+    language: str | None = None
+    delivery: str | None = None  # the rule's first | all
+    channels: list[str] = field(default_factory=list)  # the rule's channel order
+    recipient_kind: str | None = None  # customer | staff | chat
+    resolve_when_due: bool = False  # look the recipient up again when due
+    timezone: str | None = None  # the recipient's, for people reading the journal
+    quiet_hours: str | None = None  # "deferred from ..." when quiet hours moved it
+    anchor_at: str | None = None  # the anchor a timed rule counted from
+    late: str | None = None  # "late: due ..." when planned after its time
+    source_event: str | None = None  # the source event of a derived row
+    source_type: str | None = None
+    source_key: str | None = None  # what replaces / cancels it: "order.id=O-1"
+    merged_from: str | None = None  # the earlier source a reschedule was completed from
+    extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
+
+    def to_json(self) -> dict[str, Any]:
+        out = {name: getattr(self, name) for name in _PLAN_FIELDS
+               if getattr(self, name) not in (None, False, [], {})}
+        out.update(self.extra)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Plan:
+        data = data or {}
+        known = {k: v for k, v in data.items() if k in _PLAN_FIELDS}
+        return cls(**known, extra={k: v for k, v in data.items() if k not in _PLAN_FIELDS})
+
+    def copy(self) -> Plan:
+        return Plan.from_json(self.to_json())
+
+
+_PLAN_FIELDS = tuple(name for name in Plan.__dataclass_fields__ if name != "extra")
 
 
 @dataclass(slots=True)
@@ -59,10 +101,10 @@ class JournalRow:
     provider_message_id: str | None = None
     reason: str | None = None
     id: int | None = None
-    # not in §7's public columns: what the dispatcher needs to send or re-plan the row
+    # not in the public columns: what the dispatcher needs to send or re-plan the row
     order_id: str | None = None
     html: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    plan: Plan = field(default_factory=Plan)
 
     def public(self) -> dict[str, Any]:
         data = asdict(self)
@@ -97,7 +139,7 @@ class StopEntry:
 class StoredRule:
     name: str
     event: str
-    definition: dict[str, Any]  # the validated §5 keys, as imported
+    definition: dict[str, Any]  # the validated rule keys (docs/rules.md), as imported
     blocked: bool = False
     id: int | None = None
     updated_at: datetime | None = None

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from bot.core.timeutil import Clock, SystemClock
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.sql import SqlTx, load_migrations, pending_migrations
 
@@ -45,7 +46,7 @@ PRUNE_INTERVAL = 600.0  # seconds between clean-ups of idle per-chat pacing rows
 _OUR_PARAMS = ("pool_min", "pool_max", "connect_timeout")
 
 # a connection or the server is gone (or going): the caller may retry later
-UNAVAILABLE: tuple[type[BaseException], ...] = (
+UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.InternalClientError,  # a connection left mid-protocol by a dying server
@@ -107,8 +108,9 @@ def _rowcount(status: str) -> int:
 class PostgresTx(SqlTx):
     _LOCK_CLAUSE = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: asyncpg.Connection, clock: Clock) -> None:
         self._conn = conn
+        self.clock = clock
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return list(await self._conn.fetch(pg_sql(sql), *args))
@@ -140,8 +142,9 @@ class PostgresTx(SqlTx):
 class PostgresStorage(Storage):
     shared_pacing = True  # senders/telegram_limits.py: one Telegram budget for every process
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Clock | None = None) -> None:
         self.url = url
+        self.clock: Clock = clock or SystemClock()
         self.dsn, params = postgres_dsn(url)
         self.pool_min = int(params.get("pool_min", 1))
         self.pool_max = max(self.pool_min, int(params.get("pool_max", 10)))
@@ -256,7 +259,7 @@ class PostgresStorage(Storage):
             raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
         try:
             yield conn
-        except (*UNAVAILABLE, StorageUnavailable):
+        except UNAVAILABLE + (StorageUnavailable,):
             with contextlib.suppress(asyncpg.InterfaceError):  # maybe released already
                 conn.terminate()  # never hand a broken connection to the next caller
             raise
@@ -275,7 +278,7 @@ class PostgresStorage(Storage):
             except UNAVAILABLE as exc:
                 raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
             try:
-                yield PostgresTx(conn)
+                yield PostgresTx(conn, self.clock)
             except BaseException as exc:
                 try:
                     await tr.rollback()
@@ -295,7 +298,7 @@ class PostgresStorage(Storage):
     async def reader(self) -> AsyncIterator[Tx]:
         async with self._connection() as conn:
             try:
-                yield PostgresTx(conn)
+                yield PostgresTx(conn, self.clock)
             except UNAVAILABLE as exc:
                 raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
 

@@ -15,11 +15,13 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from bot.core.timeutil import Clock, SystemClock
 from storage.base import JournalFilter, SchemaTooNew, Tx
 from storage.models import (
     InboxItem,
     JournalRow,
     Person,
+    Plan,
     StopEntry,
     StoredEvent,
     StoredRule,
@@ -62,6 +64,9 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
     return [(version, script) for version, script in migrations if version > current]
 
 class SqlTx(WebQueries, Tx):
+    # the storage's clock stamps updated_at/created_at; the storage sets it on each Tx
+    clock: Clock = SystemClock()
+
     # driver primitives ---------------------------------------------------------------------
     @abc.abstractmethod
     async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
@@ -99,12 +104,12 @@ class SqlTx(WebQueries, Tx):
             recipient_id=row["recipient_id"], recipient_name=row["recipient_name"],
             channel=row["channel"], provider=row["provider"], address=row["address"],
             subject=row["subject"], text=row["text"], segments=row["segments"],
-            created_at=self._dt(row["created_at"]), due_at=self._dt(row["due_at"]),
+            created_at=self._dt(row["created_at"]) or datetime.min, due_at=self._dt(row["due_at"]),
             sent_at=self._dt(row["sent_at"]), failed_at=self._dt(row["failed_at"]),
             error=row["error"], attempts=row["attempts"],
             provider_message_id=row["provider_message_id"], status=row["status"],
             reason=row["reason"], order_id=row["order_id"], html=row["html"],
-            options=json.loads(row["options"] or "{}"),
+            plan=Plan.from_json(json.loads(row["options"] or "{}")),
         )
 
     def _stop(self, row: Any) -> StopEntry:
@@ -125,9 +130,7 @@ class SqlTx(WebQueries, Tx):
                             updated_at=self._dt(row["updated_at"]))
 
     def _now(self) -> Any:
-        from bot.core.timeutil import SystemClock
-
-        return self._t(SystemClock().now())
+        return self._t(self.clock.now())
 
     # events and the directory ---------------------------------------------------------------
     async def existing_events(self, ids: Sequence[str]) -> set[str]:
@@ -328,11 +331,13 @@ class SqlTx(WebQueries, Tx):
     def _journal_values(self, row: JournalRow) -> list[Any]:
         out: list[Any] = []
         for col in JOURNAL_WRITE_COLUMNS:
-            value = getattr(row, col)
-            if col in _TIME_FIELDS:
-                value = self._t(value)
-            elif col == "options":
-                value = json.dumps(value, ensure_ascii=False, default=str)
+            value: Any
+            if col == "options":  # the column keeps its name; the row carries a typed Plan
+                value = json.dumps(row.plan.to_json(), ensure_ascii=False, default=str)
+            elif col in _TIME_FIELDS:
+                value = self._t(getattr(row, col))
+            else:
+                value = getattr(row, col)
             out.append(value)
         return out
 
@@ -342,6 +347,7 @@ class SqlTx(WebQueries, Tx):
         ids = []
         for row in rows:
             got = await self._fetchrow(sql, *self._journal_values(row))
+            assert got is not None  # INSERT ... RETURNING id
             row.id = got["id"]
             ids.append(row.id)
         return ids
@@ -396,7 +402,7 @@ class SqlTx(WebQueries, Tx):
             " recipient_id = ?, recipient_name = ? WHERE id = ? AND sent_at IS NULL",
             row.channel, row.provider, row.address, row.subject, row.text, row.html,
             row.segments, self._t(row.due_at), row.status, row.reason, row.error,
-            json.dumps(row.options, ensure_ascii=False, default=str), row.recipient_id,
+            json.dumps(row.plan.to_json(), ensure_ascii=False, default=str), row.recipient_id,
             row.recipient_name, row.id)
 
     async def scheduled_rows(self, *, order_id: str | None = None,
@@ -413,7 +419,7 @@ class SqlTx(WebQueries, Tx):
         sql = f"SELECT * FROM journal WHERE {' AND '.join(where)} ORDER BY id"
         rows = [self._journal(row) for row in await self._fetch(sql, *args)]
         if source_key is not None:
-            rows = [row for row in rows if row.options.get("source_key") == source_key]
+            rows = [row for row in rows if row.plan.source_key == source_key]
         return rows
 
     async def cancel_rows(self, row_ids: Sequence[int], reason: str) -> int:
@@ -505,8 +511,9 @@ class SqlTx(WebQueries, Tx):
         if row is None:  # the row's message is there already (a send repeated after a crash)
             row = await self._fetchrow("SELECT id FROM inbox WHERE journal_id = ?",
                                        item.journal_id)
-        item.id = row["id"]
-        return item.id  # type: ignore[return-value]
+        assert row is not None  # inserted above, or already there
+        item.id = int(row["id"])
+        return item.id
 
     async def list_inbox(self, staff_id: str, *, limit: int = 10,
                          unread_only: bool = False) -> list[InboxItem]:

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
-from bot.core.timeutil import parse_rfc3339, rfc3339
+from bot.core.timeutil import Clock, SystemClock, parse_rfc3339, rfc3339
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.sql import SqlTx, load_migrations, pending_migrations
 
@@ -47,14 +47,15 @@ def sqlite_path(url: str) -> tuple[str, dict[str, str]]:
 
 
 class SqliteTx(SqlTx):
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
         self._db = db
+        self.clock = clock
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return list(await self._db.execute_fetchall(sql, args))
 
     async def _fetchrow(self, sql: str, *args: Any) -> Any | None:
-        rows = await self._db.execute_fetchall(sql, args)
+        rows = list(await self._db.execute_fetchall(sql, args))
         return rows[0] if rows else None
 
     async def _execute(self, sql: str, *args: Any) -> int:
@@ -76,8 +77,9 @@ class SqliteTx(SqlTx):
 class SqliteWriterTx(SqliteTx):
     """Statements of a write transaction that holds the lock: synchronous, microseconds each."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:  # noqa: D107
+    def __init__(self, db: sqlite3.Connection, clock: Clock) -> None:  # noqa: D107
         self._conn = db
+        self.clock = clock
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return self._conn.execute(sql, args).fetchall()
@@ -93,8 +95,9 @@ class SqliteWriterTx(SqliteTx):
 
 
 class SqliteStorage(Storage):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Clock | None = None) -> None:
         self.url = url
+        self.clock: Clock = clock or SystemClock()
         self.path, query = sqlite_path(url)
         self.busy_timeout_ms = int(query.get("busy_timeout", 5000))
         self._writer: sqlite3.Connection | None = None
@@ -189,7 +192,7 @@ class SqliteStorage(Storage):
             except sqlite3.OperationalError as exc:
                 raise StorageUnavailable(str(exc)) from exc
             try:
-                yield SqliteWriterTx(db)
+                yield SqliteWriterTx(db, self.clock)
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
@@ -212,7 +215,7 @@ class SqliteStorage(Storage):
     async def reader(self) -> AsyncIterator[Tx]:
         if self._reader is None:
             raise StorageUnavailable("storage is not open")
-        yield SqliteTx(self._reader)
+        yield SqliteTx(self._reader, self.clock)
 
     async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
         if self._group_task is None:
@@ -238,7 +241,7 @@ class SqliteStorage(Storage):
         async with self._lock:
             try:
                 await self._begin(db)
-                tx = SqliteWriterTx(db)
+                tx = SqliteWriterTx(db, self.clock)
                 for job, future in batch:
                     db.execute("SAVEPOINT job")
                     try:

@@ -1,4 +1,4 @@
-"""The webhook contract of SPEC §3, over HTTP against the running app."""
+"""The webhook contract of docs/webhook.md, over HTTP against the running app."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ PHONE = "+79161234567"
 LONG_RU = ("Здравствуйте! Ваш автомобиль готов, его можно забрать в любое время до 20:00. "
            "Сумма к оплате 12 500 руб. Спасибо, что выбрали наш автосервис! ") * 2
 
-# Research notes §6 (each checked there with three independent decoders).
+# Known-answer PDUs, each checked with three independent decoders.
 KNOWN_PDUS = [
     # (text, validity, length for AT+CMGS, PDU)
     ("Hello", timedelta(days=4), 19, "0011000B919761214365F70000AA05C8329BFD06"),
@@ -43,7 +43,7 @@ def test_encoder_reproduces_the_worked_examples(text: str, validity: timedelta |
 
 
 def test_encoder_concatenates_with_the_worked_udh() -> None:
-    # §3: 170 GSM-7 characters, CSMS reference 0x42 -> 153 + 17 septets
+    # docs/webhook.md: 170 GSM-7 characters, CSMS reference 0x42 -> 153 + 17 septets
     parts = encode_submit(PHONE, "A" * 170, reference=0x42, validity=None)
     assert [p.tpdu_length for p in parts] == [153, 34]
     assert parts[0].hex.startswith("0041000B919761214365F70000A0050003420201")

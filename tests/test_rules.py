@@ -1,4 +1,4 @@
-"""Rules (SPEC §5): import/export, validation errors, filters, recipients, channel choice."""
+"""Rules (docs/rules.md): import/export, validation errors, filters, recipients, channel choice."""
 
 from __future__ import annotations
 

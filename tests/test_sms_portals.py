@@ -1,4 +1,4 @@
-"""SMS portals (SPEC §8): every adapter against its protocol fake through one shared table of
+"""SMS portals (docs/architecture.md): every adapter against its protocol fake through one shared table of
 cases, then the channel's failover chain, down-marking, pool reuse, balances, send-test and
 credential hygiene."""
 
@@ -31,7 +31,7 @@ SECRET_KEYS = ("api_id", "password", "api_key")
 
 ADAPTERS = ["smsru", "smsc", "smsaero", "devino", "prostor", "sms16", "mirsms",
             "smsportal", "textportal"]
-# how each portal wants the number (research §9.3)
+# how each portal wants the number (from the portal's published API)
 PHONE_AS_SENT = {name: PHONE.lstrip("+") for name in ADAPTERS} | {"smsc": PHONE,
                                                                    "prostor": PHONE}
 
@@ -127,6 +127,9 @@ class FakeModemPool:
         return None
 
     async def close(self) -> None:
+        return None
+
+    async def refresh(self) -> None:
         return None
 
     async def send(self, message: OutgoingMessage) -> SendResult:

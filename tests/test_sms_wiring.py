@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.periodic import refresh_channels
 from bot.cli import main as cli
+from bot.periodic import refresh_channels
 from tests.fakes.sms_portals import CREDENTIALS, PHONE, SmsPortalsServer
 
 

@@ -1,4 +1,4 @@
-"""Customers in the bot (SPEC §9), through real polling against the fake Bot API."""
+"""Customers in the bot (the README's Telegram section), through real polling against the fake Bot API."""
 
 from __future__ import annotations
 

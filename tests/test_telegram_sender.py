@@ -159,7 +159,7 @@ async def test_limiter_spaces_all_sends_at_the_global_rate(virtual_time: Virtual
         times.append(virtual_time.now)
 
     await virtual_time.run(*(one(chat) for chat in range(1, 31)))
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(times) == 30 and min(gaps) >= 0.1 - 1e-9
     assert times[-1] == pytest.approx(2.9)  # no slot wasted
 
@@ -175,7 +175,7 @@ async def test_limiter_keeps_one_second_per_chat_and_three_per_group(virtual_tim
     await virtual_time.run(*(one(chat) for chat in (7, 7, 7, -100, -100, 8)))
     private = [at for chat, at in log if chat == 7]
     group = [at for chat, at in log if chat == -100]
-    assert [round(b - a, 6) for a, b in zip(private, private[1:])] == [1.0, 1.0]
+    assert [round(b - a, 6) for a, b in zip(private, private[1:], strict=False)] == [1.0, 1.0]
     assert round(group[1] - group[0], 6) == 3.0
     assert dict(log)[8] < 0.01  # another chat is not held up
 

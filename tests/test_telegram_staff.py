@@ -1,4 +1,4 @@
-"""Staff commands in the bot (SPEC §9): access, every command, bad arguments, long answers."""
+"""Staff commands in the bot (the README's Telegram section): access, every command, bad arguments, long answers."""
 
 from __future__ import annotations
 

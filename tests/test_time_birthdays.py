@@ -1,4 +1,4 @@
-"""The daily birthday job (SPEC §4 ``birthday``): once per customer per year, across restarts,
+"""The daily birthday job (docs/events.md ``birthday``): once per customer per year, across restarts,
 catching up after downtime; run by APScheduler at ``schedule.daily_at``."""
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
-"""Periodic jobs on the app's APScheduler (issue 5 §7): registered at start, stopped with the
+"""Periodic jobs on the app's APScheduler : registered at start, stopped with the
 app; lease recovery and retention do their work when run."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.periodic import purge_journal
 from bot.keys import CATCH_UP, SCHEDULER
-from bot.periodic import recover_leases
+from bot.periodic import purge_journal, recover_leases
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 from tests.time_fixtures import clock, service  # noqa: F401
 

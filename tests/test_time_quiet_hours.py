@@ -1,4 +1,4 @@
-"""Quiet hours (SPEC §10): customer notifications are deferred to the end of the window in
+"""Quiet hours (docs/configuration.md): customer notifications are deferred to the end of the window in
 the recipient's time zone — never dropped; ``quiet_hours = false`` rules are urgent; staff
 are deferred only with ``service.quiet_hours_staff``."""
 
@@ -55,8 +55,8 @@ async def test_quiet_hours_defer_to_the_morning_in_the_customers_zone(service, c
     rows = {r.rule: r for r in await app.journal()}
     deferred = rows["booked, customer"]
     assert deferred.status == "scheduled" and deferred.due_at == NEXT_MORNING
-    assert deferred.options["quiet_hours"] == "deferred from 2026-11-25T15:00:00.000Z"
-    assert deferred.options["timezone"] == "Asia/Novosibirsk"
+    assert deferred.plan.quiet_hours == "deferred from 2026-11-25T15:00:00.000Z"
+    assert deferred.plan.timezone == "Asia/Novosibirsk"
     await app.wait_rows(lambda rs: all(r.status == "sent" for r in rs if r.rule != deferred.rule))
     assert len(smtp.recorder.by_recipient("sib@example.ru")) == 1  # only the urgent one
     clock.set(NEXT_MORNING - timedelta(seconds=1))
@@ -72,7 +72,7 @@ async def test_a_moscow_customer_is_not_in_quiet_hours_at_18(service, clock, smt
     await app.rules(RULES)
     await app.post(booked("q-2"))  # the customer has no zone: the service's (Moscow)
     rows = await app.wait_rows(lambda rs: all(r.status == "sent" for r in rs))
-    assert all(r.options["timezone"] == "Europe/Moscow" for r in rows if r.recipient_role ==
+    assert all(r.plan.timezone == "Europe/Moscow" for r in rows if r.recipient_role ==
                "customer")
 
 

@@ -1,4 +1,4 @@
-"""Anchored and derived reminders (SPEC §4, §5 timing keys) on a clock the test controls:
+"""Anchored and derived reminders (docs/events.md, docs/rules.md timing keys) on a clock the test controls:
 a reminder fires at its time and not before, rescheduling moves it, cancellation stops it,
 events out of order do not undo newer ones, late bookings are sent at once or skipped."""
 
@@ -174,7 +174,7 @@ async def test_late_booking_is_sent_at_once_while_the_anchor_is_ahead(service, c
     await app.post(booked("late-1"))
     [row] = await app.wait_rows(lambda rows: rows[0].status == "sent")
     assert row.due_at == clock.now()
-    assert row.options["late"].startswith("late: due 2026-11-27T04:00:00.000Z")
+    assert row.plan.late.startswith("late: due 2026-11-27T04:00:00.000Z")
     assert len(smtp.recorder.by_recipient("ivan@example.ru")) == 1
 
 

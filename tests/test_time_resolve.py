@@ -1,4 +1,4 @@
-"""A row planned ahead resolves its recipient again when it falls due (SPEC §4, seed 004:
+"""A row planned ahead resolves its recipient again when it falls due (docs/events.md, seed 004:
 "add the address later and the reminder goes to it"): a new e-mail is used, a customer
 without any address yet is reached once the ERP sends one, a customer who still has none
 is skipped with the reason, and the channel order of a `delivery = "first"` rule is

@@ -1,4 +1,4 @@
-"""The event catalog (SPEC §4) as a table: what each type is and where its anchor time is.
+"""The event catalog (docs/events.md) as a table: what each type is and where its anchor time is.
 
 ``kind``: ``direct`` (the ERP posts it), ``derived`` (planned when its source arrives),
 ``source`` (the ERP posts it to start or cancel derived ones), ``directory`` (persons only).

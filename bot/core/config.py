@@ -1,4 +1,4 @@
-"""Configuration: ``config.toml`` loaded into pydantic models (SPEC §10).
+"""Configuration: ``config.toml`` loaded into pydantic models (docs/configuration.md).
 
 Every section is one model. Secrets may come from the environment as
 ``VESTNIK_<SECTION>_<KEY>`` (``VESTNIK_TELEGRAM_TOKEN``, ``VESTNIK_WEBHOOK_SECRET``); for

@@ -1,4 +1,4 @@
-"""Quiet hours (SPEC §10 ``service.quiet_hours``): a notification that would reach a person
+"""Quiet hours (docs/configuration.md ``service.quiet_hours``): a notification that would reach a person
 inside the window is deferred to the window's end in the person's own time zone — never
 dropped. The window may cross midnight ("21:00-09:00")."""
 

@@ -28,7 +28,6 @@ class OutgoingMessage:
     recipient_name: str = ""
     recipient_id: str | None = None
     recipient_role: str = ""
-    options: dict[str, Any] = field(default_factory=dict)  # channel options from the rule
 
 
 @dataclass(slots=True)
@@ -86,6 +85,10 @@ class Sender(Protocol):
 
     def status(self) -> dict[str, Any]:
         """State for /healthz and the bot's /status (last error, balance, signal...)."""
+        ...
+
+    async def refresh(self) -> None:
+        """Refresh the status snapshot (portal balances, modem signal); most do nothing."""
         ...
 
 

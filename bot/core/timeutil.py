@@ -10,10 +10,17 @@ from typing import Protocol
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever the clock jumps (a manual clock in tests, simulations)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        return None  # real time flows by itself: sleepers time out on their own
 
 
 class ManualClock:

@@ -1,4 +1,4 @@
-"""Working days (SPEC §4): Saturday, Sunday and ``schedule.holidays`` are not working days.
+"""Working days (docs/events.md): Saturday, Sunday and ``schedule.holidays`` are not working days.
 
 ``invoice_unpaid`` falls due N working days after the invoice was issued, at the same local
 time of day: issued on Friday 15:00, 3 working days later is Wednesday 15:00, or Thursday

@@ -25,7 +25,7 @@ async def handle_health(request: web.Request) -> web.Response:
     dispatcher = app.get(DISPATCHER)
     if dispatcher is not None:
         body["last_errors"] = dispatcher.last_error
-    body["leader"] = getattr(storage, "is_leader", True)  # runs the periodic jobs
+    body["leader"] = storage.is_leader  # runs the periodic jobs
     if database_ok:
         try:
             async with storage.reader() as tx:

@@ -1,4 +1,4 @@
-"""The daily birthday job (SPEC §4 ``birthday``): customers from the directory whose birthday
+"""The daily birthday job (docs/events.md ``birthday``): customers from the directory whose birthday
 is today get a ``birthday`` event, planned by the rules like any posted event.
 
 It runs every day at ``schedule.daily_at`` in the service time zone (APScheduler, bot/app.py)

@@ -1,4 +1,4 @@
-"""Signed, expiring ``/start`` tokens that link a Telegram chat to a customer (SPEC §9).
+"""Signed, expiring ``/start`` tokens that link a Telegram chat to a customer (the README's Telegram section).
 
 A template can put ``{{ telegram_link(customer) }}`` into an e-mail or SMS ("subscribe in
 Telegram"); the link is ``https://t.me/<bot>?start=<token>``. The token carries the customer

@@ -73,9 +73,7 @@ class Dispatcher:
     # lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
         self.storage.add_wakeup_listener(self.wake)
-        subscribe = getattr(self.clock, "subscribe", None)
-        if callable(subscribe):  # a clock that jumps (tests, simulations) wakes us when it moves
-            subscribe(self.wake)
+        self.clock.subscribe(self.wake)  # a clock that jumps (tests) wakes us when it moves
         self._loop_task = asyncio.create_task(self.run(), name="dispatcher")
 
     def wake(self) -> None:
@@ -150,9 +148,7 @@ class Dispatcher:
             free = self._free(channel)
             if free <= 0:
                 continue
-            rows = await self.storage.write(
-                lambda tx, c=channel, n=min(free, CLAIM_BATCH): tx.claim_due(
-                    now=now, channel=c, limit=n, owner=self.owner, lease_until=now + self.lease))
+            rows = await self.storage.write(self._claim(now, channel, min(free, CLAIM_BATCH)))
             claimed += len(rows)
             for row in rows:
                 self.inflight[channel] = self.inflight.get(channel, 0) + 1
@@ -218,7 +214,7 @@ class Dispatcher:
                                    reason=f"channel {row.channel} is not configured")
                 return
         async with self.storage.reader() as tx:
-            stop = await tx.find_stop(row.options.get("stop_keys", []), row.event_type,
+            stop = await tx.find_stop(row.plan.stop_keys, row.event_type,
                                       row.channel)
         if stop is not None:
             await self._finish(row, "stopped", reason=f"stop list entry {stop.id}")
@@ -227,13 +223,14 @@ class Dispatcher:
             await self._finish(row, "skipped", reason="dry run: not sent (service.dry_run)")
             return
         message = OutgoingMessage(
-            row_id=row.id, channel=row.channel, address=row.address or "", text=row.text or "",
+            row_id=row.id or 0, channel=row.channel, address=row.address or "",
+            text=row.text or "",
             subject=row.subject or "", html=row.html,
-            providers=list(row.options.get("providers", [])),
-            sender_name=row.options.get("sender_name"),
-            language=row.options.get("language", self.config.service.language),
+            providers=list(row.plan.providers),
+            sender_name=row.plan.sender_name,
+            language=row.plan.language or self.config.service.language,
             recipient_name=row.recipient_name or "", recipient_id=row.recipient_id,
-            recipient_role=row.recipient_role, options=row.options)
+            recipient_role=row.recipient_role)
         timeout = max(1.0, self.lease.total_seconds() - 5)
         try:
             result = await asyncio.wait_for(sender.send(message), timeout)
@@ -280,6 +277,14 @@ class Dispatcher:
             return
         log.info("row %s: %s; retry in %s", row.id, error, delay)
         await self._finish(row, "pending", due_at=now + delay, metric="retry", **fields)
+
+    def _claim(self, now: datetime, channel: str,
+               limit: int) -> Callable[[Tx], Awaitable[list[JournalRow]]]:
+        def claim(tx: Tx) -> Awaitable[list[JournalRow]]:
+            return tx.claim_due(now=now, channel=channel, limit=limit, owner=self.owner,
+                                lease_until=now + self.lease)
+
+        return claim
 
     def _deactivate(self, row: JournalRow, error: str) -> Callable[[Tx], Awaitable[None]]:
         """Telegram 403: the chat link goes inactive and a stop entry explains why."""

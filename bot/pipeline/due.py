@@ -20,7 +20,7 @@ class ResolveWhenDue:
         self.clock = clock
 
     async def __call__(self, row: JournalRow) -> JournalRow:
-        if not row.options.get("resolve_when_due"):
+        if not row.plan.resolve_when_due:
             return row
         async with self.storage.reader() as tx:
             fresh, changed = await self.planner.resolve_due(tx, row, self.clock.now())

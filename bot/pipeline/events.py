@@ -1,4 +1,4 @@
-"""The webhook's event object (SPEC §3) as pydantic models, and validation with paths."""
+"""The webhook's event object (docs/webhook.md) as pydantic models, and validation with paths."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ class EventIn(_In):
         return str(value) if isinstance(value, int) else value
 
     def normalized(self) -> EventIn:
-        """Unknown top-level fields move under ``data`` (SPEC §3)."""
+        """Unknown top-level fields move under ``data`` (docs/webhook.md)."""
         extra = self.model_extra
         if extra:
             self.data = {**extra, **self.data}

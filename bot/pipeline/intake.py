@@ -1,4 +1,4 @@
-"""The ERP webhook (SPEC §3): authenticate, read a bounded body, validate, deduplicate, and
+"""The ERP webhook (docs/webhook.md): authenticate, read a bounded body, validate, deduplicate, and
 store events with their planned notifications in one transaction before answering 202.
 """
 

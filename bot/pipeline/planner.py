@@ -24,7 +24,7 @@ from bot.pipeline.rules import Rule, filters_match, from_stored
 from bot.pipeline.schedule import timing_for
 from bot.pipeline.templates import Templates
 from storage.base import Tx
-from storage.models import JournalRow, Person
+from storage.models import JournalRow, Person, Plan
 
 
 class Planner:
@@ -110,9 +110,10 @@ class Planner:
                 recipient_name=recipient.person.name if recipient.person else None,
                 channel=rule.channels[0], status="skipped", created_at=now, due_at=local_due,
                 order_id=event.order.id if event.order else None,
-                options={**(options or {}), **local, "delivery": rule.delivery,
-                         "channels": list(rule.channels),
-                         "recipient_kind": recipient.person.kind if recipient.person else "chat"},
+                plan=Plan.from_json({
+                    **(options or {}), **local, "delivery": rule.delivery,
+                    "channels": list(rule.channels),
+                    "recipient_kind": recipient.person.kind if recipient.person else "chat"}),
             )
             if recipient.person is None and recipient.chat_id is None:
                 base.reason = f"no {spec} in the event" if spec in persons or ":" not in spec \
@@ -132,12 +133,12 @@ class Planner:
         rows = []
         for route in found:
             row = JournalRow(**{**row_fields(base), "channel": route.channel})
-            row.options = dict(base.options)
+            row.plan = base.plan.copy()
             self.renderer.fill(row, rule, recipient, route, document, now=now)
             if route.channel in waiting:
                 row.status = "scheduled"
                 row.reason = f"{route.reason}; looked up again when due"
-                row.options["resolve_when_due"] = True
+                row.plan.resolve_when_due = True
             rows.append(row)
         return rows
 
@@ -152,8 +153,8 @@ class Planner:
         changed (the caller writes that to the journal before sending).
         """
         fresh = JournalRow(**row_fields(row))
-        fresh.options = dict(row.options)
-        kind = row.options.get("recipient_kind")
+        fresh.plan = row.plan.copy()
+        kind = row.plan.recipient_kind
         person = await tx.get_person(kind, row.recipient_id) \
             if kind in ("customer", "staff") and row.recipient_id else None
         await self.refresh_rules(tx)
@@ -177,8 +178,7 @@ class Planner:
         if chosen.channel == row.channel and chosen.address == row.address and row.text:
             return fresh, False
         payload = stored.payload
-        previous = await tx.get_event(row.options["merged_from"]) \
-            if row.options.get("merged_from") else None
+        previous = await tx.get_event(row.plan.merged_from) if row.plan.merged_from else None
         if previous is not None:  # a reschedule completed from the booking it replaced
             payload = deep_merge(previous.payload, payload)
         event = EventIn.model_validate(payload)
@@ -193,4 +193,4 @@ class Planner:
 
 
 def row_fields(row: JournalRow) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in JournalRow.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(row, name) for name in JournalRow.__slots__}

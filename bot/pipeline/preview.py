@@ -1,7 +1,7 @@
 """What will be sent in the next H hours (``vestnik preview``, ``/preview`` in the bot): the
 seed's "query that shows what goes out next time".
 
-Each item is the journal row's §7 columns plus ``due_local`` (the due time in the
+Each item is the journal row's columns (docs/rules.md) plus ``due_local`` (the due time in the
 recipient's own time zone), ``timezone``, and the timing notes the planner left: ``late``
 (sent at once, later than the rule asked) and ``quiet_hours`` (deferred out of quiet hours).
 """
@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.core.config import Config
-from bot.core.timeutil import Clock, SystemClock
+from bot.core.timeutil import Clock
 from bot.pipeline.schedule import local_zone
 from storage.base import Storage
 from storage.models import JournalRow
@@ -21,24 +21,23 @@ DEFAULT_LIMIT = 1000
 
 
 def preview_item(row: JournalRow, config: Config) -> dict[str, Any]:
-    tz = local_zone(row.options.get("timezone"), config.service.tz)
+    tz = local_zone(row.plan.timezone, config.service.tz)
     item = row.public()
     item["due_local"] = row.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") \
         if row.due_at else None
     item["timezone"] = tz.key
     for note in ("late", "quiet_hours", "anchor_at"):
-        if row.options.get(note):
-            item[note] = row.options[note]
+        if getattr(row.plan, note):
+            item[note] = getattr(row.plan, note)
     return item
 
 
 async def preview_rows(storage: Storage, config: Config, *, hours: float,
-                       clock: Clock | None = None,
-                       limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
+                       clock: Clock, limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
     """Rows due within ``hours`` from now (pending ones included), in due order."""
     if hours <= 0:
         raise ValueError("hours must be positive")
-    until = (clock or SystemClock()).now() + timedelta(hours=hours)
+    until = clock.now() + timedelta(hours=hours)
     async with storage.reader() as tx:
         rows = await tx.upcoming(until, limit=limit)
     return [preview_item(row, config) for row in rows]

@@ -49,20 +49,20 @@ class Renderer:
              document: dict[str, Any], *, now: datetime) -> None:
         """Address, text and status of one row from its route."""
         row.status, row.reason, row.address = route.status, route.reason, route.address
-        row.options["stop_keys"] = route.stop_keys
+        row.plan.stop_keys = route.stop_keys
         providers = rule.providers_for(route.channel)
         if providers:
-            row.options["providers"] = providers
+            row.plan.providers = providers
         if rule.sender_name:
-            row.options["sender_name"] = rule.sender_name
+            row.plan.sender_name = rule.sender_name
         if route.status != "pending":
             return
         language = rule.language or route.language or self.config.service.language
-        row.options["language"] = language
+        row.plan.language = language
         if row.due_at and row.due_at > now:
             row.status = "scheduled"
             if recipient.person is not None:
-                row.options["resolve_when_due"] = True
+                row.plan.resolve_when_due = True
         if self._render(row, rule, recipient, route, document, language, now):
             self._check_text(row, rule, route, now)
 
@@ -84,8 +84,8 @@ class Renderer:
     def _check_text(self, row: JournalRow, rule: Rule, route: Route, now: datetime) -> None:
         if route.channel in SMS_CHANNELS:
             if rule.translit:
-                row.text = sms_translit(row.text)
-            row.segments = sms_segments(row.text)
+                row.text = sms_translit(row.text or "")
+            row.segments = sms_segments(row.text or "")
             limit = rule.max_segments or self.config.sms.max_segments
             if row.segments > limit:
                 row.status, row.failed_at = "failed", now

@@ -1,4 +1,4 @@
-"""Rules (SPEC §5): the TOML format, validation with the rule name and key of every error,
+"""Rules (docs/rules.md): the TOML format, validation with the rule name and key of every error,
 and the filter language applied to an event.
 """
 
@@ -258,7 +258,7 @@ def resolve_path(document: Any, path: str) -> Any:
     current: Any = document
     for part in path.split("."):
         if isinstance(current, list):
-            collected = []
+            collected: list[Any] = []
             for element in current:
                 value = element.get(part, _MISSING) if isinstance(element, dict) else _MISSING
                 if value is _MISSING:

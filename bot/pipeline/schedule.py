@@ -1,4 +1,4 @@
-"""When a notification is due (SPEC §4 anchors, §5 ``before``/``after``/``working_days``).
+"""When a notification is due (docs/events.md anchors, docs/rules.md ``before``/``after``/``working_days``).
 
 A rule's rows fall due at the anchor time of their type shifted by ``before`` or ``after``:
 ``repair_start_reminder`` with ``before = "2h"`` is due two hours before

@@ -1,4 +1,4 @@
-"""Webhook authentication: bearer tokens and Standard Webhooks signatures (SPEC §3)."""
+"""Webhook authentication: bearer tokens and Standard Webhooks signatures (docs/webhook.md)."""
 
 from __future__ import annotations
 

@@ -75,8 +75,8 @@ async def send_test(config: Config, channel: str, address: str, *, provider: str
         if channel == "telegram":
             from senders.telegram import standalone_sender
 
-            async with standalone_sender(config, session) as sender:
-                return await send_with(sender, message)
+            async with standalone_sender(config, session) as bot_sender:
+                return await send_with(bot_sender, message)
         senders = build_senders(config, session, clock)
         sender = senders[channel]
         unique = list(dict.fromkeys(senders.values()))

@@ -1,7 +1,7 @@
 """What a modem's ``+CMS ERROR`` / ``+CME ERROR`` code means and what to do about it.
 
 The meanings follow 3GPP TS 27.005 §3.2.5, 24.011 Table 8.4, 23.040 §9.2.3.22 and 27.007
-§9.2 as tabulated by smstools3 (research/gsm-modem.md §4.1, §4.2). The class is ours:
+§9.2 as tabulated by smstools3 (the modem AT manuals). The class is ours:
 
 - ``permanent``: retrying the same message will not help (bad number, malformed PDU, barred
   subscription) — the row fails at once with the modem's words;

@@ -1,7 +1,7 @@
 """One GSM modem: initialisation, SMS sending, state, and reconnection after an unplug.
 
-A background supervisor opens the port and runs the initialisation (research/gsm-modem.md
-§1.2): ESC to leave a stale prompt, ``AT``, ``ATE0``, ``AT+CMEE=1``, the SIM PIN
+A background supervisor opens the port and runs the initialisation (TS 27.005): ESC to leave a stale prompt, ``AT``,
+``ATE0``, ``AT+CMEE=1``, the SIM PIN
 (``AT+CPIN?`` then ``AT+CPIN="..."`` at most once: three wrong PINs lock the SIM), ``AT+CREG?``,
 ``AT+CSQ``, ``AT+CMGF=0`` (PDU mode), ``AT+CSCA?`` and ``AT+COPS?`` for the status. When the
 device disappears the channel dies, the send in flight raises :class:`TransientError` (the

@@ -219,6 +219,9 @@ class SmsSender:
             "last_error": self.last_error,
         }
 
+    async def refresh(self) -> None:
+        await self.refresh_balances()
+
     async def refresh_balances(self) -> dict[str, str | None]:
         """Ask every portal that has a balance call; a failure leaves the last known balance
         and is reported as the portal's last error."""

@@ -1,5 +1,5 @@
 """Devino Online: ``POST /sms/messages`` with a JSON body, ``Authorization: Key <api_key>``
-or HTTP Basic ``login:password`` (research §4a).
+or HTTP Basic ``login:password`` (from the portal's published API).
 
 HTTP 200 also carries rejections: each ``result`` item has ``code`` ``OK`` or ``REJECTED``
 with ``reasons[{key, ref}]``, where ``ref`` names the offending field. 401/403 are the

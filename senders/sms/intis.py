@@ -1,5 +1,5 @@
 """The Intis platform (sms16.ru, mirsms.ru, webcom.mobi): ``GET /send.php`` signed with MD5
-over the server's own timestamp (research §6, §7 A).
+over the server's own timestamp (from the portal's published API).
 
 Each call first reads ``/timestamp.php``; the signature is the MD5 of every parameter's value
 sorted by parameter name, followed by the API key. The key itself never travels. The answer is

@@ -1,4 +1,4 @@
-"""mirsms.ru: interface A of research §7, the Intis protocol under ``/external/get``.
+"""mirsms.ru: interface A, the Intis protocol under ``/external/get``.
 
 The research found the host only over plain http; the API key never travels (requests are
 signed), so that exposes the login and one-time signatures only. Set ``base_url`` to the

@@ -85,7 +85,7 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def digits(e164: str) -> str:
-    """``+79161234567`` -> ``79161234567``, the format most portals want (research §9.3)."""
+    """``+79161234567`` -> ``79161234567``, the format most portals want (from the portal's published API)."""
     return e164.lstrip("+")
 
 
@@ -105,7 +105,7 @@ class Portal(ABC):
 
     kind: ClassVar[str]
     default_base_url: ClassVar[str]
-    # alternative sets of config keys, one of which must be filled in (SPEC §8 table)
+    # alternative sets of config keys, one of which must be filled in (docs/architecture.md table)
     credentials: ClassVar[tuple[tuple[str, ...], ...]] = ()
     has_balance: bool = False  # the portal has a balance call
 

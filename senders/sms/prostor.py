@@ -1,5 +1,5 @@
 """Prostor SMS (IQSMS platform, also iqsms.ru and smsfeedback.ru): ``POST /send.json`` with
-``login`` + ``password`` in the JSON body (research §5).
+``login`` + ``password`` in the JSON body (from the portal's published API).
 
 The JSON API answers at both levels — ``{"status": "ok"|"error", "description"}`` for the
 request and ``messages[i].status`` (``accepted`` or an error phrase) for the one message — and

@@ -1,4 +1,4 @@
-"""sms16.ru (Intis Telecom): the Intis protocol on its own host (research §6)."""
+"""sms16.ru (Intis Telecom): the Intis protocol on its own host (from the portal's published API)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """SMS Aero, API v2: ``POST /sms/send`` with a JSON body, HTTP Basic ``email:api_key``
-(research §3).
+(from the portal's published API).
 
 The envelope is ``{"success", "data", "message"}``; ``success`` must be true, and the one
 message in ``data`` must not already be "not delivered" or "rejected". v2 has no error codes,

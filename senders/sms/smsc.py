@@ -1,5 +1,5 @@
 """smsc.ru and its white-labels: ``POST /sys/send.php`` with ``charset=utf-8`` and ``fmt=3``
-(JSON answers), ``login`` + ``psw`` or ``apikey`` (research §2).
+(JSON answers), ``login`` + ``psw`` or ``apikey`` (from the portal's published API).
 
 One number per request, so the request's answer is the recipient's: ``{"id", "cnt"}`` on
 success (``cnt`` = SMS billed, which must be at least 1), ``{"error", "error_code"}`` otherwise.

@@ -1,4 +1,4 @@
-"""sms.ru: ``POST /sms/send`` with ``api_id``, ``json=1`` answers (research §1).
+"""sms.ru: ``POST /sms/send`` with ``api_id``, ``json=1`` answers (from the portal's published API).
 
 The answer has a request-level ``status`` and one entry per number under ``sms``; both are
 checked. ``status_text`` is the portal's own words.

@@ -1,4 +1,4 @@
-"""A GSM modem on a pseudo-terminal, for tests and the benchmark (research/gsm-modem.md §7).
+"""A GSM modem on a pseudo-terminal, for tests and the benchmark (the modem AT manuals).
 
 The emulator owns the master side of ``os.openpty()`` and reads it with ``loop.add_reader``;
 the code under test opens ``port`` — a symlink to the slave (``/dev/pts/N``) so that an

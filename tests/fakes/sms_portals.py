@@ -1,5 +1,5 @@
-"""Local stand-ins for the SMS portals, speaking each one's real protocol (research
-sms-portals.md): paths, parameters, authentication, and the JSON or text answers, errors
+"""Local stand-ins for the SMS portals, speaking each one's real protocol (as the
+portals publish it): paths, parameters, authentication, and the JSON or text answers, errors
 included. One aiohttp server on 127.0.0.1 hosts them all under a prefix per portal.
 
 Each fake decides like the real portal from what it receives: wrong credentials -> its

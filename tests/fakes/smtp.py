@@ -34,7 +34,7 @@ class SmtpRecorder:
                           address: str, rcpt_options: list[str]) -> str:
         with self.lock:
             if address in self.refused:
-                return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+                return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
             if self.rcpt_failures:
                 return self.rcpt_failures.pop(0)
         envelope.rcpt_tos.append(address)
