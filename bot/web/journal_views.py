@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.core.catalog import CATALOG
 from bot.core.channels import CHANNELS
+from bot.core.timeutil import parse_rfc3339
 from bot.keys import CLOCK, CONFIG, DISPATCHER, STORAGE
 from bot.services.journal_search import (
     FILTER_KEYS,
@@ -72,7 +73,8 @@ async def handle_row(request: web.Request) -> web.Response:
     if row is None:
         return bad_request(request)
     public = row.public()
-    times = [(label, public[name]) for name, label in ROW_TIMES if name in public]
+    times = [(label, parse_rfc3339(public[name])) for name, label in ROW_TIMES
+             if name in public]
     return render(request, "row.html", {"row": row, "times": times,
                                         "receipt": public.get("receipt"),
                                         "back": request.query.get("back", "")})
