@@ -145,8 +145,9 @@ async def timed(session: aiohttp.ClientSession, url: str, runs: int) -> list[flo
 def report(name: str, times: list[float]) -> None:
     ordered = sorted(times)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
+    slowest = times.index(ordered[-1]) + 1
     print(f"  {name:34} median {statistics.median(times):6.1f} ms   p95 {p95:6.1f} ms"
-          f"   max {ordered[-1]:6.1f} ms")
+          f"   max {ordered[-1]:6.1f} ms (request {slowest} of {len(times)})")
 
 
 async def fresh_database(url: str | None, folder: Path) -> str:

@@ -404,3 +404,12 @@ async def test_security_headers(started):
     assert static.status == 200 and "no-store" not in static.headers.get("cache-control", "")
     missing = await page.goto(f"{started.url}/web/journal/999999")
     assert missing.status == 404
+
+
+async def test_web_enabled_false_leaves_the_pages_out(bot_app, smtp):  # noqa: F811
+    bot = await bot_app(web={"enabled": False})
+    async with aiohttp.ClientSession() as session:
+        async with session.get(bot.running.url + "/web/journal",
+                               allow_redirects=False) as response:
+            assert response.status == 404
+    assert "выключен" in await bot.reply(ADMIN_ID, "/web")
