@@ -413,3 +413,14 @@ async def test_web_enabled_false_leaves_the_pages_out(bot_app, smtp):  # noqa: F
                                allow_redirects=False) as response:
             assert response.status == 404
     assert "выключен" in await bot.reply(ADMIN_ID, "/web")
+
+
+async def test_session_cookie_is_secure_behind_https(web, smtp):  # noqa: F811
+    w = await web(web={"base_url": "https://vestnik.example.ru", "session_hours": 2})
+    link = await w.operator_link()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(link, allow_redirects=False) as response:
+            assert response.status == 302 and response.headers["Location"] == "/web/journal"
+            cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Max-Age=7200" in cookie
