@@ -82,8 +82,10 @@ async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
     storage = open_storage(app[CONFIG].service.database, app[CLOCK])
     await storage.open()
     app[STORAGE] = storage
-    yield
-    await storage.close()
+    try:
+        yield
+    finally:  # also when a later context fails to start (another serve holds the database)
+        await storage.close()
 
 
 async def http_session_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -125,6 +127,11 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
         await storage.notify_new_rows()
 
     app[INTAKE] = Intake(app[CONFIG], storage, app[PLANNER], app[CLOCK], app[METRICS], committed)
+    # SQLite: the one-serve-per-file lock (DatabaseInUse names the other PID) and a dead
+    # run's rows settled at once; PostgreSQL: this process is a visible, live owner
+    settled = await storage.register_sender(dispatcher.owner)
+    if settled:
+        log.info("settled %d row(s) a previous run left sending", settled)
     dispatcher.start()
     yield
     await dispatcher.stop(grace=max(1.0, app[CONFIG].service.lease_seconds / 4))

@@ -16,7 +16,13 @@ from typing import Any
 
 from bot.core.channels import SENDABLE_CHANNELS
 from bot.core.config import Config, ConfigError, load_config
-from storage.base import JournalFilter, SchemaTooNew, Storage, StorageUnavailable
+from storage.base import (
+    DatabaseInUse,
+    JournalFilter,
+    SchemaTooNew,
+    Storage,
+    StorageUnavailable,
+)
 from storage.models import JOURNAL_STATUSES
 from storage.open import open_storage
 
@@ -43,12 +49,13 @@ async def opened(config: Config) -> AsyncIterator[Storage]:
 
 # serve / check-config / migrate ---------------------------------------------------------------
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from bot.app import init_app
 
-    logging.basicConfig(level=config.service.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.core.redact import RedactingFormatter, mask_url
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=config.service.log_level.upper(), handlers=[handler])
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     if config.service.log_level.upper() != "DEBUG":  # a line per job run is noise
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -59,10 +66,10 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     app = init_app(config)
     webhook = config.webhook
     print(f"vestnik: webhook on http://{webhook.listen}{webhook.path}, "
-          f"database {config.service.database.split('?')[0]}", flush=True)
-    web.run_app(app, host=webhook.host, port=webhook.port, print=None,
-                shutdown_timeout=max(5.0, config.service.lease_seconds / 4),
-                access_log=None)
+          f"database {mask_url(config.service.database)}", flush=True)
+    from bot.serving import run
+
+    run(app, webhook, shutdown_timeout=max(5.0, config.service.lease_seconds / 4))
     return EXIT_OK
 
 
@@ -119,6 +126,7 @@ async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
         async with opened(config) as storage:
             try:
                 created, updated = await import_rules(storage, text)
+                await storage.notify_new_rows()  # a running serve re-reads them at once
             except RuleFileError as exc:
                 print(f"{args.file}: nothing imported, {len(exc.errors)} problem(s):",
                       file=sys.stderr)
@@ -171,17 +179,7 @@ async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
                     for key, value in data.items():
                         print(f"{key:{width}}  {'' if value is None else value}")
                 return EXIT_OK
-            from bot.core.timeutil import SystemClock
-
-            now = SystemClock().now()
-            row = await storage.write(lambda tx: tx.resend(row_id, now))
-            if row is None:
-                print(f"journal row {row_id} not found, or it is being sent right now",
-                      file=sys.stderr)
-                return EXIT_FAIL
-            await storage.notify_new_rows()
-            print(f"row {row_id} is pending again (sent_at, failed_at and error cleared)")
-            return EXIT_OK
+            return await cli_resend(storage, config, row_id, force=args.now)
         if args.action is not None:
             raise UsageError("vestnik journal [--status S] [--limit N] [--json] | show ID | "
                              "resend ID")
@@ -195,6 +193,24 @@ async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
         for row in rows:
             print(journal_line(row))
     return EXIT_OK
+
+
+async def cli_resend(storage: Storage, config: Config, row_id: int, *, force: bool) -> int:
+    """``journal resend ID [--now]``: a scheduled row is refused (with its due time) unless
+    ``--now``."""
+    from bot.core.ops_texts import say
+    from bot.core.timeutil import SystemClock
+    from bot.services.resend import due_text, resend_row
+
+    lang = config.service.language
+    outcome = await resend_row(storage, row_id, SystemClock().now(), force=force)
+    if outcome.queued:
+        print(say("resend.done", lang, id=row_id))
+        return EXIT_OK
+    due = due_text(outcome.row, config.service.tz) if outcome.row else ""
+    print(say(f"resend.{outcome.status}", lang, id=row_id, due=due, flag="--now"),
+          file=sys.stderr)
+    return EXIT_FAIL
 
 
 # stop list ------------------------------------------------------------------------------------------
@@ -235,6 +251,7 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
                               channel=args.channel or "*", reason=args.reason or "",
                               author=args.author)
             saved = await storage.write(lambda tx: tx.add_stop(entry))
+            await storage.notify_new_rows()
             _print_json(saved.public()) if args.json else print(
                 f"stop list entry {saved.id}: {kind} {who}, type {saved.event_type}, "
                 f"channel {saved.channel}")
@@ -244,6 +261,7 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
                 raise UsageError("vestnik stoplist remove ENTRY_ID")
             entry_id = int(args.who)
             removed = await storage.write(lambda tx: tx.remove_stop(entry_id))
+            await storage.notify_new_rows()
             if not removed:
                 print(f"stop list entry {entry_id} not found", file=sys.stderr)
                 return EXIT_FAIL
@@ -267,15 +285,29 @@ async def cmd_customers(config: Config, args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"file not found: {path}")
+    from bot.cli_birthdays import offline_intake
+
     async with opened(config) as storage:
+        intake = offline_intake(config, storage)  # customers born today are greeted now
         report = await import_customers(storage, path, config.service.default_region,
-                                        progress=sys.stderr if sys.stderr.isatty() else None)
+                                        progress=sys.stderr if sys.stderr.isatty() else None,
+                                        on_batch=intake.greet_born_today)
+        await storage.notify_new_rows()
     print(f"customers imported: {report.imported}, rejected: {len(report.rejected)}")
+    if report.planned:
+        print(f"birthday greetings planned: {report.planned}")
     for line, reason in report.rejected[:50]:
         print(f"  line {line}: {reason}")
     if len(report.rejected) > 50:
         print(f"  ... and {len(report.rejected) - 50} more")
     return EXIT_OK if report.imported or not report.rejected else EXIT_FAIL
+
+
+async def cmd_birthdays(config: Config, args: argparse.Namespace) -> int:
+    from bot.cli_birthdays import cmd_birthdays as run
+
+    async with opened(config) as storage:
+        return await run(config, args, storage)
 
 
 # templates ---------------------------------------------------------------------------------------------
@@ -431,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--status")
     journal.add_argument("--limit", type=int, default=50)
     journal.add_argument("--json", action="store_true")
+    journal.add_argument("--now", action="store_true",
+                         help="resend: also a scheduled row, at once (else refused)")
 
     stop = sub.add_parser("stoplist", parents=[common], help="the stop list")
     stop.add_argument("action", choices=["list", "add", "remove"])
@@ -445,6 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
     customers = sub.add_parser("customers", parents=[common], help="import the customer list")
     customers.add_argument("action", choices=["import"])
     customers.add_argument("file")
+
+    birthdays = sub.add_parser("birthdays", parents=[common],
+                               help="run the birthday scan by hand and say what it planned")
+    birthdays.add_argument("action", choices=["run"])
+    birthdays.add_argument("--date", help="the day, YYYY-MM-DD (default today)")
 
     templates = sub.add_parser("templates", parents=[common],
                                help="default templates and their variables")
@@ -497,10 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "serve": cmd_serve, "check-config": cmd_check_config, "migrate": cmd_migrate,
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
-    "customers": cmd_customers, "templates": cmd_templates, "send-test": cmd_send_test,
-    "preview": cmd_preview, "web-login": cmd_web_login, "schema": cmd_schema,
-    "validate": cmd_validate,
-    "emulate": cmd_emulate,
+    "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates,
+    "send-test": cmd_send_test, "preview": cmd_preview, "web-login": cmd_web_login,
+    "schema": cmd_schema, "validate": cmd_validate, "emulate": cmd_emulate,
 }
 
 
@@ -528,8 +566,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaTooNew as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DatabaseInUse as exc:  # a second `vestnik serve` on one SQLite file
+        from bot.core.ops_texts import say
+
+        print(say("serve.database_in_use", config.service.language, path=exc.path,
+                  pid=exc.pid or "?"), file=sys.stderr)
+        return EXIT_FAIL
     except StorageUnavailable as exc:
-        print(f"error: database unavailable: {exc}", file=sys.stderr)
+        from bot.core.redact import redact_urls
+
+        print(f"error: database unavailable: {redact_urls(str(exc))}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_FAIL

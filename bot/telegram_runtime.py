@@ -117,7 +117,7 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
     runtime.links = links
     templates = app.get(TEMPLATES)
     if templates is not None:  # {{ telegram_link(customer) }} ("" until the bot is known)
-        templates.globals["telegram_link"] = links
+        templates.register_function("telegram_link", links)
 
     if not config.telegram.enabled:
         runtime.internal = senders["internal"] = InternalSender(StorageInbox(storage, clock))

@@ -32,6 +32,7 @@ from bot.core.texts import language_of, t
 from bot.core.timeutil import Clock
 from bot.pipeline.preview import preview_line, preview_rows
 from bot.pipeline.rules import RuleFileError, export_rules_toml, import_rules
+from bot.services.resend import due_text, resend_row
 from bot.services.send_test import send_with, test_message
 from handlers.filters import IsStaff, StaffMember
 from handlers.menu import STAFF_COMMANDS
@@ -211,14 +212,21 @@ def build_staff_router() -> Router:
 
     @router.message(Command("resend"))
     async def resend(message: Message, command: CommandObject, storage: Storage,
-                     clock: Clock, control: DispatchControl) -> None:
+                     clock: Clock, control: DispatchControl, config: Config) -> None:
         lang = lang_of(message)
-        arg = (command.args or "").strip().lstrip("#")
-        if not arg.isdigit():
+        words = (command.args or "").split()
+        arg = words[0].lstrip("#") if words else ""
+        force = words[1:] == ["now"]
+        if not arg.isdigit() or (len(words) > 1 and not force):
             await message.answer(t("resend.usage", lang))
             return
-        row = await storage.write(lambda tx: tx.resend(int(arg), clock.now()))
-        if row is None:
+        outcome = await resend_row(storage, int(arg), clock.now(), force=force)
+        row = outcome.row
+        if outcome.status == "scheduled" and row is not None:
+            await message.answer(t("resend.scheduled", lang, id=arg,
+                                   due=due_text(row, config.service.tz)))
+            return
+        if not outcome.queued or row is None:
             await message.answer(t("resend.not_found", lang, id=arg))
             return
         control.wake()

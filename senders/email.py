@@ -14,18 +14,29 @@ from typing import Any
 import aiosmtplib
 
 from bot.core.config import EmailAccount, EmailConfig
+from bot.core.emails import InvalidEmail, parse_mailbox
 from bot.core.sending import OutgoingMessage, PermanentError, SendResult, TransientError
 from bot.core.timeutil import Clock, SystemClock
 
 log = logging.getLogger("vestnik.email")
 
 
-def build_message(account: EmailAccount, message: OutgoingMessage, clock: Clock) -> EmailMessage:
+def envelope_recipient(message: OutgoingMessage) -> str:
+    """The one mailbox of the row's address, parsed (never the raw text) for RCPT TO."""
+    try:
+        return parse_mailbox(message.address)
+    except InvalidEmail as exc:
+        raise PermanentError(f"invalid e-mail address {message.address[:100]!r}: {exc}",
+                             provider="email") from None
+
+
+def build_message(account: EmailAccount, message: OutgoingMessage, clock: Clock,
+                  recipient: str) -> EmailMessage:
     mail = EmailMessage()
     display = message.sender_name or account.from_name
     mail["From"] = formataddr((display, account.from_address)) if display \
         else account.from_address
-    mail["To"] = message.address
+    mail["To"] = recipient
     mail["Subject"] = message.subject or "(no subject)"
     mail["Date"] = format_datetime(clock.now())
     domain = account.from_address.rpartition("@")[2] or None
@@ -118,18 +129,20 @@ class EmailSender:
         pool = self.pools.get(name or "")
         if pool is None:
             raise PermanentError(f"email account {name!r} is not configured")
-        mail = build_message(pool.account, message, self.clock)
+        recipient = envelope_recipient(message)
+        mail = build_message(pool.account, message, self.clock, recipient)
+        sender = pool.account.from_address
         async with pool.slots:
             client: aiosmtplib.SMTP | None = None
             try:
                 client = pool.idle.pop() if pool.idle else await pool.connect()
                 try:
-                    await client.send_message(mail)
+                    await client.send_message(mail, sender=sender, recipients=[recipient])
                 except aiosmtplib.SMTPServerDisconnected:
                     # an idle connection the server closed meanwhile: one fresh try
                     client.close()
                     client = await pool.connect()
-                    await client.send_message(mail)
+                    await client.send_message(mail, sender=sender, recipients=[recipient])
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 if client is not None:
                     if isinstance(exc, aiosmtplib.SMTPResponseException) \

@@ -38,6 +38,15 @@ class SchemaTooNew(Exception):
     """The database was migrated by a newer Vestnik than this one."""
 
 
+class DatabaseInUse(Exception):
+    """Another ``vestnik serve`` already sends from this SQLite database (``pid``: its process)."""
+
+    def __init__(self, path: str, pid: int | None) -> None:
+        super().__init__(f"database {path} is used by another vestnik serve (PID {pid})")
+        self.path = path
+        self.pid = pid
+
+
 class JournalFilter(dict[str, Any]):
     """Keys: status, channel, since (datetime), address, order (id or number), event_id,
     text (substring), limit (default 50), before_id (paging)."""
@@ -86,7 +95,16 @@ class Tx(abc.ABC):
         """Merge: fields given (not None) overwrite, others keep their stored value."""
 
     @abc.abstractmethod
-    async def get_person(self, kind: str, person_id: str) -> Person | None: ...
+    async def get_person(self, kind: str, person_id: str) -> Person | None:
+        """The person with this id, or the one an id merged away now belongs to (an alias)."""
+
+    @abc.abstractmethod
+    async def merge_customer(self, alias: str, into: str) -> dict[str, int]:
+        """One person, one identity: the customer ``alias`` (a Telegram-made ``phone:+7...``)
+        becomes ``into``. Fields ``into`` lacks are taken over, its Telegram links and stop
+        entries move, ``alias`` is kept as an alias (rows planned under it still find the
+        person); the journal is left as recorded. Returns what moved, by table; empty (one
+        indexed look-up, no writes) when nothing is known under ``alias``."""
 
     @abc.abstractmethod
     async def find_person_by_phone(self, kind: str, phone: str) -> Person | None: ...
@@ -257,6 +275,11 @@ class Tx(abc.ABC):
     async def release_owner(self, owner: str) -> int:
         """Clean shutdown: rows still ``sending`` under ``owner`` go back to pending."""
 
+    @abc.abstractmethod
+    async def settle_sending(self, owners: Sequence[str] | None = None) -> int:
+        """Rows left ``sending`` by processes known to be dead (``owners``; None: every such
+        row, for a database only one process sends from) become pending again."""
+
     # inbox -------------------------------------------------------------------------------------
     @abc.abstractmethod
     async def add_inbox(self, item: InboxItem) -> int:
@@ -275,6 +298,17 @@ class Tx(abc.ABC):
 
     @abc.abstractmethod
     async def set_meta(self, key: str, value: str) -> None: ...
+
+    # signed webhook deliveries ------------------------------------------------------------------
+    @abc.abstractmethod
+    async def remember_delivery(self, webhook_id: str, now: datetime,
+                                keep_until: datetime) -> bool:
+        """Record a Standard Webhooks ``webhook-id``; False when it was seen already (a
+        replay). Ids whose ``keep_until`` passed are forgotten on the way."""
+
+    @abc.abstractmethod
+    async def forget_deliveries(self, now: datetime) -> int:
+        """Drop the recorded ids whose ``keep_until`` has passed."""
 
 
 class Storage(abc.ABC):
@@ -319,6 +353,19 @@ class Storage(abc.ABC):
     async def notify_new_rows(self) -> None:
         """Tell other processes new rows were committed (no-op for single-process backends)."""
         return None
+
+    # live senders (a crash is settled at once, not after a lease) -----------------------------
+    async def register_sender(self, owner: str) -> int:
+        """This process is about to claim rows as ``owner``. SQLite: take the database's
+        serve lock (:class:`DatabaseInUse` names the other process) and settle every row a
+        dead run left ``sending``; PostgreSQL: become visible as a live owner. Returns the
+        rows settled."""
+        return 0
+
+    async def recover_dead_senders(self) -> int:
+        """Rows held by owners that are no longer alive become pending (PostgreSQL's leader
+        calls it every few seconds; nothing to do where one process sends)."""
+        return 0
 
     # leadership for periodic jobs (a PostgreSQL advisory lock; always true for SQLite) ----------
     async def try_leadership(self) -> bool:

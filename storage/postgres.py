@@ -9,12 +9,16 @@ processes never take the same row. What only a shared server can do lives here t
 - leadership: periodic jobs (lease recovery, retention, daily scans) run only in the process
   holding a session advisory lock; when it dies its connection closes, the lock is free and
   another process takes it within ``KEEP_INTERVAL`` seconds;
-- a shared send pacer (``reserve_slot``): Telegram counts messages per bot, not per process.
+- a shared send pacer (``reserve_slot``): Telegram counts messages per bot, not per process;
+- live senders: each process that claims rows holds a session advisory lock of its own
+  (``OWNER_LOCK_SPACE``, a key from ``dispatch_owners``); when it dies the lock goes with its
+  connection, and the leader sets its ``sending`` rows pending again within seconds instead
+  of waiting out their leases.
 
 Every connection failure becomes :class:`StorageUnavailable` (intake answers 503, the
 dispatcher pauses); the pool reconnects by itself when the server is back. URL query
-parameters ``pool_min``, ``pool_max`` and ``connect_timeout`` (seconds) tune the pool; the
-rest of the URL goes to asyncpg as it is.
+parameters ``pool_min``, ``pool_max``, ``connect_timeout`` and ``pool_wait`` (seconds) tune
+the pool; the rest of the URL goes to asyncpg as it is.
 """
 
 from __future__ import annotations
@@ -41,9 +45,12 @@ log = logging.getLogger("vestnik.storage")
 WAKEUP_CHANNEL = "vestnik_wakeup"
 LEADER_LOCK = 0x7E57_0001  # advisory lock keys: one database, one Vestnik
 MIGRATION_LOCK = 0x7E57_0002
+OWNER_LOCK_SPACE = 0x7E57_0003  # first key of the per-process (two-key) owner locks
 KEEP_INTERVAL = 1.0  # seconds between checks of the listener and the leadership connection
 PRUNE_INTERVAL = 600.0  # seconds between clean-ups of idle per-chat pacing rows
-_OUR_PARAMS = ("pool_min", "pool_max", "connect_timeout")
+DEAD_CHECK_INTERVAL = 2.0  # seconds between the leader's looks for dead senders' rows
+_OUR_PARAMS = ("pool_min", "pool_max", "connect_timeout", "pool_wait")
+POOL_WAIT = 30.0  # seconds a burst waits for a free connection before it is told 503
 
 # a connection or the server is gone (or going): the caller may retry later
 UNAVAILABLE: tuple[type[Exception], ...] = (
@@ -58,6 +65,14 @@ RETRYABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.SerializationError,
 )
 WRITE_ATTEMPTS = 3
+
+
+def describe(exc: BaseException) -> str:
+    """An error's words, never empty (a bare TimeoutError has none)."""
+    text = str(exc).strip()
+    if isinstance(exc, TimeoutError):
+        return f"timed out{': ' + text if text else ''}"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def postgres_migrations() -> list[tuple[int, str]]:
@@ -98,6 +113,14 @@ def pg_sql(sql: str) -> str:
             _placeholders.clear()
         _placeholders[sql] = out
     return out
+
+
+# registered owners whose advisory lock (OWNER_LOCK_SPACE, lock_key) no session holds
+_DEAD_OWNERS = (
+    "SELECT o.owner FROM dispatch_owners o WHERE NOT EXISTS (SELECT 1 FROM pg_locks l"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND l.classid = ?::bigint::oid AND l.objid = o.lock_key::bigint::oid)")
 
 
 def _rowcount(status: str) -> int:
@@ -149,11 +172,15 @@ class PostgresStorage(Storage):
         self.pool_min = int(params.get("pool_min", 1))
         self.pool_max = max(self.pool_min, int(params.get("pool_max", 10)))
         self.timeout = params.get("connect_timeout", 5.0)
+        self.pool_wait = params.get("pool_wait", POOL_WAIT)
+        self.waiting = 0  # callers queued for a connection right now
         self.instance = uuid.uuid4().hex  # our own notifications are not news to us
         self._pool: asyncpg.Pool | None = None
         self._listeners: list[Callable[[], None]] = []
         self._listen_conn: asyncpg.Connection | None = None
         self._leader_conn: asyncpg.Connection | None = None
+        self._owner: str | None = None
+        self._owner_conn: asyncpg.Connection | None = None
         self._want_leader = False
         self._leader = False
         self._leader_lock = asyncio.Lock()
@@ -162,27 +189,28 @@ class PostgresStorage(Storage):
         self._notify_wanted = False
         self._notify_task: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
+        self._dead_checked_at = 0.0
 
     # lifecycle -------------------------------------------------------------------------------
     async def _connect(self) -> asyncpg.Connection:
         try:
             return await asyncpg.connect(self.dsn, timeout=self.timeout)
         except UNAVAILABLE as exc:
-            raise StorageUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+            raise StorageUnavailable(f"cannot connect to PostgreSQL: {describe(exc)}") from exc
 
     async def open(self) -> None:
         conn = await self._connect()
         try:
             await self._migrate(conn)
         except UNAVAILABLE as exc:
-            raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+            raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         finally:
             await conn.close()
         try:
             self._pool = await asyncpg.create_pool(self.dsn, min_size=self.pool_min,
                                                    max_size=self.pool_max, timeout=self.timeout)
         except UNAVAILABLE as exc:
-            raise StorageUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+            raise StorageUnavailable(f"cannot connect to PostgreSQL: {describe(exc)}") from exc
         self._keeper = asyncio.create_task(self._keep(), name="postgres-keeper")
 
     async def _migrate(self, conn: asyncpg.Connection) -> None:
@@ -224,13 +252,13 @@ class PostgresStorage(Storage):
             except asyncio.CancelledError:
                 pass
             self._keeper = None
-        for conn in (self._listen_conn, self._leader_conn):
+        for conn in (self._listen_conn, self._leader_conn, self._owner_conn):
             if conn is not None and not conn.is_closed():
                 try:
                     await asyncio.wait_for(conn.close(), 2.0)  # frees the advisory lock
                 except (*UNAVAILABLE, asyncpg.PostgresError):
                     conn.terminate()
-        self._listen_conn = self._leader_conn = None
+        self._listen_conn = self._leader_conn = self._owner_conn = None
         self._leader = False
         if self._pool is not None:
             try:
@@ -253,10 +281,18 @@ class PostgresStorage(Storage):
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         if self._pool is None:
             raise StorageUnavailable("storage is not open")
-        try:
-            conn = await self._pool.acquire(timeout=self.timeout)
+        self.waiting += 1
+        try:  # the pool queues waiters in order: a burst waits for its turn
+            conn = await self._pool.acquire(timeout=self.pool_wait)
+        except TimeoutError as exc:
+            raise StorageUnavailable(
+                f"PostgreSQL: no free connection within {self.pool_wait:g} s (pool_max="
+                f"{self.pool_max}, {self.waiting} waiting): raise pool_max or pool_wait in the "
+                "database URL, or the server's max_connections") from exc
         except UNAVAILABLE as exc:
-            raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+            raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
+        finally:
+            self.waiting -= 1
         try:
             yield conn
         except UNAVAILABLE + (StorageUnavailable,):
@@ -276,7 +312,7 @@ class PostgresStorage(Storage):
             try:
                 await tr.start()
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
             try:
                 yield PostgresTx(conn, self.clock)
             except BaseException as exc:
@@ -285,14 +321,14 @@ class PostgresStorage(Storage):
                 except (*UNAVAILABLE, asyncpg.PostgresError):
                     pass  # a lost connection rolls back by itself
                 if isinstance(exc, UNAVAILABLE):
-                    raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                    raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
                 raise
             try:
                 await tr.commit()
             except UNAVAILABLE as exc:
                 # maybe committed, maybe not: the caller answers 503 and the ERP's retry is
                 # either stored or reported as a duplicate
-                raise StorageUnavailable(f"PostgreSQL commit: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL commit: {describe(exc)}") from exc
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[Tx]:
@@ -300,7 +336,7 @@ class PostgresStorage(Storage):
             try:
                 yield PostgresTx(conn, self.clock)
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
 
     async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
         """One transaction per job (the pool's connections commit in parallel and the server
@@ -414,6 +450,10 @@ class PostgresStorage(Storage):
                 await self._ensure_listener()
             except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
                 log.debug("LISTEN connection: %s", exc)
+            try:
+                await self._ensure_owner_lock()
+            except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
+                log.debug("owner lock connection: %s", exc)
             if self._want_leader:
                 try:
                     await self._ensure_leadership()
@@ -421,8 +461,57 @@ class PostgresStorage(Storage):
                     if self._leader and now - self._pruned_at > PRUNE_INTERVAL:
                         self._pruned_at = now
                         await self.prune_slots()
+                    if self._leader and now - self._dead_checked_at > DEAD_CHECK_INTERVAL:
+                        self._dead_checked_at = now
+                        await self.recover_dead_senders()
                 except (*UNAVAILABLE, asyncpg.PostgresError, StorageUnavailable) as exc:
                     log.debug("leadership connection: %s", exc)
+
+    # live senders: a session advisory lock per process ----------------------------------------
+    async def register_sender(self, owner: str) -> int:
+        self._owner = owner
+        try:
+            await self._ensure_owner_lock()
+        except UNAVAILABLE as exc:
+            raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+        return 0  # the dead ones' rows are the leader's to settle (recover_dead_senders)
+
+    async def _ensure_owner_lock(self) -> None:
+        """Hold our owner lock; after a lost connection take a fresh key (the old lock went
+        with it, and the leader may have settled our rows meanwhile: their finish fails)."""
+        if self._owner is None:
+            return
+        if self._owner_conn is not None and not self._owner_conn.is_closed():
+            return
+        self._owner_conn = None
+        conn = await asyncpg.connect(self.dsn, timeout=self.timeout)
+        try:
+            # the lock first, then the row: a leader never sees a registered owner unlocked
+            key = await conn.fetchval("SELECT nextval('dispatch_owner_keys')::int")
+            await conn.execute("SELECT pg_advisory_lock($1, $2)", OWNER_LOCK_SPACE, key)
+            await conn.execute(
+                "INSERT INTO dispatch_owners (owner, lock_key) VALUES ($1, $2)"
+                " ON CONFLICT (owner) DO UPDATE SET lock_key = excluded.lock_key",
+                self._owner, key)
+        except BaseException:
+            conn.terminate()
+            raise
+        self._owner_conn = conn
+
+    async def recover_dead_senders(self) -> int:
+        """``sending`` rows of registered owners whose lock nobody holds: their process is
+        gone. Owners not registered (an older Vestnik) are left to their leases."""
+        async with self.transaction() as tx:
+            assert isinstance(tx, PostgresTx)
+            dead = [row["owner"] for row in await tx._fetch(_DEAD_OWNERS, OWNER_LOCK_SPACE)]
+            if not dead:
+                return 0
+            settled = await tx.settle_sending(dead)
+            await tx._execute("DELETE FROM dispatch_owners WHERE owner = ANY(?::text[])", dead)
+        if settled:
+            log.warning("%d row(s) of %d dead process(es) are pending again", settled, len(dead))
+            self._wake_local()
+        return settled
 
     # shared send pacing (senders/telegram_limits.py) -------------------------------------------
     async def reserve_slot(self, bucket: str, spacing: float, key: str | None,
@@ -436,7 +525,7 @@ class PostgresStorage(Storage):
                     " FROM vestnik_reserve_slot($1, $2, $3, $4) AS s",
                     bucket, spacing, key, key_gap)
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         return float(row["slot"]), float(row["wait"])
 
     async def pause_bucket(self, bucket: str, seconds: float) -> None:
@@ -449,7 +538,7 @@ class PostgresStorage(Storage):
                     " GREATEST(rate_slots.paused_until, excluded.paused_until)",
                     bucket, seconds)
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
 
     async def bucket_paused_for(self, bucket: str) -> float:
         async with self._connection() as conn:
@@ -458,7 +547,7 @@ class PostgresStorage(Storage):
                     "SELECT paused_until - extract(epoch FROM clock_timestamp())::float8"
                     " FROM rate_slots WHERE bucket = $1", bucket)
             except UNAVAILABLE as exc:
-                raise StorageUnavailable(f"PostgreSQL: {exc}") from exc
+                raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         return max(0.0, float(left or 0.0))
 
     async def prune_slots(self, older_than: float = 3600.0) -> int:

@@ -37,6 +37,10 @@ JOURNAL_WRITE_COLUMNS = (
     "sent_at", "failed_at", "error", "attempts", "provider_message_id", "status", "reason",
     "order_id", "html", "options",
 )
+# (table, column) holding a customer id that moves when two customers are merged (a new
+# table keyed by the customer, such as a conversation's state, belongs here); the stop list
+# (who_kind/who/who_key) and the persons themselves are merged by merge_customer itself
+CUSTOMER_REFERENCES: tuple[tuple[str, str], ...] = (("telegram_links", "customer_id"),)
 _TIME_FIELDS = {"created_at", "due_at", "sent_at", "failed_at"}
 _FINISH_FIELDS = {"status", "sent_at", "failed_at", "error", "attempts", "provider",
                   "provider_message_id", "segments", "due_at", "reason", "address", "text"}
@@ -176,7 +180,51 @@ class SqlTx(WebQueries, Tx):
     async def get_person(self, kind: str, person_id: str) -> Person | None:
         row = await self._fetchrow("SELECT * FROM persons WHERE kind = ? AND id = ?",
                                    kind, person_id)
+        if row is None:  # an id merged into another person (rarely asked: only on a miss)
+            row = await self._fetchrow(
+                "SELECT p.* FROM person_aliases a JOIN persons p ON p.kind = a.kind"
+                " AND p.id = a.id WHERE a.kind = ? AND a.alias = ?", kind, person_id)
         return self._person(row) if row else None
+
+    async def merge_customer(self, alias: str, into: str) -> dict[str, int]:
+        moved: dict[str, int] = {}
+        if alias == into:
+            return moved
+        known = await self._fetchrow(
+            "SELECT 1 AS k FROM persons WHERE kind = 'customer' AND id = ?"
+            " UNION ALL SELECT 1 FROM telegram_links WHERE customer_id = ?"
+            " UNION ALL SELECT 1 FROM stoplist WHERE who_key = ? LIMIT 1",
+            alias, alias, f"customer:{alias}")
+        if known is None:  # the usual case: nobody met this person in Telegram first
+            return moved
+        old = await self._fetchrow("SELECT * FROM persons WHERE kind = 'customer' AND id = ?",
+                                   alias)
+        if old is not None:
+            placeholder = self._person(old)
+            target = await self._fetchrow(
+                "SELECT * FROM persons WHERE kind = 'customer' AND id = ?", into)
+            kept = self._person(target) if target else Person(kind="customer", id=into)
+            for name in ("name", "phone", "email", "telegram_id", "group", "birthday",
+                         "language", "timezone"):
+                if getattr(kept, name) is None:  # the ERP's values win; gaps are filled
+                    setattr(kept, name, getattr(placeholder, name))
+            await self.upsert_person(kept)
+            moved["persons"] = await self._execute(
+                "DELETE FROM persons WHERE kind = 'customer' AND id = ?", alias)
+        for table, column in CUSTOMER_REFERENCES:
+            moved[table] = await self._execute(
+                f"UPDATE {table} SET {column} = ? WHERE {column} = ?", into, alias)
+        moved["stoplist"] = await self._execute(
+            "UPDATE stoplist SET who = ?, who_key = ? WHERE who_kind = 'customer' AND who = ?",
+            into, f"customer:{into}", alias)
+        # ids merged into the alias earlier now name the new person too
+        await self._execute("UPDATE person_aliases SET id = ? WHERE kind = 'customer' AND id = ?",
+                            into, alias)
+        await self._execute(
+            "INSERT INTO person_aliases (kind, alias, id, merged_at) VALUES ('customer', ?, ?, ?)"
+            " ON CONFLICT (kind, alias) DO UPDATE SET id = excluded.id,"
+            " merged_at = excluded.merged_at", alias, into, self._now())
+        return {table: n for table, n in moved.items() if n}
 
     async def find_person_by_phone(self, kind: str, phone: str) -> Person | None:
         row = await self._fetchrow(
@@ -268,10 +316,22 @@ class SqlTx(WebQueries, Tx):
         if not keys:
             return None
         marks = ",".join("?" * len(keys))
+        who = f"who_key IN ({marks})"
+        args: list[Any] = list(keys)
+        customers = [key[9:] for key in keys if key.startswith("customer:")]
+        if customers:
+            # one person, one identity: an entry under either id of a merged customer counts,
+            # whichever id the row was planned with
+            ids = ",".join("?" * len(customers))
+            who = (f"({who} OR who_key IN (SELECT 'customer:' || id FROM person_aliases"
+                   f" WHERE kind = 'customer' AND alias IN ({ids})) OR who_key IN"
+                   f" (SELECT 'customer:' || alias FROM person_aliases WHERE kind = 'customer'"
+                   f" AND id IN ({ids})))")
+            args += customers * 2
         row = await self._fetchrow(
-            f"SELECT * FROM stoplist WHERE who_key IN ({marks}) AND event_type IN (?, '*')"
+            f"SELECT * FROM stoplist WHERE {who} AND event_type IN (?, '*')"
             f" AND channel IN (?, '*') ORDER BY id LIMIT 1",
-            *keys, event_type, channel)
+            *args, event_type, channel)
         return self._stop(row) if row else None
 
     # rules ----------------------------------------------------------------------------------
@@ -501,6 +561,16 @@ class SqlTx(WebQueries, Tx):
             "UPDATE journal SET status = 'pending', lease_owner = NULL, lease_until = NULL"
             " WHERE lease_owner = ? AND status = 'sending'", owner)
 
+    async def settle_sending(self, owners: Sequence[str] | None = None) -> int:
+        sql = ("UPDATE journal SET status = 'pending', lease_owner = NULL, lease_until = NULL,"
+               " reason = 'recovered: the process sending it died' WHERE status = 'sending'")
+        if owners is None:
+            return await self._execute(sql)
+        if not owners:
+            return 0
+        return await self._execute(f"{sql} AND lease_owner IN ({','.join('?' * len(owners))})",
+                                   *owners)
+
     # inbox ------------------------------------------------------------------------------------
     async def add_inbox(self, item: InboxItem) -> int:
         row = await self._fetchrow(
@@ -541,3 +611,18 @@ class SqlTx(WebQueries, Tx):
         await self._execute(
             "INSERT INTO meta (key, value) VALUES (?, ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
+
+    # signed webhook deliveries ---------------------------------------------------------------------
+    async def remember_delivery(self, webhook_id: str, now: datetime,
+                                keep_until: datetime) -> bool:
+        await self._execute("DELETE FROM webhook_deliveries WHERE keep_until < ?"
+                            " AND webhook_id = ?", self._t(now), webhook_id)
+        return await self._execute(
+            "INSERT INTO webhook_deliveries (webhook_id, seen_at, keep_until) VALUES (?, ?, ?)"
+            " ON CONFLICT (webhook_id) DO NOTHING", webhook_id, self._t(now),
+            self._t(keep_until)) == 1
+
+    async def forget_deliveries(self, now: datetime) -> int:
+        """Drop the ids whose window has passed (the intake calls it now and then)."""
+        return await self._execute("DELETE FROM webhook_deliveries WHERE keep_until < ?",
+                                   self._t(now))

@@ -10,27 +10,43 @@ thread and back, which under load costs a whole loop turn per statement. Everyth
 wait — taking the lock (``BEGIN IMMEDIATE`` may wait for another program) and ``COMMIT``
 (the fsync) — runs in a worker thread. Reads use an aiosqlite connection beside the writer,
 as WAL allows, so a long listing never blocks the loop.
+
+Only one ``vestnik serve`` sends from a database file: :meth:`SqliteStorage.register_sender`
+takes an exclusive lock on ``<file>-serve.lock`` (holding the PID), so at start every row
+still ``sending`` belongs to a dead run and is settled at once. Changes committed by other
+programs (``vestnik journal resend`` from a shell, a second process's intake) wake the
+dispatcher through ``PRAGMA data_version`` on the writer connection, which moves only when
+another connection commits: a read of shared memory every :data:`WATCH_INTERVAL` seconds,
+costing nothing measurable while idle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import aiosqlite
 
 from bot.core.timeutil import Clock, SystemClock, parse_rfc3339, rfc3339
-from storage.base import Storage, StorageUnavailable, Tx
+from storage.base import DatabaseInUse, Storage, StorageUnavailable, Tx
 from storage.sql import SqlTx, load_migrations, pending_migrations
+from storage.sqlite_file import DatabaseFile
 
 T = TypeVar("T")
 _MAX_GROUP = 512
+WATCH_INTERVAL = 0.25  # seconds between looks at data_version: a change waits at most this
+FILE_CHECK_SECONDS = 2.0  # how often the open file is compared with the one at the path
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+WRITE_FAILURE_WINDOW = 10.0  # seconds /healthz reports the database down after a failed write
+log = logging.getLogger("vestnik.storage")
 
 
 def sqlite_migrations() -> list[tuple[int, str]]:
@@ -107,11 +123,14 @@ class SqliteStorage(Storage):
         self._queue_ready = asyncio.Event()
         self._group_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[], None]] = []
+        self._watch_task: asyncio.Task[None] | None = None  # other processes' commits
+        self._serve_lock: int | None = None
+        self.file = DatabaseFile(self.path)
+        self._file_task: asyncio.Task[None] | None = None  # the file still at its path
+        self.write_failed_at: float | None = None  # when a group commit last failed
 
     # lifecycle -------------------------------------------------------------------------------
     async def _connect(self) -> aiosqlite.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(self.path, isolation_level=None,
                                      timeout=self.busy_timeout_ms / 1000)
         db.row_factory = aiosqlite.Row
@@ -121,8 +140,6 @@ class SqliteStorage(Storage):
         return db
 
     def _connect_writer(self) -> sqlite3.Connection:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                              timeout=self.busy_timeout_ms / 1000)
         db.row_factory = sqlite3.Row
@@ -134,12 +151,19 @@ class SqliteStorage(Storage):
 
     async def open(self) -> None:
         try:
+            created = self.file.before_open()
             self._writer = await asyncio.to_thread(self._connect_writer)
             self._reader = await self._connect()
+            self.file.opened(created)
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             raise StorageUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
         self._group_task = asyncio.create_task(self._group_commit_loop(), name="sqlite-writer")
+        self._file_task = asyncio.create_task(self._watch_file(), name="sqlite-file-watch")
+
+    async def _watch_file(self) -> None:
+        while self.file.problem() is None:
+            await asyncio.sleep(FILE_CHECK_SECONDS)
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         current = db.execute("PRAGMA user_version").fetchone()[0]
@@ -152,6 +176,11 @@ class SqliteStorage(Storage):
         return int(self._writer.execute("PRAGMA user_version").fetchone()[0])
 
     async def close(self) -> None:
+        for task in (self._watch_task, self._file_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._watch_task = self._file_task = None
         if self._group_task is not None:
             self._group_task.cancel()
             try:
@@ -167,11 +196,17 @@ class SqliteStorage(Storage):
         if self._writer is not None:
             self._writer.close()
         self._writer = self._reader = None
+        if self._serve_lock is not None:
+            os.close(self._serve_lock)  # releases the lock for the next run
+            self._serve_lock = None
 
     async def ping(self) -> bool:
         """True when a write transaction can be started (a lock held elsewhere says no)."""
-        if self._writer is None:
+        if self._writer is None or self.file.problem() is not None:
             return False
+        if self.write_failed_at is not None \
+                and time.monotonic() - self.write_failed_at < WRITE_FAILURE_WINDOW:
+            return False  # (a full disk lets small writes through: one failure counts a while)
         try:
             async with self._lock:
                 await self._begin(self._writer)
@@ -220,6 +255,9 @@ class SqliteStorage(Storage):
     async def write(self, job: Callable[[Tx], Awaitable[T]]) -> T:
         if self._group_task is None:
             raise StorageUnavailable("storage is not open")
+        lost = self.file.problem()
+        if lost is not None:
+            raise StorageUnavailable(lost)
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((job, future))
         self._queue_ready.set()
@@ -261,11 +299,16 @@ class SqliteStorage(Storage):
                     db.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
+                if getattr(exc, "sqlite_errorcode", None) not in _BUSY:  # (a lock is not a fault)
+                    self.write_failed_at = time.monotonic()
                 failure = StorageUnavailable(f"SQLite: {exc}")
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(failure)
                 return
+        lost = self.file.problem()  # committed into a file nobody can open again: not stored
+        if lost is not None:
+            outcomes = [(future, None, StorageUnavailable(lost)) for future, _, _ in outcomes]
         for future, result, error in outcomes:
             if future.done():
                 continue
@@ -277,7 +320,66 @@ class SqliteStorage(Storage):
     # signals --------------------------------------------------------------------------------
     def add_wakeup_listener(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
+        if self._watch_task is None and self._group_task is not None:
+            self._watch_task = asyncio.create_task(self._watch_others(), name="sqlite-watch")
 
     async def notify_new_rows(self) -> None:
+        self._wake_listeners()
+
+    def _wake_listeners(self) -> None:
         for callback in self._listeners:
             callback()
+
+    def _data_version(self) -> int | None:
+        """The writer's data_version (moves when another connection commits), or None while
+        the writer is busy: our own statements never need waking for."""
+        db = self._writer
+        if db is None or self._lock.locked():
+            return None
+        return int(db.execute("PRAGMA data_version").fetchone()[0])
+
+    async def _watch_others(self) -> None:
+        """Wake the listeners when another process committed (see the module docstring)."""
+        seen: int | None = None
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            try:
+                version = self._data_version()
+            except sqlite3.Error as exc:  # the next look will tell; a lost wakeup only waits
+                log.debug("data_version: %s", exc)
+                continue
+            if version is None:
+                continue
+            if seen is not None and version != seen:
+                self._wake_listeners()
+            seen = version
+
+    # one sender per database file ------------------------------------------------------------
+    async def register_sender(self, owner: str) -> int:
+        if self.path != ":memory:":
+            self._serve_lock = take_serve_lock(self.path)
+        settled = await self.write(lambda tx: tx.settle_sending())
+        if settled:
+            log.warning("%d row(s) left sending by a previous run that died are pending again",
+                        settled)
+        return settled
+
+
+def take_serve_lock(path: str) -> int | None:
+    """An exclusive lock on ``<path>-serve.lock`` holding our PID (released when the file
+    descriptor closes, also when the process dies); :class:`DatabaseInUse` when another
+    process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock (documented)
+        return None
+    fd = os.open(f"{path}-serve.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        os.close(fd)
+        raise DatabaseInUse(path, int(text) if text.isdigit() else None) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd

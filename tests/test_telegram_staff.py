@@ -142,8 +142,8 @@ async def test_resend_queues_the_row_again_and_it_is_sent(tg, smtp):
 
 
 async def test_resend_bad_arguments(tg):
-    assert await tg.reply(ADMIN_ID, "/resend") == "Формат: /resend id"
-    assert await tg.reply(ADMIN_ID, "/resend abc") == "Формат: /resend id"
+    assert await tg.reply(ADMIN_ID, "/resend") == "Формат: /resend id [now]"
+    assert await tg.reply(ADMIN_ID, "/resend abc") == "Формат: /resend id [now]"
     assert "не найдено" in await tg.reply(ADMIN_ID, "/resend 4242")
 
 

@@ -96,6 +96,22 @@ def parse_quiet_hours(value: str) -> tuple[time, time] | None:
     return time(h1, m1), time(h2, m2)
 
 
+MIN_TOKEN_LENGTH = 16
+
+
+def check_token(raw: str) -> None:
+    """Refuse tokens anyone could guess or send by accident: empty, blank, short, or with
+    spaces/control characters (a Unicode space must never match a blank token)."""
+    if not raw or raw.isspace() or not raw.strip():
+        raise ValueError("a token must not be empty or blank: use at least "
+                         f"{MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)")
+    if len(raw) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"a token of {len(raw)} characters is too short: use at least "
+                         f"{MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)")
+    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+        raise ValueError("a token must not contain spaces or control characters")
+
+
 class WebhookConfig(Section):
     listen: str = "127.0.0.1:8080"
     path: str = "/events"
@@ -104,6 +120,17 @@ class WebhookConfig(Section):
     tolerance_seconds: int = Field(300, ge=1)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     max_batch: int = Field(1000, ge=1, le=10000)
+    metrics_token: SecretStr | None = None  # /metrics and /healthz details; else loopback only
+    max_connections: int = Field(512, ge=8)  # open connections; more are answered 503
+    header_timeout: float = Field(15, gt=0)  # seconds for a request's headers; idle keep-alive
+    body_timeout: float = Field(30, gt=0)  # seconds to read a request body
+
+    @field_validator("tokens", "metrics_token")
+    @classmethod
+    def _tokens(cls, value: Any) -> Any:
+        for token in value if isinstance(value, list) else [value] if value else []:
+            check_token(token.get_secret_value())
+        return value
 
     @field_validator("listen")
     @classmethod

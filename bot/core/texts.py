@@ -141,7 +141,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "… the first {shown} are shown; narrow the query.",
     },
     # staff: /resend -------------------------------------------------------------------------------
-    "resend.usage": {"ru": "Формат: /resend id", "en": "Usage: /resend id"},
+    "resend.usage": {"ru": "Формат: /resend id [now]", "en": "Usage: /resend id [now]"},
+    "resend.scheduled": {
+        "ru": "Уведомление #{id} ещё не отправлялось: оно запланировано на {due}. "
+              "Отправить сейчас: /resend {id} now",
+        "en": "Notification #{id} has not been sent yet: it is scheduled for {due}. "
+              "To send it now: /resend {id} now",
+    },
     "resend.done": {
         "ru": "Уведомление #{id} поставлено в очередь на отправку ({channel}, {address}).",
         "en": "Notification #{id} is queued to be sent again ({channel}, {address}).",

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
 
+from bot.core.ops_texts import say
 from bot.http.jsonio import json_response
 from bot.keys import CLOCK, CONFIG, DISPATCHER, STORAGE
-from bot.pipeline.webhook_auth import authenticate
+from bot.pipeline.webhook_auth import authenticate_bearer
+from bot.services.resend import due_text, resend_row
 from storage.base import JournalFilter
 
 
-def _authorised(request: web.Request, body: bytes = b"") -> bool:
-    return authenticate(request.app[CONFIG].webhook, request.headers, body, time.time()) is None
+def _refusal(request: web.Request) -> web.Response | None:
+    """Bearer tokens only: a Standard Webhooks signature covers one body, not a query or a
+    resend, so it never opens the journal."""
+    config = request.app[CONFIG]
+    failure = authenticate_bearer(config.webhook, request.headers)
+    if failure is None:
+        return None
+    return json_response({"error": "unauthorized",
+                          "reason": failure.text(config.service.language)},
+                         status=401, headers={"WWW-Authenticate": "Bearer"})
 
 
 async def handle_journal_list(request: web.Request) -> web.Response:
-    if not _authorised(request):
-        return json_response({"error": "unauthorized"}, status=401)
+    refused = _refusal(request)
+    if refused is not None:
+        return refused
     flt = JournalFilter({key: request.query[key] for key in
                          ("status", "channel", "event_id", "address", "order")
                          if request.query.get(key)})
@@ -32,8 +41,9 @@ async def handle_journal_list(request: web.Request) -> web.Response:
 
 
 async def handle_journal_row(request: web.Request) -> web.Response:
-    if not _authorised(request):
-        return json_response({"error": "unauthorized"}, status=401)
+    refused = _refusal(request)
+    if refused is not None:
+        return refused
     async with request.app[STORAGE].reader() as tx:
         row = await tx.get_journal(int(request.match_info["id"]))
     if row is None:
@@ -42,13 +52,21 @@ async def handle_journal_row(request: web.Request) -> web.Response:
 
 
 async def handle_journal_resend(request: web.Request) -> web.Response:
-    body = await request.read()
-    if not _authorised(request, body):
-        return json_response({"error": "unauthorized"}, status=401)
+    refused = _refusal(request)
+    if refused is not None:
+        return refused
     row_id = int(request.match_info["id"])
-    now = request.app[CLOCK].now()
-    row = await request.app[STORAGE].write(lambda tx: tx.resend(row_id, now))
-    if row is None:
-        return json_response({"error": "not found or being sent"}, status=404)
-    request.app[DISPATCHER].wake()
-    return json_response(row.public())
+    force = request.query.get("now", "").lower() in ("1", "true", "yes")
+    outcome = await resend_row(request.app[STORAGE], row_id, request.app[CLOCK].now(),
+                               force=force)
+    if outcome.queued and outcome.row is not None:
+        request.app[DISPATCHER].wake()
+        return json_response(outcome.row.public())
+    config = request.app[CONFIG]
+    due = due_text(outcome.row, config.service.tz) if outcome.row else ""
+    answer = {"error": outcome.status,
+              "message": say(f"resend.{outcome.status}", config.service.language, id=row_id,
+                             due=due, flag="?now=1")}
+    if outcome.status == "scheduled" and outcome.row is not None:
+        answer["due_at"] = outcome.row.public()["due_at"]
+    return json_response(answer, status=404 if outcome.status == "not_found" else 409)

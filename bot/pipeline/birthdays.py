@@ -7,12 +7,19 @@ and once at start-up to catch up: after downtime the missed days (at most
 ``birthday:<customer id>:<year>``, so the events table's key makes it once per customer per
 year, whatever restarts or overlapping scans happen. The last scanned day is ``meta``
 ``daily.birthdays.last_day``; it moves in the same transaction as the events it planned.
+
+A directory change (an event carrying the customer, ``vestnik customers import``) that shows
+a customer born today, once ``schedule.daily_at`` has passed, plans today's greeting in its
+own transaction (:func:`greetings_for`): a customer imported after the day's scan is greeted
+too (before ``daily_at`` the scan itself finds them). :func:`greet_day` is ``vestnik birthdays run``.
 """
 
 from __future__ import annotations
 
 import calendar
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +27,7 @@ from bot.core.timeutil import Clock
 from bot.pipeline.events import EventIn
 from bot.pipeline.schedule import daily_time
 from storage.base import Storage, Tx
-from storage.models import Person
+from storage.models import JournalRow, Person
 
 if TYPE_CHECKING:
 
@@ -92,3 +99,52 @@ async def scan_birthdays(storage: Storage, intake: Intake, config: Config,
             log.info("birthdays of %s: %d notification(s) planned", day, done)
         planned += done
     return planned
+
+
+def greetings_for(persons: Sequence[Person], now: datetime, config: Config) -> list[EventIn]:
+    """Today's greeting events (service time zone) of the customers among ``persons`` born
+    today, once ``schedule.daily_at`` has passed (before it, the day's scan greets them);
+    the caller skips the ids already stored."""
+    local = now.astimezone(config.service.tz)
+    at = daily_time(config)
+    if local.time().replace(tzinfo=None) < at:
+        return []
+    day = local.date()
+    celebrated = month_days(day)
+    moment = datetime.combine(day, at, tzinfo=config.service.tz)
+    return [birthday_event(p, day, moment) for p in persons
+            if p.kind == "customer" and p.birthday and p.birthday[-5:] in celebrated]
+
+
+@dataclass(slots=True)
+class Greeting:
+    """One customer of a hand-run scan: the rows planned, or ``already`` greeted that year."""
+
+    person: Person
+    rows: list[JournalRow] = field(default_factory=list)
+    already: bool = False
+
+
+async def greet_day(storage: Storage, intake: Intake, config: Config, day: date,
+                    now: datetime) -> list[Greeting] | None:
+    """``vestnik birthdays run --date D``: plan the greetings of the customers born on ``day``
+    now, in one transaction; None when no rule handles ``birthday``."""
+    moment = datetime.combine(day, daily_time(config), tzinfo=config.service.tz)
+
+    async def job(tx: Tx) -> list[Greeting] | None:
+        await intake.planner.refresh_rules(tx)
+        if not intake.planner.rules_for("birthday"):
+            return None
+        persons = await tx.persons_born_on("customer", month_days(day))
+        events = [birthday_event(p, day, moment) for p in persons]
+        known = await tx.existing_events([e.id for e in events])
+        out = []
+        for person, event in zip(persons, events, strict=True):
+            if event.id in known:
+                out.append(Greeting(person, already=True))
+            else:
+                out.append(Greeting(person, await intake.store_one(tx, event, now)))
+        await tx.insert_journal_bulk([row for greeting in out for row in greeting.rows])
+        return out
+
+    return await storage.write(job)

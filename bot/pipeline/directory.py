@@ -1,5 +1,6 @@
-"""The directory side of planning: persons met in an event become directory records, and
-the event as filters and templates see it is completed from them."""
+"""The directory side of planning: persons met in an event become directory records (an
+ERP customer taking over the Telegram-made placeholder of its phone: bot/pipeline/identity.py),
+and the event as filters and templates see it is completed from them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from bot.core.catalog import STAFF_ROLES
 from bot.core.phones import normalize_phone
 from bot.pipeline.events import EventIn
+from bot.pipeline.identity import adopt_placeholder
 from storage.base import Tx
 from storage.models import Person
 
@@ -47,6 +49,8 @@ async def upsert_persons(tx: Tx, event: EventIn, region: str) -> dict[str, Perso
             if known is not None:  # customers without an id are matched by phone
                 person.id = known.id
         found[role] = await tx.upsert_person(person)
+        if role == "customer":  # the ERP's customer is who registered in Telegram first
+            found[role] = await adopt_placeholder(tx, found[role])
     return found
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -17,6 +18,7 @@ from pydantic import ValidationError
 
 from bot.core.phones import normalize_phone
 from bot.pipeline.events import PersonIn
+from bot.pipeline.identity import adopt_placeholder
 from storage.base import Storage, Tx
 from storage.models import Person
 
@@ -26,6 +28,7 @@ BATCH = 500
 @dataclass
 class ImportReport:
     imported: int = 0
+    planned: int = 0  # journal rows the import planned (birthdays today)
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
@@ -67,8 +70,14 @@ def to_person(raw: dict[str, Any], region: str) -> Person:
                   birthday=person.birthday, language=person.language, timezone=person.timezone)
 
 
+# called with each batch's stored persons in the batch's transaction; returns rows planned
+BatchHook = Callable[[Tx, list[Person]], Awaitable[int]]
+
+
 async def import_customers(storage: Storage, path: Path, region: str,
-                           progress: IO[str] | None = None) -> ImportReport:
+                           progress: IO[str] | None = None,
+                           on_batch: BatchHook | None = None) -> ImportReport:
+    """``on_batch`` plans what the new records call for (today's birthday greetings)."""
     report = ImportReport()
     rows = read_rows(path)
     batch: list[Person] = []
@@ -77,11 +86,12 @@ async def import_customers(storage: Storage, path: Path, region: str,
         people = list(batch)
         batch.clear()
 
-        async def job(tx: Tx) -> None:
-            for person in people:
-                await tx.upsert_person(person)
+        async def job(tx: Tx) -> int:
+            stored = [await adopt_placeholder(tx, await tx.upsert_person(person))
+                      for person in people]
+            return await on_batch(tx, stored) if on_batch is not None else 0
 
-        await storage.write(job)
+        report.planned += await storage.write(job)
         report.imported += len(people)
 
     for index, (number, raw) in enumerate(rows, start=1):

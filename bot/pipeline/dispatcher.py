@@ -23,7 +23,14 @@ from bot.core.channels import CHANNELS
 from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.retry import RetryPolicy
-from bot.core.sending import OutgoingMessage, PermanentError, Sender, SendError, SendResult
+from bot.core.sending import (
+    OutgoingMessage,
+    PermanentError,
+    Sender,
+    SendError,
+    SendResult,
+    TransientError,
+)
 from bot.core.timeutil import Clock
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.models import JournalRow, StopEntry
@@ -43,6 +50,12 @@ class DueStage(Protocol):
     """The step between claiming a row and sending it (:class:`bot.pipeline.due.ResolveWhenDue`)."""
 
     async def __call__(self, row: JournalRow) -> JournalRow: ...
+
+
+def unclassified(exc: BaseException) -> TransientError:
+    """An exception no sender classified: a transient failure that counts as an attempt, so
+    after the ladder the row fails with this text instead of cycling forever."""
+    return TransientError(f"{type(exc).__name__}: {exc}"[:500])
 
 
 def new_owner_id() -> str:
@@ -137,6 +150,7 @@ class Dispatcher:
             self._next_recovery = now + RECOVERY_EVERY
             if await self.storage.try_leadership():  # one process recovers dead ones' leases
                 await self.storage.write(lambda tx: tx.recover_expired(now))
+                await self.storage.recover_dead_senders()
         async with self.storage.reader() as tx:
             due = await tx.due_by_channel(self.channels())
         claimed = 0
@@ -192,8 +206,12 @@ class Dispatcher:
                         row.id, exc)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:  # still an attempt: the row climbs the ladder, never loops
             log.exception("row %s: unexpected failure", row.id)
+            try:
+                await self._failure(row, unclassified(exc))
+            except Exception:
+                log.exception("row %s: the failure could not be recorded", row.id)
         finally:
             self.inflight[row.channel] = self.inflight.get(row.channel, 1) - 1
 
@@ -239,6 +257,10 @@ class Dispatcher:
             return
         except TimeoutError:
             await self._failure(row, SendError(f"no answer within {timeout:.0f} s"))
+            return
+        except Exception as exc:  # not classified by the sender: an attempt all the same
+            log.warning("row %s: %s sender raised %s", row.id, row.channel, unclassified(exc))
+            await self._failure(row, unclassified(exc))
             return
         await self._success(row, result)
 

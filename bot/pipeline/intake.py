@@ -4,23 +4,26 @@ store events with their planned notifications in one transaction before answerin
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from bot.core.config import Config
 from bot.core.metrics import Metrics
+from bot.core.redact import redact_urls
 from bot.core.timeutil import Clock, to_utc
+from bot.pipeline.birthdays import greetings_for
 from bot.pipeline.events import EventIn, validate_events
 from bot.pipeline.planner import Planner
-from bot.pipeline.webhook_auth import authenticate
+from bot.pipeline.webhook_auth import AuthFailure, authenticate_events
 from storage.base import Storage, StorageUnavailable, Tx
-from storage.models import JournalRow, StoredEvent
+from storage.models import JournalRow, Person, StoredEvent
 
 log = logging.getLogger("vestnik.intake")
 
@@ -35,9 +38,15 @@ MESSAGES = {
                      "en": "The body is not JSON: {detail}"},
     "invalid_events": {"ru": "События не приняты: исправьте ошибки и отправьте снова",
                        "en": "No events stored: fix the problems and send again"},
-    "storage_unavailable": {"ru": "База данных недоступна, повторите позже",
-                            "en": "The database is unavailable, retry later"},
+    "storage_unavailable": {"ru": "База данных недоступна, повторите позже ({detail})",
+                            "en": "The database is unavailable, retry later ({detail})"},
+    "body_timeout": {"ru": "Тело запроса не дочитано за отведённое время",
+                     "en": "The request body did not arrive in time"},
 }
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 class TooLarge(Exception):
@@ -66,6 +75,7 @@ class Intake:
         self.clock = clock
         self.metrics = metrics
         self.on_committed = on_committed
+        self._forget_at: datetime | None = None
 
     def _error(self, status: int, code: str, **extra: Any) -> web.Response:
         lang = self.config.service.language
@@ -75,24 +85,32 @@ class Intake:
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         return web.json_response({"error": code, "message": message, **extra}, status=status,
-                                 headers=headers)
+                                 headers=headers, dumps=_dumps)
+
+    def _unauthorized(self, failure: AuthFailure) -> web.Response:
+        log.info("webhook rejected: %s", failure)
+        return self._error(401, "unauthorized", reason=failure.text(self.config.service.language))
 
     async def handle(self, request: web.Request) -> web.Response:
         webhook = self.config.webhook
         if request.content_type != "application/json":
             return self._error(415, "unsupported_media_type")
-        bearer_only = authenticate(webhook, request.headers, None, time.time())
-        if bearer_only is not None and webhook.secret is None:
-            return self._error(401, "unauthorized")
+        early = authenticate_events(webhook, request.headers, None, time.time())
+        if early is not None and (webhook.secret is None or early.code != "body_needed"):
+            return self._unauthorized(early)
         try:
-            body = await read_bounded(request, webhook.max_body_bytes)
+            async with asyncio.timeout(webhook.body_timeout):
+                body = await read_bounded(request, webhook.max_body_bytes)
         except TooLarge:
             return self._error(413, "too_large")
-        if bearer_only is not None:
-            problem = authenticate(webhook, request.headers, body, time.time())
+        except TimeoutError:
+            return self._error(408, "body_timeout", seconds=webhook.body_timeout)
+        delivery: str | None = None
+        if early is not None:
+            problem = authenticate_events(webhook, request.headers, body, time.time())
             if problem is not None:
-                log.info("webhook rejected: %s", problem)
-                return self._error(401, "unauthorized")
+                return self._unauthorized(problem)
+            delivery = request.headers["webhook-id"]
         try:
             payload = json.loads(body.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -101,21 +119,41 @@ class Intake:
         if problems:
             return self._error(400, "invalid_events", problems=problems)
         try:
-            result = await self.storage.write(lambda tx: self.store(tx, events))
+            result = await self.storage.write(lambda tx: self.store(tx, events, delivery))
         except StorageUnavailable as exc:
-            log.warning("storage unavailable, answering 503: %s", exc)
-            return self._error(503, "storage_unavailable")
+            detail = redact_urls(str(exc)) or type(exc).__name__
+            log.warning("storage unavailable, answering 503: %s", detail)
+            return self._error(503, "storage_unavailable", detail=detail)
+        if result is None:  # a signed request seen before: nothing stored again
+            log.info("webhook-id %r seen before: answered as a duplicate delivery", delivery)
+            self.metrics.events_duplicate.inc(len(events))
+            return web.json_response({"accepted": [], "duplicates": [e.id for e in events],
+                                      "planned": 0, "duplicate_delivery": delivery},
+                                     status=202, dumps=_dumps)
         accepted, duplicates, planned = result
         self.metrics.events_accepted.inc(len(accepted))
         self.metrics.events_duplicate.inc(len(duplicates))
         if planned:
             await self.on_committed()
         return web.json_response({"accepted": accepted, "duplicates": duplicates,
-                                  "planned": planned}, status=202)
+                                  "planned": planned}, status=202, dumps=_dumps)
 
-    async def store(self, tx: Tx, events: list[EventIn]) -> tuple[list[str], list[str], int]:
-        """One transaction for the whole batch: every event or none."""
+    async def _new_delivery(self, tx: Tx, webhook_id: str, now: datetime) -> bool:
+        """A signed delivery's id is kept for twice the tolerance (the timestamp may be that
+        far on either side); old ids are dropped about once a minute."""
+        window = timedelta(seconds=2 * self.config.webhook.tolerance_seconds)
+        if self._forget_at is None or now >= self._forget_at:
+            self._forget_at = now + timedelta(seconds=60)
+            await tx.forget_deliveries(now)
+        return await tx.remember_delivery(webhook_id, now, now + window)
+
+    async def store(self, tx: Tx, events: list[EventIn], delivery: str | None = None,
+                    ) -> tuple[list[str], list[str], int] | None:
+        """One transaction for the whole batch: every event or none. None when ``delivery``
+        (a signed request's webhook-id) was stored before: a replay changes nothing."""
         now = self.clock.now()
+        if delivery is not None and not await self._new_delivery(tx, delivery, now):
+            return None
         known = await tx.existing_events([e.id for e in events])
         accepted: list[str] = []
         duplicates: list[str] = []
@@ -148,4 +186,29 @@ class Intake:
             payload=event.model_dump(mode="json", exclude_none=True),
             order_id=event.order.id if event.order else None,
             order_number=event.order.number if event.order else None))
-        return await self.planner.plan(tx, event, document, persons, now)
+        rows = await self.planner.plan(tx, event, document, persons, now)
+        if event.type != "birthday":  # the event showed a customer born today: greet them
+            rows += await self.born_today_rows(tx, list(persons.values()), now)
+        return rows
+
+    async def born_today_rows(self, tx: Tx, persons: list[Person],
+                              now: datetime) -> list[JournalRow]:
+        """Today's greetings of those of ``persons`` born today and not greeted this year
+        (the rules must be refreshed in this transaction)."""
+        greetings = greetings_for(persons, now, self.config)
+        if not greetings or not self.planner.rules_for("birthday"):
+            return []
+        known = await tx.existing_events([g.id for g in greetings])
+        rows: list[JournalRow] = []
+        for greeting in greetings:
+            if greeting.id not in known:
+                known.add(greeting.id)
+                rows += await self.store_one(tx, greeting, now)
+        return rows
+
+    async def greet_born_today(self, tx: Tx, persons: list[Person]) -> int:
+        """A directory import's batch: plan and store today's greetings; the rows planned."""
+        await self.planner.refresh_rules(tx)
+        rows = await self.born_today_rows(tx, persons, self.clock.now())
+        await tx.insert_journal_bulk(rows)
+        return len(rows)

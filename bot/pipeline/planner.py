@@ -134,7 +134,7 @@ class Planner:
         for route in found:
             row = JournalRow(**{**row_fields(base), "channel": route.channel})
             row.plan = base.plan.copy()
-            self.renderer.fill(row, rule, recipient, route, document, now=now)
+            await self.renderer.fill(row, rule, recipient, route, document, now=now)
             if route.channel in waiting:
                 row.status = "scheduled"
                 row.reason = f"{route.reason}; looked up again when due"
@@ -184,7 +184,7 @@ class Planner:
         event = EventIn.model_validate(payload)
         persons = {row.recipient_role: person}
         fresh.channel = chosen.channel
-        self.renderer.fill(fresh, rule, recipient, chosen, directory.document(event, persons),
+        await self.renderer.fill(fresh, rule, recipient, chosen, directory.document(event, persons),
                            now=now)
         if fresh.status != "pending":
             return fresh, False

@@ -45,7 +45,7 @@ class Renderer:
             return deferred, local
         return due_at, local
 
-    def fill(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
+    async def fill(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
              document: dict[str, Any], *, now: datetime) -> None:
         """Address, text and status of one row from its route."""
         row.status, row.reason, row.address = route.status, route.reason, route.address
@@ -63,16 +63,16 @@ class Renderer:
             row.status = "scheduled"
             if recipient.person is not None:
                 row.plan.resolve_when_due = True
-        if self._render(row, rule, recipient, route, document, language, now):
+        if await self._render(row, rule, recipient, route, document, language, now):
             self._check_text(row, rule, route, now)
 
-    def _render(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
+    async def _render(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
                 document: dict[str, Any], language: str, now: datetime) -> bool:
         context = template_context(document, person_dict(recipient.person, recipient.role),
                                    company=self.config.service.company_name,
                                    extra=self.templates.globals)
         try:
-            rendered = self.templates.render(
+            rendered = await self.templates.render_async(
                 event_type=row.event_type, channel=route.channel, language=language,
                 context=context, subject=rule.subject, body=rule.body, html_body=rule.html)
         except TemplateFailure as exc:

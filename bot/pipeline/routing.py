@@ -4,18 +4,17 @@ verdict, or why the notification cannot go there. Address kinds come from the ch
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.core.channels import TABLE, channel_unavailable
 from bot.core.config import Config
+from bot.core.emails import InvalidEmail, parse_mailbox
 from bot.core.phones import normalize_phone
 from bot.pipeline.rules import Rule
 from storage.base import Tx
 from storage.models import Person, StopEntry
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ADDRESS_MISSING = ("no address", "invalid phone", "invalid e-mail")
 
 
@@ -104,9 +103,10 @@ async def _email(tx: Tx, recipient: Recipient, region: str) -> Found:
     email = (person.email or "").strip() if person else ""
     if not email:
         return Found(reason="no address: no e-mail")
-    if not _EMAIL.match(email):
-        return Found(reason=f"invalid e-mail {email!r}")
-    return Found(email)
+    try:
+        return Found(parse_mailbox(email))
+    except InvalidEmail as exc:
+        return Found(reason=f"invalid e-mail {email[:100]!r}: {exc}")
 
 
 async def _phone(tx: Tx, recipient: Recipient, region: str) -> Found:

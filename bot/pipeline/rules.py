@@ -23,6 +23,7 @@ from pydantic import (
 from bot.core.catalog import CATALOG, PERSON_ROLES
 from bot.core.channels import CHANNELS, CUSTOMER_CHANNELS, TABLE
 from bot.core.config import parse_duration
+from bot.pipeline.rule_checks import import_problems
 from storage.base import Storage
 from storage.models import StoredRule
 
@@ -182,6 +183,7 @@ def parse_rules(data: dict[str, Any]) -> list[Rule]:
                 msg = err["msg"].removeprefix("Value error, ")
                 errors.append(f"{label}: {_key(err['loc'])}: {msg}")
             continue
+        errors += [f"{label}: {key}: {problem}" for key, problem in import_problems(rule)]
         if rule.name in names:
             errors.append(f"{label}: name: duplicate rule name in this file")
         names.add(rule.name)

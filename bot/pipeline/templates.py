@@ -7,8 +7,11 @@ plain text. A template error is reported as :class:`TemplateFailure` for that on
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,9 +21,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from bot.core.phones import format_phone
+from bot.pipeline.sandbox import LimitedEnvironment, RenderLimit, render_within
 
 LANGUAGES = ("ru", "en")
 CURRENCY_SIGNS = {"RUB": "₽", "RUR": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br",
@@ -30,6 +33,10 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 CHANNEL_BODY_KEY = {"email": "email", "telegram": "telegram", "sms": "sms", "modem": "sms",
                     "internal": "telegram"}
 FALLBACK_TYPE = "_fallback"
+RENDER_SECONDS = 1.0  # one template's time budget
+# the longest text a template may produce, per channel (SMS: the segment limit applies after)
+OUTPUT_LIMITS = {"email": 64 * 1024, "telegram": 16 * 1024, "internal": 16 * 1024,
+                 "sms": 16 * 1024, "modem": 16 * 1024, "subject": 1024}
 
 
 class TemplateFailure(Exception):
@@ -99,17 +106,31 @@ class Templates:
         self.tz = ZoneInfo(timezone)
         self.region = region
         self.defaults = dict(defaults if defaults is not None else load_default_templates())
-        self.globals: dict[str, Any] = {}
+        # only plain functions returning strings (register_function): nothing a template can
+        # reach holds a secret, the config or the storage
+        self.globals: dict[str, Callable[..., str]] = {}
         self._plain = self._environment(autoescape=False)
         self._html = self._environment(autoescape=True)
         self._cache: dict[tuple[bool, str], jinja2.Template] = {}
+        self._over_time: dict[str, str] = {}  # sources that hit the time limit: fail fast
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="render")
 
-    def _environment(self, *, autoescape: bool) -> SandboxedEnvironment:
-        env = SandboxedEnvironment(autoescape=autoescape, undefined=jinja2.Undefined,
-                                   trim_blocks=True, lstrip_blocks=True)
+    def _environment(self, *, autoescape: bool) -> LimitedEnvironment:
+        env = LimitedEnvironment(autoescape=autoescape, undefined=jinja2.Undefined,
+                                 trim_blocks=True, lstrip_blocks=True)
         env.filters.update(money=self._money, date=self._date, datetime=self._datetime,
                            time=self._time, phone=self._phone)
+        env.guard_filters()
         return env
+
+    def register_function(self, name: str, func: Callable[..., Any]) -> None:
+        """A template global: the template sees a plain function whose result is a string,
+        never the object behind it (``telegram_link.secret`` finds nothing)."""
+        def call(*args: Any, **kwargs: Any) -> str:
+            return str(func(*args, **kwargs))
+
+        call.__name__ = call.__qualname__ = name
+        self.globals[name] = call
 
     # filters ---------------------------------------------------------------------------------
     @staticmethod
@@ -184,10 +205,19 @@ class Templates:
             return str(exc)
         return None
 
-    def _render(self, source: str, context: Mapping[str, Any], *, html: bool) -> str:
+    def _render(self, source: str, context: Mapping[str, Any], *, html: bool,
+                limit: str) -> str:
         template = self.compile(source, html=html)
+        if source in self._over_time:
+            raise TemplateFailure(f"template over a limit: {self._over_time[source]} "
+                                  "(an earlier render; fix the template and import it again)")
         try:
-            return template.render({**self.globals, **context}).strip()
+            return render_within(template, {**self.globals, **context},
+                                 seconds=RENDER_SECONDS, max_chars=OUTPUT_LIMITS[limit]).strip()
+        except RenderLimit as exc:
+            if exc.over_time:
+                self._over_time[source] = str(exc)
+            raise TemplateFailure(f"template over a limit: {exc}") from None
         except jinja2.TemplateError as exc:
             raise TemplateFailure(f"template error: {exc}") from None
         except Exception as exc:  # a filter or attribute raised inside the sandbox
@@ -207,12 +237,17 @@ class Templates:
         is_html = channel in ("telegram", "internal")
         body_source = body if body is not None else default[CHANNEL_BODY_KEY[channel]]
         subject_source = subject if subject is not None else default.get("subject", "")
-        text = self._render(body_source, context, html=is_html)
-        subject_text = self._render(subject_source, context, html=False) if channel == "email" \
-            or channel == "internal" else ""
-        html = self._render(html_body, context, html=True) if html_body and channel == "email" \
-            else None
+        text = self._render(body_source, context, html=is_html, limit=channel)
+        subject_text = self._render(subject_source, context, html=False, limit="subject") \
+            if channel == "email" or channel == "internal" else ""
+        html = self._render(html_body, context, html=True, limit="email") \
+            if html_body and channel == "email" else None
         return Rendered(subject=" ".join(subject_text.split()), text=text, html=html)
+
+    async def render_async(self, **kwargs: Any) -> Rendered:
+        """:meth:`render` on a worker thread: a slow template never holds the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self.render, **kwargs))
 
     def variables(self) -> Iterable[tuple[str, str]]:
         return TEMPLATE_VARIABLES
@@ -233,6 +268,16 @@ TEMPLATE_VARIABLES: tuple[tuple[str, str], ...] = (
     ("|date, |datetime, |time", "25.11.2026, 25.11.2026 14:30, 14:30 (service timezone)"),
     ("|phone", "+7 916 123-45-67"),
 )
+
+
+@lru_cache(maxsize=1)
+def _checker() -> Templates:
+    return Templates(timezone="UTC", defaults={})
+
+
+def syntax_problem(source: str) -> str | None:
+    """The compile error of a template (rule import: unknown filters count), or None."""
+    return _checker().check(source)
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 @dataclass
 class SmtpRecorder:
     messages: list[EmailMessage] = field(default_factory=list)
+    # (MAIL FROM, [RCPT TO...]) of every message, as the client gave them
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     connections: int = 0
     # failure injection: reply with these codes to the next RCPT TO commands
     rcpt_failures: list[str] = field(default_factory=list)
@@ -47,6 +49,7 @@ class SmtpRecorder:
                                            policy=email.policy.default)
         with self.lock:
             self.messages.append(message)  # type: ignore[arg-type]
+            self.envelopes.append((envelope.mail_from or "", list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 
 
