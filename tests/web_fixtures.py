@@ -17,7 +17,7 @@ import pytest
 from bot.core.timeutil import SystemClock
 from bot.keys import CONFIG
 from bot.services.web_login import WebIdentity, make_login_link
-from tests.conftest import CUSTOMER_EMAIL_RULE
+from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 
 CHROMIUM = os.environ.get("VESTNIK_TEST_CHROMIUM", "/usr/bin/chromium")
 # set to a directory (docs/img) to keep the screenshots the tests take
@@ -107,3 +107,44 @@ async def web(bot_app: Callable[..., Awaitable[Any]], browser: Any,
         return Web(bot, browser)
 
     return start
+
+
+# a journal to look at ---------------------------------------------------------------------------
+OLGA = 3001  # staff S-7 "Ольга", phone +7 916 000-00-07 in the booked() event
+REFUSED = "lost@example.ru"
+
+
+def customer_event(n: int, *, phone: str, email: str, name: str,
+                   event_type: str = "order_booked") -> dict:
+    event = booked(f"evt-{n}", customer={"id": f"C-{n:03}", "name": name, "phone": phone,
+                                         "email": email})
+    event["type"] = event_type
+    event["order"] = {"id": f"ORD-{n}", "number": f"ЗН-{n:06}"}
+    return event
+
+
+async def fill_journal(w) -> None:
+    """Three customers' bookings (one e-mail refused: failed rows) and an SMS rule's
+    parts_arrived (skipped: no SMS portal)."""
+    await w.running.post(customer_event(1, phone="+7 916 123-45-67", email="ivan@example.ru",
+                                        name="Иван Петров"))
+    await w.running.post(customer_event(2, phone="+7 903 555-00-11", email=REFUSED,
+                                        name="Мария Соколова"))
+    await w.running.post(customer_event(3, phone="+7 926 777-88-99", email=REFUSED,
+                                        name="Пётр Иванов"))
+    await w.running.post(customer_event(4, phone="+7 916 123-45-67", email="ivan@example.ru",
+                                        name="Иван Петров", event_type="parts_arrived"))
+    await w.running.wait_rows(lambda rows: len(rows) == 4 and all(
+        r.status in ("sent", "failed", "skipped") for r in rows))
+
+
+@pytest.fixture
+async def started(web: Callable[..., Awaitable[Web]], smtp: Any) -> Web:
+    smtp.recorder.refused.add(REFUSED)
+    w = await web()
+    await fill_journal(w)
+    return w
+
+
+async def texts(page, selector: str) -> list[str]:
+    return [text.strip() for text in await page.locator(selector).all_inner_texts()]
