@@ -6,51 +6,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.cli_common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    BadArgument,
+    CommandError,
+    UsageError,
+    _print_json,
+    opened,
+)
+from bot.conversations_cli import add_parser as add_conversations_parser
+from bot.conversations_cli import cmd_conversations
 from bot.core.channels import SENDABLE_CHANNELS
 from bot.core.config import Config, ConfigError, load_config
-from storage.base import (
-    DatabaseInUse,
-    JournalFilter,
-    SchemaTooNew,
-    Storage,
-    StorageUnavailable,
-)
+from storage.base import DatabaseInUse, SchemaTooNew, Storage, StorageUnavailable
 from storage.models import JOURNAL_STATUSES
-from storage.open import open_storage
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad arguments: exit status 2."""
-
-
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
-
-
-@asynccontextmanager
-async def opened(config: Config) -> AsyncIterator[Storage]:
-    storage = open_storage(config.service.database)
-    await storage.open()
-    try:
-        yield storage
-    finally:
-        await storage.close()
 
 
 # serve / check-config / migrate ---------------------------------------------------------------
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from bot.app import init_app
-
     from bot.core.redact import RedactingFormatter, mask_url
 
     handler = logging.StreamHandler()
@@ -63,14 +45,48 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     if problems:
         _print_problems(problems)
         return EXIT_USAGE
-    app = init_app(config)
     webhook = config.webhook
+    check_port_free(webhook.host, webhook.port, webhook.listen)  # busy: said, nothing started
+    app = init_app(config)
     print(f"vestnik: webhook on http://{webhook.listen}{webhook.path}, "
           f"database {mask_url(config.service.database)}", flush=True)
     from bot.serving import run
 
-    run(app, webhook, shutdown_timeout=max(5.0, config.service.lease_seconds / 4))
+    try:
+        run(app, webhook, shutdown_timeout=max(5.0, config.service.lease_seconds / 4))
+    except OSError as exc:
+        import errno
+
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        # taken between the check and the bind
+        raise port_problem(exc, webhook.host, webhook.port, webhook.listen) from None
     return EXIT_OK
+
+
+def check_port_free(host: str, port: int, listen: str) -> None:
+    """Try the port before anything starts, so a busy one is one clear line, not a
+    traceback after "listening"."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(infos[0][4])
+    except OSError as exc:
+        raise port_problem(exc, host, port, listen) from None
+
+
+def port_problem(exc: OSError, host: str, port: int, listen: str) -> BadArgument:
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return BadArgument(
+            f"port {port} on {host} is busy: another program (or another vestnik serve) "
+            f"listens there. Stop it, or change webhook.listen (now {listen!r}) in the config")
+    return BadArgument(f"cannot listen on {listen} (webhook.listen): {exc.strerror or exc}")
 
 
 def channel_problems(config: Config) -> list[tuple[str, str]]:
@@ -89,12 +105,20 @@ def _print_problems(problems: list[tuple[str, str]]) -> None:
         print(f"  {key}: {problem}", file=sys.stderr)
 
 
-def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
+def cmd_check_config(path: str | None) -> int:
+    """Every problem in one run (not the first one found), then the warnings."""
+    from bot.config_check import check_config
     from bot.core.channels import SENDABLE_CHANNELS, channel_unavailable
 
-    problems = channel_problems(config)
-    if problems:
-        _print_problems(problems)
+    report = check_config(path)
+    if report.errors:
+        _print_problems(report.errors)
+    if report.warnings:
+        print("configuration warnings:", file=sys.stderr)
+        for key, warning in report.warnings:
+            print(f"  {key}: {warning}", file=sys.stderr)
+    config = report.config
+    if report.errors or config is None:
         return EXIT_USAGE
     print("config OK")
     for channel in SENDABLE_CHANNELS:
@@ -107,14 +131,33 @@ def cmd_check_config(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
-    async with opened(config) as storage:
+    async with opened(config, create=True) as storage:
         print(f"database schema is up to date (version {await storage.schema_version()})")
     return EXIT_OK
 
 
 # rules ------------------------------------------------------------------------------------------
+async def rule_warnings(config: Config, text: str) -> list[str]:
+    """Rules for a type that is not in the catalog and was never posted: likely a typo."""
+    from bot.pipeline.rules import parse_rules_toml
+    from bot.pipeline.typos import rule_event_warning
+
+    out = []
+    async with opened(config) as storage:
+        async with storage.reader() as tx:
+            for rule in parse_rules_toml(text):
+                seen = await tx.event_type_seen(rule.event)
+                warning = rule_event_warning(rule.name, rule.event, seen,
+                                             config.service.language)
+                if warning is not None:
+                    out.append(warning)
+    return out
+
+
 async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
-    from bot.pipeline.rules import RuleFileError, export_rules_toml, import_rules
+    from bot.core.timeutil import SystemClock
+    from bot.pipeline.rules import RuleFileError, export_rules_toml
+    from bot.services import rules_admin
 
     if args.action == "import":
         if not args.file:
@@ -122,11 +165,11 @@ async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
         try:
             text = Path(args.file).read_text(encoding="utf-8-sig")
         except OSError as exc:
-            raise UsageError(f"cannot read {args.file}: {exc}") from None
+            raise BadArgument(f"cannot read {args.file}: {exc}") from None
         async with opened(config) as storage:
             try:
-                created, updated = await import_rules(storage, text)
-                await storage.notify_new_rows()  # a running serve re-reads them at once
+                created, updated = await rules_admin.import_text(
+                    storage, text, author=args.author, now=SystemClock().now())
             except RuleFileError as exc:
                 print(f"{args.file}: nothing imported, {len(exc.errors)} problem(s):",
                       file=sys.stderr)
@@ -134,10 +177,11 @@ async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
                     print(f"  {error}", file=sys.stderr)
                 return EXIT_FAIL
         print(f"rules imported: {created} new, {updated} updated")
+        for warning in await rule_warnings(config, text):
+            print(f"warning: {warning}", file=sys.stderr)
         return EXIT_OK
     async with opened(config) as storage:
-        async with storage.reader() as tx:
-            rules = await tx.list_rules()
+        rules = await rules_admin.listing(storage)
     if args.json or args.action == "list":
         if args.json:
             _print_json([{"id": r.id, **r.definition, "blocked": r.blocked} for r in rules])
@@ -151,47 +195,71 @@ async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
 
 
 # journal ------------------------------------------------------------------------------------------
-def journal_line(row: Any) -> str:
+TIME_FIELDS = ("created_at", "due_at", "sent_at", "failed_at")
+
+
+def journal_header(tz_name: str) -> str:
+    return (f"{'id':>6}  {'time (' + tz_name + ')':25}  {'status':9}  {'channel':8}  "
+            f"{'address':28}  {'type':22}  note")
+
+
+def journal_line(row: Any, tz: Any) -> str:
     when = (row.sent_at or row.failed_at or row.due_at or row.created_at)
-    stamp = when.astimezone().strftime("%Y-%m-%d %H:%M") if when else "-"
-    note = row.error or row.reason or ""
-    return (f"{row.id:>6}  {stamp}  {row.status:9}  {row.channel:8}  "
+    stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
+    note = row.error or row.reason or row.receipt or ""
+    return (f"{row.id:>6}  {stamp:25}  {row.status:9}  {row.channel:8}  "
             f"{(row.address or row.recipient_id or '-')[:28]:28}  {row.event_type:22}  {note}")
 
 
+def local_times(data: dict[str, Any], tz: Any) -> dict[str, Any]:
+    """RFC 3339 with the service time zone's offset, as people compare them."""
+    from bot.core.timeutil import parse_rfc3339
+
+    out = dict(data)
+    for name in TIME_FIELDS:
+        moment = parse_rfc3339(out.get(name))
+        if moment is not None:
+            out[name] = moment.astimezone(tz).isoformat(timespec="seconds")
+    return out
+
+
 async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
+    from bot.services import journal as journal_service
+
     async with opened(config) as storage:
         if args.action in ("show", "resend"):
             if args.id is None or not str(args.id).isdigit():
                 raise UsageError(f"vestnik journal {args.action} ID")
             row_id = int(args.id)
             if args.action == "show":
-                async with storage.reader() as tx:
-                    row = await tx.get_journal(row_id)
+                row = await journal_service.get_row(storage, row_id)
                 if row is None:
                     print(f"journal row {row_id} not found", file=sys.stderr)
                     return EXIT_FAIL
-                data = row.public()
+                data = local_times(row.public(), config.service.tz)
                 if args.json:
                     _print_json(data)
                 else:
                     width = max(len(k) for k in data)
                     for key, value in data.items():
-                        print(f"{key:{width}}  {'' if value is None else value}")
+                        suffix = f" ({config.service.timezone})" if (
+                            key in TIME_FIELDS and value) else ""
+                        print(f"{key:{width}}  {'' if value is None else value}{suffix}")
                 return EXIT_OK
             return await cli_resend(storage, config, row_id, force=args.now)
         if args.action is not None:
             raise UsageError("vestnik journal [--status S] [--limit N] [--json] | show ID | "
                              "resend ID")
         if args.status and args.status not in JOURNAL_STATUSES:
-            raise UsageError(f"--status must be one of {', '.join(JOURNAL_STATUSES)}")
-        async with storage.reader() as tx:
-            rows = await tx.list_journal(JournalFilter(status=args.status, limit=args.limit))
+            raise BadArgument(f"--status must be one of {', '.join(JOURNAL_STATUSES)}")
+        rows = await journal_service.latest_rows(storage, status=args.status, limit=args.limit)
+    tz = config.service.tz
     if args.json:
-        _print_json([row.public() for row in rows])
+        _print_json([local_times(row.public(), tz) for row in rows])
     else:
+        print(journal_header(config.service.timezone))
         for row in rows:
-            print(journal_line(row))
+            print(journal_line(row, tz))
     return EXIT_OK
 
 
@@ -214,61 +282,69 @@ async def cli_resend(storage: Storage, config: Config, row_id: int, *, force: bo
 
 
 # stop list ------------------------------------------------------------------------------------------
-def parse_who(raw: str, region: str) -> tuple[str, str]:
-    """``phone:``, ``email:``, ``customer:``, ``chat:`` prefixes, or guessed from the value."""
-    from bot.core.phones import normalize_phone
+async def check_stop_scope(storage: Storage, event_type: str | None,
+                           channel: str | None) -> None:
+    """A typo'd channel or type would make an entry that blocks nothing: refuse it."""
+    from bot.core.catalog import CATALOG
+    from bot.core.channels import CHANNELS
+    from bot.pipeline.typos import did_you_mean
 
-    kind, sep, value = raw.partition(":")
-    if sep and kind in ("phone", "email", "customer", "chat"):
-        raw_value = value
-    else:
-        kind, raw_value = "", raw
-    if kind in ("", "phone"):
-        phone = normalize_phone(raw_value, region)
-        if phone:
-            return "phone", phone
-        if kind == "phone":
-            raise UsageError(f"{raw_value!r} is not a valid phone number")
-    if kind == "email" or (not kind and "@" in raw_value):
-        return "email", raw_value.strip().lower()
-    if kind == "chat":
-        if not raw_value.lstrip("-").isdigit():
-            raise UsageError(f"chat:{raw_value} is not a Telegram chat id")
-        return "chat", raw_value
-    return "customer", raw_value
+    if channel and channel != "*" and channel not in CHANNELS:
+        close = did_you_mean(channel, CHANNELS)
+        raise BadArgument(f"--channel {channel!r} is not a channel: use one of "
+                          f"{', '.join(CHANNELS)} or *"
+                          + (f" (did you mean {close!r}?)" if close else ""))
+    if not event_type or event_type == "*" or event_type in CATALOG:
+        return
+    async with storage.reader() as tx:
+        known = await tx.event_type_seen(event_type) or any(
+            rule.event == event_type for rule in await tx.list_rules())
+    if not known:
+        close = did_you_mean(event_type, CATALOG)
+        raise BadArgument(f"--type {event_type!r} is not a catalog type, no rule reads it and "
+                          "it was never posted: the entry would block nothing"
+                          + (f" (did you mean {close!r}?)" if close else "")
+                          + "; see `vestnik templates` for the types")
 
 
 async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
-    from storage.models import StopEntry
+    from bot.core.texts import t
+    from bot.core.timeutil import SystemClock
+    from bot.services import stoplist as stop_service
+    from bot.services.who import WhoError
 
     async with opened(config) as storage:
         if args.action == "add":
             if not args.who:
                 raise UsageError("vestnik stoplist add WHO [--type T] [--channel C] "
                                  "[--reason R]")
-            kind, who = parse_who(args.who, config.service.default_region)
-            entry = StopEntry(who=who, who_kind=kind, event_type=args.type or "*",
-                              channel=args.channel or "*", reason=args.reason or "",
-                              author=args.author)
-            saved = await storage.write(lambda tx: tx.add_stop(entry))
+            await check_stop_scope(storage, args.type, args.channel)
+            try:
+                entry = stop_service.new_entry(
+                    args.who, config.service.default_region, event_type=args.type or "*",
+                    channel=args.channel or "*", reason=args.reason or "",
+                    author=args.author, now=SystemClock().now())
+            except WhoError as exc:
+                raise BadArgument(t(f"who.bad.{exc.problem}", "en", value=exc.value)) from None
+            except stop_service.StopListError as exc:
+                raise BadArgument(f"--{'type' if exc.problem == 'bad_type' else 'channel'}: "
+                                  f"{exc.value!r} is not valid") from None
+            saved = await stop_service.add(storage, entry)
             await storage.notify_new_rows()
             _print_json(saved.public()) if args.json else print(
-                f"stop list entry {saved.id}: {kind} {who}, type {saved.event_type}, "
-                f"channel {saved.channel}")
+                f"stop list entry {saved.id}: {saved.who_kind} {saved.who}, type "
+                f"{saved.event_type}, channel {saved.channel}")
             return EXIT_OK
         if args.action == "remove":
             if not args.who or not args.who.isdigit():
                 raise UsageError("vestnik stoplist remove ENTRY_ID")
             entry_id = int(args.who)
-            removed = await storage.write(lambda tx: tx.remove_stop(entry_id))
-            await storage.notify_new_rows()
-            if not removed:
+            if not await stop_service.remove(storage, entry_id):
                 print(f"stop list entry {entry_id} not found", file=sys.stderr)
                 return EXIT_FAIL
             print(f"stop list entry {entry_id} removed")
             return EXIT_OK
-        async with storage.reader() as tx:
-            entries = await tx.list_stops(limit=args.limit)
+        entries = await stop_service.listing(storage, args.limit)
     if args.json:
         _print_json([e.public() for e in entries])
     else:
@@ -276,31 +352,6 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
             print(f"{e.id:>5}  {e.who_kind:8}  {e.who:24}  {e.event_type:22}  {e.channel:8}  "
                   f"{e.reason}")
     return EXIT_OK
-
-
-# customers import -------------------------------------------------------------------------------------
-async def cmd_customers(config: Config, args: argparse.Namespace) -> int:
-    from bot.pipeline.directory_import import import_customers
-
-    path = Path(args.file)
-    if not path.exists():
-        raise UsageError(f"file not found: {path}")
-    from bot.cli_birthdays import offline_intake
-
-    async with opened(config) as storage:
-        intake = offline_intake(config, storage)  # customers born today are greeted now
-        report = await import_customers(storage, path, config.service.default_region,
-                                        progress=sys.stderr if sys.stderr.isatty() else None,
-                                        on_batch=intake.greet_born_today)
-        await storage.notify_new_rows()
-    print(f"customers imported: {report.imported}, rejected: {len(report.rejected)}")
-    if report.planned:
-        print(f"birthday greetings planned: {report.planned}")
-    for line, reason in report.rejected[:50]:
-        print(f"  line {line}: {reason}")
-    if len(report.rejected) > 50:
-        print(f"  ... and {len(report.rejected) - 50} more")
-    return EXIT_OK if report.imported or not report.rejected else EXIT_FAIL
 
 
 async def cmd_birthdays(config: Config, args: argparse.Namespace) -> int:
@@ -313,29 +364,31 @@ async def cmd_birthdays(config: Config, args: argparse.Namespace) -> int:
 # templates ---------------------------------------------------------------------------------------------
 def cmd_templates(config: Config, args: argparse.Namespace) -> int:
     from bot.core.catalog import CATALOG
-    from bot.pipeline.templates import CHANNEL_BODY_KEY, TEMPLATE_VARIABLES, load_default_templates
+    from bot.services import templates_help
 
-    defaults = load_default_templates()
     if not args.type:
         for name, entry in CATALOG.items():
             print(f"{name:24} {entry.kind:9} {entry.title_ru} / {entry.title_en}")
         print("\nvestnik templates TYPE [--channel email|sms|telegram] shows the texts")
         return EXIT_OK
-    if args.type not in defaults:
-        raise UsageError(f"no default templates for {args.type!r}; see `vestnik templates`")
-    channels = [args.channel] if args.channel else ["email", "telegram", "sms"]
+    if not templates_help.has_defaults(args.type):
+        raise BadArgument(f"no default templates for {args.type!r}; see `vestnik templates`")
+    channels = [args.channel] if args.channel else list(templates_help.TEXT_CHANNELS)
     for language in ("ru", "en"):
-        entry = defaults[args.type][language]
         for channel in channels:
-            key = CHANNEL_BODY_KEY.get(channel)
-            if key is None:
-                raise UsageError("--channel must be email, sms, modem, telegram or internal")
+            try:
+                subject, body = templates_help.default_text(args.type, channel, language)
+            except LookupError:
+                raise BadArgument("--channel must be email, sms, modem, telegram or "
+                                  "internal") from None
             print(f"# {args.type} / {channel} / {language}")
-            if channel == "email":
-                print(f'subject = "{entry["subject"]}"')
-            print(f'body = """\n{entry[key]}\n"""\n')
-    print("# variables")
-    for name, meaning in TEMPLATE_VARIABLES:
+            if subject:
+                print(f'subject = "{subject}"')
+            print(f'body = """\n{body}\n"""\n')
+    print("# variables (examples from a sample event)")
+    for name, value in templates_help.variable_examples(args.type):
+        print(f"#   {name:40} {value}")
+    for name, meaning in templates_help.variable_notes():
         print(f"#   {name:70} {meaning}")
     return EXIT_OK
 
@@ -348,9 +401,24 @@ async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
         answer = await send_test(config, args.channel, args.address, provider=args.provider,
                                  text=args.text)
     except LookupError as exc:
-        raise UsageError(str(exc)) from None
+        raise BadArgument(str(exc)) from None
     print(answer.summary)
     return EXIT_OK if answer.ok else EXIT_FAIL
+
+
+async def cmd_receipt_urls(config: Config, args: argparse.Namespace) -> int:
+    """The callback address of each portal: the secret in it is shown here and nowhere else."""
+    from bot.services.receipts import receipt_addresses
+
+    async with opened(config) as storage:
+        addresses = await receipt_addresses(storage, config)
+    if not addresses:
+        print("no [[sms.portals]] entry posts status callbacks (sms.ru, smsc.ru, SMS Aero, "
+              "Devino do); the others are polled", file=sys.stderr)
+        return EXIT_FAIL
+    for name, kind, url in addresses:
+        print(f"{name} ({kind}): {url}")
+    return EXIT_OK
 
 
 # preview ------------------------------------------------------------------------------------------------
@@ -359,7 +427,7 @@ async def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     from bot.pipeline.preview import preview_line, preview_rows
 
     if args.hours <= 0:
-        raise UsageError("--hours must be a positive number of hours")
+        raise BadArgument("--hours must be a positive number of hours")
     async with opened(config) as storage:
         items = await preview_rows(storage, config, hours=args.hours, clock=SystemClock(),
                                   limit=args.limit)
@@ -456,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("action", choices=["import", "export", "list"])
     rules.add_argument("file", nargs="?")
     rules.add_argument("--json", action="store_true")
+    rules.add_argument("--author", default="cli", help="recorded with the change (default cli)")
 
     journal = sub.add_parser("journal", parents=[common], help="the journal of notifications")
     journal.add_argument("action", nargs="?", choices=["show", "resend"])
@@ -476,9 +545,14 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--limit", type=int, default=200)
     stop.add_argument("--json", action="store_true")
 
-    customers = sub.add_parser("customers", parents=[common], help="import the customer list")
-    customers.add_argument("action", choices=["import"])
-    customers.add_argument("file")
+    customers = sub.add_parser("customers", parents=[common],
+                               help="import or list the customers")
+    customers.add_argument("action", choices=["import", "list"])
+    customers.add_argument("file", nargs="?")
+    customers.add_argument("--encoding", help="force the file's encoding (default: detected)")
+    customers.add_argument("--search", help="list: id, name, phone, e-mail or group contains")
+    customers.add_argument("--limit", type=int, default=1000)
+    customers.add_argument("--json", action="store_true")
 
     birthdays = sub.add_parser("birthdays", parents=[common],
                                help="run the birthday scan by hand and say what it planned")
@@ -495,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("address")
     send.add_argument("--provider")
     send.add_argument("--text")
+
+    sub.add_parser("receipt-urls", parents=[common],
+                   help="the delivery-callback address to set in each SMS portal")
 
     preview = sub.add_parser("preview", parents=[common], help="what goes out in the next hours")
     preview.add_argument("--hours", type=float, default=24)
@@ -530,15 +607,24 @@ def build_parser() -> argparse.ArgumentParser:
                          help="requests in flight at once (stories keep their order)")
     emulate.add_argument("--seed", type=int, help="repeatable names and times (ids stay fresh)")
     emulate.add_argument("--json", action="store_true")
+    add_conversations_parser(sub, common)
     return parser
 
 
+def cmd_customers(config: Config, args: argparse.Namespace) -> Any:
+    from bot.cli_directory import cmd_customers as run
+
+    return run(config, args)
+
+
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
-    "serve": cmd_serve, "check-config": cmd_check_config, "migrate": cmd_migrate,
+    "serve": cmd_serve, "migrate": cmd_migrate,
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
     "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates,
-    "send-test": cmd_send_test, "preview": cmd_preview, "web-login": cmd_web_login,
-    "schema": cmd_schema, "validate": cmd_validate, "emulate": cmd_emulate,
+    "send-test": cmd_send_test, "preview": cmd_preview, "schema": cmd_schema,
+    "validate": cmd_validate, "emulate": cmd_emulate, "receipt-urls": cmd_receipt_urls,
+    "web-login": cmd_web_login,
+    "conversations": cmd_conversations,
 }
 
 
@@ -548,6 +634,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0) and EXIT_USAGE
+    if args.command == "check-config":
+        return _guarded(lambda: cmd_check_config(args.config), "ru")
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -555,21 +643,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key, message in exc.problems:
             print(f"  {key}: {message}", file=sys.stderr)
         return EXIT_USAGE
+    return _guarded(lambda: COMMANDS[args.command](config, args), config.service.language)
+
+
+def _guarded(command: Callable[[], Any], language: str) -> int:
+    """Run a command; each kind of error is one line on stderr and its exit status."""
     try:
-        result = COMMANDS[args.command](config, args)
+        result = command()
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
+        sys.stdout.flush()
         return int(result)
+    except BrokenPipeError:
+        return _reader_left()
     except UsageError as exc:
         print(f"usage: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BadArgument as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     except SchemaTooNew as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DatabaseInUse as exc:  # a second `vestnik serve` on one SQLite file
         from bot.core.ops_texts import say
 
-        print(say("serve.database_in_use", config.service.language, path=exc.path,
+        print(say("serve.database_in_use", language, path=exc.path,
                   pid=exc.pid or "?"), file=sys.stderr)
         return EXIT_FAIL
     except StorageUnavailable as exc:
@@ -579,6 +681,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_FAIL
+
+
+def _reader_left() -> int:
+    """``vestnik journal | head``: the reader is gone, which is not an error of ours. Point
+    stdout at /dev/null so the interpreter's final flush does not complain either."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_OK
 
 
 if __name__ == "__main__":

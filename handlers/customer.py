@@ -35,6 +35,7 @@ from bot.core.timeutil import Clock
 from bot.pipeline import subscriptions
 from bot.pipeline.deep_links import LinkTokenError, verify_token
 from handlers.filters import find_staff
+from handlers.keyboards import orders_keyboard
 from handlers.menu import staff_menu
 from storage.base import Storage
 
@@ -79,7 +80,7 @@ def build_customer_router() -> Router:
             return
         name = (linked.customer.name if linked.customer else None) or display_name(message)
         await message.answer(t("linked.deep_link", lang, name=name),
-                             reply_markup=ReplyKeyboardRemove())
+                             reply_markup=orders_keyboard(lang))
 
     @router.message(CommandStart(), private)
     async def start(message: Message, storage: Storage) -> None:
@@ -119,9 +120,9 @@ def build_customer_router() -> Router:
             tx, chat_id=message.chat.id, user_id=user.id, phone=phone, name=name,
             language=lang, now=clock.now()))
         shown = format_phone(phone, config.service.default_region)
-        if linked.customer is not None:
+        if linked.customer is not None:  # the keyboard's one button opens /orders
             await message.answer(t("linked.customer", lang, phone=shown),
-                                 reply_markup=ReplyKeyboardRemove())
+                                 reply_markup=orders_keyboard(lang))
         if linked.staff is not None:
             await message.answer(t("linked.staff", lang, name=linked.staff.name or linked.staff.id),
                                  reply_markup=ReplyKeyboardRemove())

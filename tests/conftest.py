@@ -159,8 +159,10 @@ def make_config(tmp_path: Path, database_url: str, smtp: SmtpServer) -> Callable
 
     def build(**sections: dict[str, Any]) -> Config:
         data: dict[str, dict[str, Any]] = {
-            "service": {"database": database_url, "lease_seconds": 30},
-            "webhook": {"listen": "127.0.0.1:0"},
+            # quiet hours off: tests run at any hour; the quiet-hours tests set a window
+            "service": {"database": database_url, "lease_seconds": 30, "quiet_hours": ""},
+            # the app is served on a free port by start_app; this only has to be valid
+            "webhook": {"listen": "127.0.0.1:8080"},
             "schedule": {"retry_backoff": ["1s", "1s", "1s"]},
         }
         email = {"accounts": [{"name": "main", "host": "127.0.0.1", "port": smtp.port,

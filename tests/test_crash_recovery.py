@@ -35,6 +35,7 @@ def write_config(tmp_path: Path, smtp_port: int, http_port: int, database: str) 
 [service]
 database = "{database}"
 lease_seconds = 120
+quiet_hours = ""
 
 [webhook]
 listen = "127.0.0.1:{http_port}"
@@ -87,6 +88,8 @@ async def test_kill_9_mid_send_then_restart_delivers_everything(tmp_path, databa
         port = free_port()
         config = write_config(tmp_path, smtp.port, port, database_url)
         url = f"http://127.0.0.1:{port}"
+        assert subprocess.run([sys.executable, "-m", "bot", "migrate", "--config", str(config)],
+                              cwd=ROOT, check=False).returncode == 0
         assert subprocess.run([sys.executable, "-m", "bot", "rules", "import",
                                str(tmp_path / "rules.toml"), "--config", str(config)],
                               cwd=ROOT, check=False).returncode == 0

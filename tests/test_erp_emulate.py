@@ -19,7 +19,7 @@ from bot.emulate.stories import STORY_TYPES, StoryMaker, make_stories
 from bot.keys import CONFIG
 from tests.erp_fixtures import ROOT, cli_config, vestnik
 
-TOKEN = "tok-emulate"
+TOKEN = "tok-emulate-0123456789abcdef"
 SECRET = "whsec_" + base64.b64encode(b"emulate-secret-key-24byt").decode()
 RULES = """
 [[rules]]
@@ -159,6 +159,7 @@ async def test_emulate_against_vestnik_serve_fills_the_journal(tmp_path):
                         extra=f'tokens = ["{TOKEN}"]\n')
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
+    assert (await vestnik("migrate", "--config", config))[0] == 0  # only migrate/serve create it
     assert (await vestnik("rules", "import", str(rules), "--config", config))[0] == 0
     server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", config],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

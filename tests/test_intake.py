@@ -78,7 +78,7 @@ async def test_schema_problems_name_their_path(make_config, start_app):
 async def test_batch_limit(make_config, start_app):
     app = await start_app(make_config(webhook={"max_batch": 3}))
     status, body = await app.post({"events": [booked(f"l-{i}") for i in range(4)]})
-    assert status == 400 and "at most 3" in body["problems"][0]["message"]
+    assert status == 400 and "не больше 3 событий" in body["problems"][0]["message"]
 
 
 async def test_not_json_is_400(make_config, start_app):

@@ -38,6 +38,7 @@ def write_config(folder: Path, database: str, http_port: int, smtp_port: int) ->
 [service]
 database = "{database}?pool_max=6"
 lease_seconds = 5
+quiet_hours = ""
 log_level = "WARNING"
 
 [webhook]

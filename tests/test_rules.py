@@ -93,6 +93,8 @@ def test_import_export_round_trip_through_the_cli(tmp_path, capsys, database_url
     config.write_text(f'[service]\ndatabase = "{database_url}"\n')
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
+    assert cli(["migrate", "--config", str(config)]) == 0  # only migrate/serve create it
+    capsys.readouterr()
     assert cli(["rules", "import", str(rules), "--config", str(config)]) == 0
     assert "2 new, 0 updated" in capsys.readouterr().out
     assert cli(["rules", "import", str(rules), "--config", str(config)]) == 0

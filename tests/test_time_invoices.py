@@ -104,7 +104,7 @@ async def test_invoice_posted_after_its_due_day_is_sent_at_once(service, clock, 
     await app.rules(UNPAID_RULE)
     await app.post(invoice("i-1", "ORD-7"))
     [row] = await app.wait_rows(lambda rows: rows[0].status == "sent")
-    assert row.plan.late.startswith("late: due 2026-12-02T12:00:00.000Z")
+    assert row.plan.late.startswith("late: due 2026-12-02 15:00 Europe/Moscow")
 
 
 def test_working_days_only_for_invoice_unpaid():

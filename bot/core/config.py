@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+# one mailbox: local part, @, a domain with a dot; no spaces, commas or angle brackets
+EMAIL_ADDRESS = re.compile(r"[^@\s,;<>\"()\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 
 
@@ -45,7 +47,7 @@ class ServiceConfig(Section):
     timezone: str = "Europe/Moscow"
     language: Literal["ru", "en"] = "ru"
     default_region: str = "RU"
-    quiet_hours: str = ""
+    quiet_hours: str = "21:00-09:00"  # customers; "" switches it off
     quiet_hours_staff: bool = False  # staff are not deferred by quiet hours unless this is on
     dry_run: bool = False
     company_name: str = ""
@@ -136,8 +138,10 @@ class WebhookConfig(Section):
     @classmethod
     def _listen(cls, value: str) -> str:
         host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        if not host or not port.isdigit():
             raise ValueError("use host:port, e.g. 127.0.0.1:8080")
+        if not 1 <= int(port) <= 65535:
+            raise ValueError(f"port {port} is outside 1-65535 (use e.g. 127.0.0.1:8080)")
         return value
 
     @field_validator("path")
@@ -197,16 +201,35 @@ class TelegramConfig(Section):
     webhook_secret: SecretStr | None = None
     link_secret: SecretStr | None = None  # HMAC key for /start deep-link tokens
     link_ttl_days: int = Field(30, ge=1)
+    # besides the admins, who may change rules in the chat: Telegram ids, or "staff" for
+    # every verified staff member
+    rule_editors: list[int] | Literal["staff"] = []
+    dialogue_ttl_hours: float = Field(24, gt=0)  # an untouched /rules new dialogue is dropped
 
     @property
     def enabled(self) -> bool:
         return bool(self.token and self.token.get_secret_value())
 
 
+class BounceImap(Section):
+    """The mailbox bounces (DSN, RFC 3464) of one e-mail account arrive in."""
+
+    host: str
+    port: int = 993
+    tls: Literal["ssl", "none"] = "ssl"
+    username: str = ""
+    password: SecretStr | None = None
+    mailbox: str = "INBOX"
+    every: str = "5m"  # how often the mailbox is read
+    timeout: float = Field(30, gt=0)
+
+    _every = field_validator("every")(lambda value: _duration_key(value))
+
+
 class EmailAccount(Section):
     name: str = "main"
     host: str
-    port: int = 465
+    port: int = Field(465, ge=1, le=65535)
     tls: Literal["ssl", "starttls", "none"] = "ssl"
     username: str = ""
     password: SecretStr | None = None
@@ -215,6 +238,15 @@ class EmailAccount(Section):
     reply_to: str = ""
     timeout: float = Field(30, gt=0)
     max_connections: int = Field(2, ge=1, le=32)
+    bounce_imap: BounceImap | None = None  # read DSN bounces: rows become "undelivered"
+
+    @field_validator("from_address", "reply_to")
+    @classmethod
+    def _address(cls, value: str, info: Any) -> str:
+        if (value or info.field_name == "from_address") and not EMAIL_ADDRESS.fullmatch(value):
+            raise ValueError(f"{value!r} is not an e-mail address (use e.g. "
+                             "service@example.ru)")
+        return value
 
 
 class EmailConfig(Section):
@@ -247,6 +279,7 @@ class SmsModem(Section):
     smsc: str = ""
     command_timeout: float = Field(10, gt=0)
     send_timeout: float = Field(60, gt=0)
+    delivery_reports: bool = True  # TP-SRR on each submit; reports mark rows delivered
 
 
 class SmsConfig(Section):
@@ -300,6 +333,79 @@ class WebConfig(Section):
     def secure(self) -> bool:
         return self.base_url.startswith("https://")
 
+def _duration_key(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+def _hh_mm(value: str, empty_ok: bool = False) -> str:
+    if empty_ok and not value.strip():
+        return ""
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        raise ValueError('use "HH:MM", e.g. "09:00"' + (' or "" for none' if empty_ok else ""))
+    return value
+
+
+class ReceiptsConfig(Section):
+    """Delivery receipts: portal callbacks on ``public_url`` and polling of the rest."""
+
+    public_url: str = ""  # how portals reach this service, e.g. https://vestnik.example.ru
+    poll_every: str = "10s"  # how often the poller looks for rows due a poll
+    first_poll: str = "20s"  # after the send; then the wait doubles
+    max_poll_interval: str = "1h"
+    horizon: str = "48h"  # after this, a row without a receipt stays "sent"
+    batch: int = Field(100, ge=1, le=1000)  # ids per status request
+
+    _durations = field_validator("poll_every", "first_poll", "max_poll_interval",
+                                 "horizon")(_duration_key)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("use the address portals reach, e.g. https://vestnik.example.ru")
+        return value.rstrip("/")
+
+
+class AlertsConfig(Section):
+    """Staff alerts: Telegram to telegram.admins, the inbox of ``staff``, e-mail to
+    ``emails``. Alerts are sent directly, never through the journal, so they cannot loop."""
+
+    enabled: bool = True
+    every: str = "10m"  # at most one failure alert per channel this often
+    min_balance: float | None = None  # alert when a portal's balance drops below
+    max_lag: str = "15m"  # alert when a due row has waited longer than this
+    digest_at: str = "09:00"  # the daily digest, service time zone; "" for none
+    staff: list[str] = []  # staff ids whose internal inbox gets the alerts
+    emails: list[str] = []  # addresses, through the first [[email.accounts]] entry
+    first_errors: int = Field(3, ge=1, le=20)  # error lines quoted per alert
+
+    _durations = field_validator("every", "max_lag")(_duration_key)
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        return _hh_mm(value, empty_ok=True)
+
+
+class ConversationsConfig(Section):
+    """Customers' answers routed to staff, staff replies back (docs/conversations.md)."""
+
+    enabled: bool = True
+    staff_chat: int | None = None  # a group or (forum) supergroup id, e.g. -1001234567890
+    stop_words: list[str] = ["STOP", "СТОП", "ОТПИСАТЬСЯ", "ОТПИСКА"]
+    flood_per_minute: int = Field(10, ge=1)  # more inbound messages a minute are held back
+    sms_inbound: bool = True  # read SMS arriving at the modems (and delete them from the SIM)
+    sms_sweep_seconds: float = Field(60, ge=1)  # how often stored SMS are listed anyway
+
+    @field_validator("staff_chat")
+    @classmethod
+    def _staff_chat(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("a group id is negative, e.g. -1001234567890 (see "
+                             "docs/conversations.md for how to find it)")
+        return value
+
 
 class Config(Section):
     service: ServiceConfig = ServiceConfig()
@@ -320,6 +426,9 @@ class Config(Section):
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.webhook.port}"
+    receipts: ReceiptsConfig = ReceiptsConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    conversations: ConversationsConfig = ConversationsConfig()
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field problems (the model itself already validated each key)."""
@@ -354,9 +463,9 @@ class ConfigError(Exception):
 
 def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
     """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
-    fields = {
+    fields: dict[str, type[Section]] = {
         "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
-        "schedule": ScheduleConfig, "web": WebConfig,
+        "schedule": ScheduleConfig, "conversations": ConversationsConfig, "web": WebConfig,
     }
     for section, model in fields.items():
         for key, info in model.model_fields.items():
@@ -388,12 +497,45 @@ def _loc(parts: tuple[Any, ...]) -> str:
     return out
 
 
-def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None,
-                overrides: dict[str, Any] | None = None) -> Config:
-    """Load ``path`` (default ``./config.toml`` when it exists, else embedded defaults).
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a section takes at ``loc`` (for "did you mean")."""
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        info = getattr(model, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        annotation = info.annotation
+        inner = getattr(annotation, "__args__", None)
+        model = inner[0] if inner and not hasattr(annotation, "model_fields") else annotation
+    return list(getattr(model, "model_fields", {}))
 
-    Raises :class:`ConfigError` listing every problem with its key.
-    """
+
+def _message(err: Any) -> str:
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        import difflib
+
+        key = str(err["loc"][-1])
+        close = difflib.get_close_matches(key, _fields_at(err["loc"]), n=1, cutoff=0.6)
+        msg = f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    return msg
+
+
+def validate_config(data: dict[str, Any]) -> tuple[Config | None, list[tuple[str, str]]]:
+    """The config model from parsed TOML, or every problem with its key."""
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        return None, [(_loc(err["loc"]), _message(err)) for err in exc.errors()]
+    return config, config.problems()
+
+
+def read_config_data(path: str | Path | None, environ: dict[str, str] | None = None,
+                     overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The TOML (default ``./config.toml`` when it exists) with overrides and the
+    environment applied; :class:`ConfigError` when it cannot be read at all."""
     environ = dict(os.environ if environ is None else environ)
     data: dict[str, Any] = {}
     if path is None and DEFAULT_CONFIG_PATH.exists():
@@ -403,16 +545,21 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
             data = tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError([("--config", f"file not found: {path}")]) from None
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError([("--config", f"{path} is not valid TOML: {exc}")]) from None
     for section, values in (overrides or {}).items():
         data.setdefault(section, {}).update(values)
     _env_overrides(data, environ)
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError([(_loc(err["loc"]), err["msg"]) for err in exc.errors()]) from None
-    problems = config.problems()
-    if problems:
+    return data
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None,
+                overrides: dict[str, Any] | None = None) -> Config:
+    """Load ``path`` (default ``./config.toml`` when it exists, else embedded defaults).
+
+    Raises :class:`ConfigError` listing every problem with its key.
+    """
+    config, problems = validate_config(read_config_data(path, environ, overrides))
+    if problems or config is None:
         raise ConfigError(problems)
     return config

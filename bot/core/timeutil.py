@@ -59,6 +59,12 @@ def to_utc(moment: datetime, assume: tzinfo) -> datetime:
     return moment.astimezone(UTC)
 
 
+def for_people(moment: datetime, zone: tzinfo) -> str:
+    """A time as people read it: local, to the minute, with the zone's name."""
+    name = getattr(zone, "key", None) or str(zone)
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {name}"
+
+
 def rfc3339(moment: datetime | None) -> str | None:
     if moment is None:
         return None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.core.ops_texts import say
+from bot.http.journal_params import BadParameter, journal_filter, language_of, row_id
 from bot.http.jsonio import json_response
 from bot.keys import CLOCK, CONFIG, DISPATCHER, STORAGE
 from bot.pipeline.webhook_auth import authenticate_bearer
 from bot.services.resend import due_text, resend_row
-from storage.base import JournalFilter
 
 
 def _refusal(request: web.Request) -> web.Response | None:
@@ -24,17 +24,23 @@ def _refusal(request: web.Request) -> web.Response | None:
                          status=401, headers={"WWW-Authenticate": "Bearer"})
 
 
+def _language(request: web.Request) -> str:
+    return language_of(request.headers, request.app[CONFIG].service.language)
+
+
+def _bad(exc: BadParameter) -> web.Response:
+    return json_response({"error": "bad_parameter", "parameter": exc.parameter,
+                          "message": exc.message}, status=400)
+
+
 async def handle_journal_list(request: web.Request) -> web.Response:
     refused = _refusal(request)
     if refused is not None:
         return refused
-    flt = JournalFilter({key: request.query[key] for key in
-                         ("status", "channel", "event_id", "address", "order")
-                         if request.query.get(key)})
     try:
-        flt["limit"] = min(int(request.query.get("limit", "50")), 1000)
-    except ValueError:
-        return json_response({"error": "limit must be a number"}, status=400)
+        flt = journal_filter(request.query, _language(request))
+    except BadParameter as exc:
+        return _bad(exc)
     async with request.app[STORAGE].reader() as tx:
         rows = await tx.list_journal(flt)
     return json_response([row.public() for row in rows])
@@ -44,8 +50,12 @@ async def handle_journal_row(request: web.Request) -> web.Response:
     refused = _refusal(request)
     if refused is not None:
         return refused
+    try:
+        wanted = row_id(request.match_info["id"], _language(request))
+    except BadParameter as exc:
+        return _bad(exc)
     async with request.app[STORAGE].reader() as tx:
-        row = await tx.get_journal(int(request.match_info["id"]))
+        row = await tx.get_journal(wanted)
     if row is None:
         return json_response({"error": "not found"}, status=404)
     return json_response(row.public())
@@ -55,9 +65,12 @@ async def handle_journal_resend(request: web.Request) -> web.Response:
     refused = _refusal(request)
     if refused is not None:
         return refused
-    row_id = int(request.match_info["id"])
+    try:
+        wanted = row_id(request.match_info["id"], _language(request))
+    except BadParameter as exc:
+        return _bad(exc)
     force = request.query.get("now", "").lower() in ("1", "true", "yes")
-    outcome = await resend_row(request.app[STORAGE], row_id, request.app[CLOCK].now(),
+    outcome = await resend_row(request.app[STORAGE], wanted, request.app[CLOCK].now(),
                                force=force)
     if outcome.queued and outcome.row is not None:
         request.app[DISPATCHER].wake()
@@ -65,7 +78,7 @@ async def handle_journal_resend(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     due = due_text(outcome.row, config.service.tz) if outcome.row else ""
     answer = {"error": outcome.status,
-              "message": say(f"resend.{outcome.status}", config.service.language, id=row_id,
+              "message": say(f"resend.{outcome.status}", config.service.language, id=wanted,
                              due=due, flag="?now=1")}
     if outcome.status == "scheduled" and outcome.row is not None:
         answer["due_at"] = outcome.row.public()["due_at"]

@@ -89,8 +89,8 @@ async def scan_birthdays(storage: Storage, intake: Intake, config: Config,
                 persons = await tx.persons_born_on("customer", month_days(day))
                 events = [birthday_event(p, day, moment) for p in persons]
                 for start in range(0, len(events), 500):
-                    _, _, rows = await intake.store(tx, events[start:start + 500])
-                    count += rows
+                    stored = await intake.store(tx, events[start:start + 500])
+                    count += stored[2] if stored is not None else 0
             await tx.set_meta(META_LAST_DAY, day.isoformat())
             return count
 

@@ -19,8 +19,10 @@ from bot.core.metrics import Metrics
 from bot.core.redact import redact_urls
 from bot.core.timeutil import Clock, to_utc
 from bot.pipeline.birthdays import greetings_for
-from bot.pipeline.events import EventIn, validate_events
+from bot.pipeline.body import BodyError, decode_json
+from bot.pipeline.events import LANGUAGES, EventIn, validate_payload
 from bot.pipeline.planner import Planner
+from bot.pipeline.typos import unread_type_warnings
 from bot.pipeline.webhook_auth import AuthFailure, authenticate_events
 from storage.base import Storage, StorageUnavailable, Tx
 from storage.models import JournalRow, Person, StoredEvent
@@ -36,17 +38,40 @@ MESSAGES = {
                   "en": "The body is over {limit} bytes: send the events in smaller batches"},
     "invalid_json": {"ru": "Тело запроса — не JSON: {detail}",
                      "en": "The body is not JSON: {detail}"},
+    "not_utf8": {"ru": "{detail}", "en": "{detail}"},  # the body's own words: where and why
+    "too_deep": {"ru": "{detail}", "en": "{detail}"},
     "invalid_events": {"ru": "События не приняты: исправьте ошибки и отправьте снова",
                        "en": "No events stored: fix the problems and send again"},
     "storage_unavailable": {"ru": "База данных недоступна, повторите позже ({detail})",
                             "en": "The database is unavailable, retry later ({detail})"},
     "body_timeout": {"ru": "Тело запроса не дочитано за отведённое время",
                      "en": "The request body did not arrive in time"},
+    "internal_error": {"ru": "Внутренняя ошибка при приёме событий, ничего не сохранено; "
+                             "повторите позже (подробности в журнале сервиса)",
+                       "en": "Internal error while taking the events, nothing stored; retry "
+                             "later (details in the service log)"},
 }
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)  # Cyrillic readable in curl and 1C's logs
+
+
+def answer_language(accept_language: str | None, default: str) -> str:
+    """Russian unless ``Accept-Language`` prefers a language we have texts for."""
+    best, best_q = default, -1.0
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        lang = tag.strip().lower()[:2]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if lang in LANGUAGES and q > best_q:
+            best, best_q = lang, q
+    return best
 
 
 class TooLarge(Exception):
@@ -77,8 +102,9 @@ class Intake:
         self.on_committed = on_committed
         self._forget_at: datetime | None = None
 
-    def _error(self, status: int, code: str, **extra: Any) -> web.Response:
-        lang = self.config.service.language
+    def _error(self, status: int, code: str, lang: str | None = None,
+               **extra: Any) -> web.Response:
+        lang = lang or self.config.service.language
         message = MESSAGES[code][lang].format(limit=self.config.webhook.max_body_bytes,
                                               detail=extra.pop("detail", ""))
         headers = {"Retry-After": "5"} if status == 503 else None
@@ -92,6 +118,15 @@ class Intake:
         return self._error(401, "unauthorized", reason=failure.text(self.config.service.language))
 
     async def handle(self, request: web.Request) -> web.Response:
+        """Every outcome is an answer that says why: no exception leaves the intake."""
+        try:
+            return await self._handle(request)
+        except Exception:
+            # a bug of ours: 503 so the ERP retries after the fix, never a bare 500
+            log.exception("intake failed on a request; answered 503")
+            return self._error(503, "internal_error")
+
+    async def _handle(self, request: web.Request) -> web.Response:
         webhook = self.config.webhook
         if request.content_type != "application/json":
             return self._error(415, "unsupported_media_type")
@@ -111,13 +146,15 @@ class Intake:
             if problem is not None:
                 return self._unauthorized(problem)
             delivery = request.headers["webhook-id"]
+        lang = answer_language(request.headers.get("Accept-Language"),
+                               self.config.service.language)
         try:
-            payload = json.loads(body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return self._error(400, "invalid_json", detail=str(exc))
-        events, problems = validate_events(payload, webhook.max_batch)
+            payload = decode_json(body, lang)
+        except BodyError as exc:
+            return self._error(400, exc.code, lang, detail=exc.message)
+        events, problems = validate_payload(payload, lang, webhook.max_batch)
         if problems:
-            return self._error(400, "invalid_events", problems=problems)
+            return self._error(400, "invalid_events", lang, problems=problems)
         try:
             result = await self.storage.write(lambda tx: self.store(tx, events, delivery))
         except StorageUnavailable as exc:
@@ -135,8 +172,13 @@ class Intake:
         self.metrics.events_duplicate.inc(len(duplicates))
         if planned:
             await self.on_committed()
-        return web.json_response({"accepted": accepted, "duplicates": duplicates,
-                                  "planned": planned}, status=202, dumps=_dumps)
+        answer: dict[str, Any] = {"accepted": accepted, "duplicates": duplicates,
+                                  "planned": planned}
+        warnings = unread_type_warnings([e.type for e in events], self.planner.rules_for,
+                                        (), lang)
+        if warnings:
+            answer["warnings"] = warnings
+        return web.json_response(answer, status=202, dumps=_dumps)
 
     async def _new_delivery(self, tx: Tx, webhook_id: str, now: datetime) -> bool:
         """A signed delivery's id is kept for twice the tolerance (the timestamp may be that

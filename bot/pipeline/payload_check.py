@@ -7,12 +7,12 @@ that passes here is a body the webhook stores, and the words are the 400 body's 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.pipeline.events import validate_events
+from bot.pipeline.body import BodyError, decode_json
+from bot.pipeline.events import validate_payload
 from bot.pipeline.intake import MESSAGES
 
 
@@ -39,39 +39,40 @@ def _invalid_json(detail: str, language: str) -> dict[str, Any]:
     return {"path": "", "message": MESSAGES["invalid_json"][language].format(detail=detail)}
 
 
-def _check_body(report: BodyReport, payload: Any, max_batch: int) -> BodyReport:
-    events, problems = validate_events(payload, max_batch)
+def _check_body(report: BodyReport, payload: Any, max_batch: int,
+                language: str = "ru") -> BodyReport:
+    events, problems = validate_payload(payload, language, max_batch)
     report.events = len(events)
     report.problems = problems
     return report
 
 
-def _parse(raw: bytes) -> tuple[Any, str | None]:
+def _parse(raw: bytes, language: str = "ru") -> tuple[Any, str | None]:
     try:
-        return json.loads(raw.decode("utf-8-sig")), None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return None, str(exc)
+        return decode_json(raw, language), None  # the webhook's own reading of a body
+    except BodyError as exc:
+        return None, exc.message
 
 
 def check_bytes(name: str, raw: bytes, max_batch: int, language: str = "ru"
                 ) -> list[BodyReport]:
     """Reports for one file's content: one report per body (per line for JSON lines)."""
-    payload, error = _parse(raw)
+    payload, error = _parse(raw, language)
     if error is None:
-        return [_check_body(BodyReport(name, None), payload, max_batch)]
+        return [_check_body(BodyReport(name, None), payload, max_batch, language)]
     lines = [(number, text) for number, text in enumerate(raw.splitlines(), 1) if text.strip()]
-    first_ok = bool(lines) and _parse(lines[0][1])[1] is None
+    first_ok = bool(lines) and _parse(lines[0][1], language)[1] is None
     if len(lines) < 2 or not first_ok:
         return [BodyReport(name, None, problems=[_invalid_json(error, language)])]
     reports = []
     for number, text in lines:
-        payload, line_error = _parse(text)
+        payload, line_error = _parse(text, language)
         report = BodyReport(name, number)
         if line_error is not None:
             report.problems = [_invalid_json(line_error, language)]
             reports.append(report)
         else:
-            reports.append(_check_body(report, payload, max_batch))
+            reports.append(_check_body(report, payload, max_batch, language))
     return reports
 
 

@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core.catalog import CATALOG, EventType
 from bot.core.config import Config, parse_duration
-from bot.core.timeutil import rfc3339
+from bot.core.timeutil import for_people, rfc3339
 from bot.core.workdays import add_working_days
-from bot.pipeline.events import EventIn
+from bot.pipeline.events import EMPTY_1C_DATE, MAX_YEAR, MIN_YEAR, EventIn
 from bot.pipeline.rules import _MISSING, Rule, resolve_path
 
 DEFAULT_WORKING_DAYS = 3
@@ -71,6 +71,8 @@ def parse_moment(value: Any, config: Config) -> datetime | None:
     elif isinstance(value, date):
         moment = datetime.combine(value, daily_time(config))
     elif isinstance(value, str) and value.strip():
+        if value.strip().startswith(EMPTY_1C_DATE):
+            return None  # 1C's empty date: not set
         text = value.strip().replace("Z", "+00:00")
         try:
             if len(text) == 10:
@@ -81,6 +83,8 @@ def parse_moment(value: Any, config: Config) -> datetime | None:
             return None
     else:
         return None
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        return None  # would overflow in UTC or by the rule's offset
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC)
@@ -100,7 +104,8 @@ def anchor_of(event_type: EventType | None, rule: Rule, event: EventIn,
         return add_working_days(occurred, days, set(config.schedule.holidays),
                                 config.service.tz), None
     raw = resolve_path(document, anchor)
-    if raw is None or raw is _MISSING or isinstance(raw, (list, dict)) or raw == "":
+    if (raw is None or raw is _MISSING or isinstance(raw, (list, dict)) or raw == ""
+            or (isinstance(raw, str) and raw.strip().startswith(EMPTY_1C_DATE))):
         return None, f"no {anchor} in the event"
     moment = parse_moment(raw, config)
     if moment is None:
@@ -130,13 +135,14 @@ def timing_for(rule: Rule, type_name: str, event: EventIn, document: dict[str, A
     due = anchor + offset_of(rule)
     if due >= now - LATE_TOLERANCE:
         return Timing(due_at=max(due, now), anchor=anchor)
-    late = f"late: due {rfc3339(due)}, planned {rfc3339(now)}; sent at once"
+    zone = config.service.tz  # reasons are read by people: the service's clock
+    late = f"late: due {for_people(due, zone)}, planned {for_people(now, zone)}; sent at once"
     if rule.after or anchor_kind in PAST_ANCHOR_IS_LATE:
         return Timing(due_at=now, anchor=anchor, late=late)
     if anchor > now:
         return Timing(due_at=now, anchor=anchor, late=late)
     return Timing(due_at=now, anchor=anchor,
-                  skip=f"missed: {anchor_kind} {rfc3339(anchor)} has already passed")
+                  skip=f"missed: {anchor_kind} {for_people(anchor, zone)} has already passed")
 
 
 def subject_key(event_type: EventType, document: dict[str, Any]) -> str | None:

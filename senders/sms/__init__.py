@@ -191,7 +191,8 @@ class SmsSender:
             return SendResult(provider=name, provider_message_id=receipt.message_id,
                               segments=receipt.segments,
                               detail=receipt.answer if keep_answer else None,
-                              hops="; ".join(hops) or None)
+                              hops="; ".join(hops) or None,
+                              pollable=portal.has_status and receipt.message_id is not None)
         if not hops:
             raise PermanentError("no sms portal configured", provider=last)
         if not tried and next_probe is not None:
