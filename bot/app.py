@@ -52,6 +52,7 @@ from bot.pipeline.planner import Planner
 from bot.pipeline.templates import Templates
 from bot.receipts import receipts_ctx
 from bot.telegram_runtime import add_telegram_routes
+from bot.web import add_web_routes
 from senders.registry import build_senders
 from storage.open import open_storage
 
@@ -79,6 +80,7 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(scheduler_ctx)
     add_routes(app)
     add_telegram_routes(app)
+    add_web_routes(app)  # the managers' pages under /web/ (bot/web/)
     return app
 
 

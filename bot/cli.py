@@ -440,6 +440,35 @@ async def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# web-login ----------------------------------------------------------------------------------------------
+async def cmd_web_login(config: Config, args: argparse.Namespace) -> int:
+    """Print a one-time login link to the web pages (for the operator, or a staff member)."""
+    from bot.core.timeutil import SystemClock
+    from bot.services.web_login import OPERATOR, WebIdentity, make_login_link
+
+    if not config.web.enabled:
+        print("the web pages are off (web.enabled = false)", file=sys.stderr)
+        return EXIT_USAGE
+    if not 0 < args.minutes <= 24 * 60:
+        raise UsageError("--minutes must be between 1 and 1440")
+    async with opened(config) as storage:
+        identity = WebIdentity(OPERATOR)
+        if args.staff:
+            async with storage.reader() as tx:
+                person = await tx.get_person("staff", args.staff)
+            if person is None:
+                print(f"no staff member with id {args.staff!r} in the directory (the ERP "
+                      "posts staff with their events or staff_updated)", file=sys.stderr)
+                return EXIT_FAIL
+            identity = WebIdentity("staff", staff_id=args.staff)
+        url = await make_login_link(storage, config, identity, SystemClock().now(),
+                                    args.minutes)
+    print(url)
+    print(f"the link opens one session and is valid for {args.minutes:g} minutes",
+          file=sys.stderr)
+    return EXIT_OK
+
+
 # schema / validate / emulate: the ERP kit ----------------------------------------------------------
 def cmd_schema(config: Config, args: argparse.Namespace) -> int:
     if args.openapi:
@@ -549,6 +578,11 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--limit", type=int, default=1000)
     preview.add_argument("--json", action="store_true")
 
+    web_login = sub.add_parser("web-login", parents=[common],
+                               help="print a one-time login link to the web pages")
+    web_login.add_argument("--staff", help="the ERP staff id the link is for (default: the "
+                                           "operator)")
+    web_login.add_argument("--minutes", type=float, default=10)
     schema = sub.add_parser("schema", parents=[common],
                             help="print the event JSON Schema (or --openapi)")
     schema.add_argument("--openapi", action="store_true", help="the OpenAPI 3.1 document")
@@ -589,6 +623,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates,
     "send-test": cmd_send_test, "preview": cmd_preview, "schema": cmd_schema,
     "validate": cmd_validate, "emulate": cmd_emulate, "receipt-urls": cmd_receipt_urls,
+    "web-login": cmd_web_login,
     "conversations": cmd_conversations,
 }
 

@@ -21,6 +21,7 @@ from bot.core.texts import language_of, t
 from handlers.conversations import build_conversation_router, build_staff_answer_router
 from handlers.customer import build_customer_router
 from handlers.staff import inbox, journal, refusal, rules, status, stoplist, templates, wizard
+from handlers.web_login import build_web_login_router
 from storage.base import StorageUnavailable
 
 log = logging.getLogger("vestnik.bot")
@@ -61,5 +62,6 @@ def build_staff_routers() -> list[Router]:
 
 
 def build_routers() -> list[Router]:
-    return [build_error_router(), *build_staff_routers(), refusal.build_router(),
+    return [build_error_router(), *build_staff_routers(), build_web_login_router(),
+            refusal.build_router(),
             build_staff_answer_router(), build_conversation_router(), build_customer_router()]

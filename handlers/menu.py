@@ -11,7 +11,7 @@ from bot.core.texts import t
 CUSTOMER_COMMANDS = ("start", "orders", "stop", "help")
 CONVERSATION_STAFF_COMMANDS = ("dialog",)  # handled in handlers/conversations.py
 STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "templates", "test", "inbox",
-                  "status", "preview")
+                  "status", "preview", "web")
 
 
 def customer_menu(lang: str) -> list[BotCommand]:

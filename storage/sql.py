@@ -26,6 +26,7 @@ from storage.sql_directory import DirectoryQueries
 from storage.sql_journal import JournalQueries
 from storage.sql_receipts import ReceiptQueries
 from storage.sql_staff import StaffQueries
+from storage.sql_web import WebQueries
 
 
 def load_migrations(dialect: str) -> list[tuple[int, str]]:
@@ -49,8 +50,8 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
     return [(version, script) for version, script in migrations if version > current]
 
 
-class SqlTx(DirectoryQueries, JournalQueries, ReceiptQueries, StaffQueries, ConversationSql,
-            SqlBase):
+class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQueries,
+            ConversationSql, SqlBase):
     # stop list ----------------------------------------------------------------------------------
     async def add_stop(self, entry: StopEntry) -> StopEntry:
         row = await self._fetchrow(

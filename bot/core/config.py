@@ -313,6 +313,26 @@ class ScheduleConfig(Section):
         return [parse_duration(step) for step in self.retry_backoff]
 
 
+class WebConfig(Section):
+    """The managers' pages under ``/web/`` (login links come from the bot or the CLI)."""
+
+    enabled: bool = True
+    base_url: str = ""  # how browsers reach the service; default http://<webhook.listen>
+    session_hours: float = Field(12, gt=0, le=24 * 90)
+    secret: SecretStr | None = None  # signs links and cookies; default: one kept in the database
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("use the address browsers open, e.g. https://vestnik.example.ru")
+        return value
+
+    @property
+    def secure(self) -> bool:
+        return self.base_url.startswith("https://")
+
 def _duration_key(value: str) -> str:
     parse_duration(value)
     return value
@@ -394,6 +414,18 @@ class Config(Section):
     email: EmailConfig = EmailConfig()
     sms: SmsConfig = SmsConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    web: WebConfig = WebConfig()
+
+    def web_base_url(self) -> str:
+        """``web.base_url``, or the webhook's own address (loopback installs)."""
+        if self.web.base_url:
+            return self.web.base_url
+        host = self.webhook.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.webhook.port}"
     receipts: ReceiptsConfig = ReceiptsConfig()
     alerts: AlertsConfig = AlertsConfig()
     conversations: ConversationsConfig = ConversationsConfig()
@@ -435,7 +467,7 @@ def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
     """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
     fields: dict[str, type[Section]] = {
         "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
-        "schedule": ScheduleConfig, "conversations": ConversationsConfig,
+        "schedule": ScheduleConfig, "conversations": ConversationsConfig, "web": WebConfig,
     }
     for section, model in fields.items():
         for key, info in model.model_fields.items():

@@ -243,6 +243,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "status.channels": {"ru": "Каналы", "en": "Channels"},
     "status.no_channels": {"ru": "каналы не настроены", "en": "no channels configured"},
     "status.last_error": {"ru": "последняя ошибка", "en": "last error"},
+    # staff: /web --------------------------------------------------------------------------------
+    "web.link": {
+        "ru": "Ссылка для входа в веб-журнал (одноразовая, действует {minutes} мин):\n{url}",
+        "en": "Your link to the web journal (one-time, valid for {minutes} min):\n{url}",
+    },
+    "web.disabled": {"ru": "Веб-журнал выключен (web.enabled = false).",
+                     "en": "The web journal is turned off (web.enabled = false)."},
     # internal channel: a staff inbox message forwarded to Telegram --------------------------------
     "internal.forward": {"ru": "📥 <b>{subject}</b>\n{text}", "en": "📥 <b>{subject}</b>\n{text}"},
     # command menus (set_my_commands) --------------------------------------------------------------
@@ -257,6 +264,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "menu.inbox": {"ru": "Входящие", "en": "Inbox"},
     "menu.status": {"ru": "Очередь и каналы", "en": "Queue and channels"},
     "menu.preview": {"ru": "Что будет отправлено", "en": "What goes out next"},
+    "menu.web": {"ru": "Ссылка на веб-журнал", "en": "A link to the web journal"},
     # generic --------------------------------------------------------------------------------------
     "error.internal": {
         "ru": "Что-то пошло не так, ошибка записана в журнал службы. Попробуйте ещё раз позже.",
