@@ -19,6 +19,7 @@ name = "birthday, customer"
 event = "birthday"
 recipients = ["customer"]
 channels = ["email"]
+quiet_hours = false
 """
 
 
@@ -82,6 +83,7 @@ async def test_customers_import_greets_who_is_born_today_and_birthdays_run_says_
     rules = tmp_path / "rules.toml"
     rules.write_text(GREETING, encoding="utf-8")
     today = datetime.now(MOSCOW).date()
+    assert (await asyncio.to_thread(run_cli, ["migrate", "--config", str(path)], capsys))[0] == 0
     code, _, err = await asyncio.to_thread(run_cli, ["birthdays", "run", "--config", str(path)],
                                            capsys)
     assert code == 1 and "Нет правил для события birthday" in err

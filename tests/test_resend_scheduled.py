@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import main as cli
+from tests.test_cross_process import cli
 from tests.conftest import booked
 from tests.telegram_fixtures import (  # noqa: F401
     ADMIN_ID,
@@ -78,25 +78,24 @@ async def test_bot_resend_of_a_scheduled_row_needs_now(reminder):
                                event_type="repair_start_reminder")
 
 
-async def test_cli_resend_of_a_scheduled_row_needs_now(reminder, tmp_path, capsys):
+async def test_cli_resend_of_a_scheduled_row_needs_now(reminder, tmp_path):
     tg, row, due = reminder
     config = tmp_path / "cli.toml"
     config.write_text(f'[service]\ndatabase = "{database_of(tg)}"\n', encoding="utf-8")
-    code = await asyncio.to_thread(cli, ["journal", "resend", str(row.id), "--config",
-                                         str(config)])
-    err = capsys.readouterr().err
-    assert code == 1
-    assert f"Уведомление {row.id} ещё не отправлялось: оно запланировано на {due}" in err
-    assert "--now" in err
-    code = await asyncio.to_thread(cli, ["journal", "resend", str(row.id), "--now", "--config",
-                                         str(config)])
-    assert code == 0 and f"Уведомление {row.id} снова в очереди" in capsys.readouterr().out
+    refused = await asyncio.to_thread(cli, "journal", "resend", str(row.id), "--config",
+                                      str(config))
+    assert refused.returncode == 1
+    assert (f"Уведомление {row.id} ещё не отправлялось: оно запланировано на {due}"
+            in refused.stderr) and "--now" in refused.stderr
+    forced = await asyncio.to_thread(cli, "journal", "resend", str(row.id), "--now", "--config",
+                                     str(config))
+    assert forced.returncode == 0 and f"Уведомление {row.id} снова в очереди" in forced.stdout
     await tg.running.wait_rows(lambda rows: rows[0].status == "sent",
                                event_type="repair_start_reminder")
     # a sent row needs no --now
-    code = await asyncio.to_thread(cli, ["journal", "resend", str(row.id), "--config",
-                                         str(config)])
-    assert code == 0
+    again = await asyncio.to_thread(cli, "journal", "resend", str(row.id), "--config",
+                                    str(config))
+    assert again.returncode == 0
 
 
 def database_of(tg) -> str:
