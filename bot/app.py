@@ -18,6 +18,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.alerts import alerts_ctx
+from bot.conversations_runtime import conversations_ctx
 from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.sending import Sender
@@ -73,6 +74,7 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(telegram_ctx)
     app.cleanup_ctx.append(receipts_ctx)  # bot/receipts.py
     app.cleanup_ctx.append(alerts_ctx)  # bot/alerts.py
+    app.cleanup_ctx.append(conversations_ctx)  # inbound SMS (bot/conversations_runtime.py)
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     add_routes(app)

@@ -183,3 +183,67 @@ class StoredEvent:
     payload: dict[str, Any]
     order_id: str | None = None
     order_number: str | None = None
+
+
+@dataclass(slots=True)
+class RuleChange:
+    """Who changed a rule, how and when (shown by the bot's /rules show)."""
+
+    rule_name: str
+    action: str  # created | updated | blocked | unblocked | deleted | imported
+    author: str
+    at: datetime
+    rule_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class DialogueState:
+    """One chat's bot dialogue (aiogram FSM state and data), kept in the database."""
+
+    key: str
+    state: str | None
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class ConversationMessage:
+    """One message between a customer and the staff, in either direction."""
+
+    direction: str  # in (customer -> staff) | out (staff -> customer)
+    channel: str  # telegram | sms
+    customer_key: str  # customer id, or chat:<id> / phone:+7... for someone not in the directory
+    source_chat_id: int  # where it was written (0 for an SMS)
+    source_message: str  # Telegram message id, or the SMS's key
+    status: str  # received | delivered | failed | throttled | stopped
+    created_at: datetime
+    customer_id: str | None = None
+    customer_chat_id: int | None = None
+    phone: str | None = None
+    modem: str | None = None
+    staff_user_id: int | None = None
+    staff_name: str | None = None
+    kind: str = "text"
+    text: str | None = None
+    reply_to_journal_id: int | None = None
+    error: str | None = None
+    delivered_message: int | None = None
+    id: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = rfc3339(self.created_at)
+        return data
+
+
+@dataclass(slots=True)
+class ForumTopic:
+    """The staff chat's forum topic of one customer."""
+
+    staff_chat_id: int
+    customer_key: str
+    thread_id: int
+    name: str
+    header: str = ""
+    created_at: datetime | None = None

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.timeutil import Clock, SystemClock
 from storage.base import JournalFilter, SchemaTooNew, Tx
+from storage.conversations_sql import ConversationSql
 from storage.models import (
     InboxItem,
     JournalRow,
@@ -28,6 +29,7 @@ from storage.models import (
     TelegramLink,
 )
 from storage.sql_receipts import ReceiptQueries
+from storage.sql_staff import StaffQueries
 
 PERSON_COLUMNS = ("kind", "id", "name", "phone", "email", "telegram_id", "grp", "birthday",
                   "language", "timezone")
@@ -68,7 +70,7 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
                            f"only up to {latest}: upgrade Vestnik")
     return [(version, script) for version, script in migrations if version > current]
 
-class SqlTx(ReceiptQueries, Tx):
+class SqlTx(ReceiptQueries, StaffQueries, ConversationSql, Tx):
     # the storage's clock stamps updated_at/created_at; the storage sets it on each Tx
     clock: Clock = SystemClock()
 

@@ -201,6 +201,10 @@ class TelegramConfig(Section):
     webhook_secret: SecretStr | None = None
     link_secret: SecretStr | None = None  # HMAC key for /start deep-link tokens
     link_ttl_days: int = Field(30, ge=1)
+    # besides the admins, who may change rules in the chat: Telegram ids, or "staff" for
+    # every verified staff member
+    rule_editors: list[int] | Literal["staff"] = []
+    dialogue_ttl_hours: float = Field(24, gt=0)  # an untouched /rules new dialogue is dropped
 
     @property
     def enabled(self) -> bool:
@@ -364,6 +368,25 @@ class AlertsConfig(Section):
         return _hh_mm(value, empty_ok=True)
 
 
+class ConversationsConfig(Section):
+    """Customers' answers routed to staff, staff replies back (docs/conversations.md)."""
+
+    enabled: bool = True
+    staff_chat: int | None = None  # a group or (forum) supergroup id, e.g. -1001234567890
+    stop_words: list[str] = ["STOP", "СТОП", "ОТПИСАТЬСЯ", "ОТПИСКА"]
+    flood_per_minute: int = Field(10, ge=1)  # more inbound messages a minute are held back
+    sms_inbound: bool = True  # read SMS arriving at the modems (and delete them from the SIM)
+    sms_sweep_seconds: float = Field(60, ge=1)  # how often stored SMS are listed anyway
+
+    @field_validator("staff_chat")
+    @classmethod
+    def _staff_chat(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("a group id is negative, e.g. -1001234567890 (see "
+                             "docs/conversations.md for how to find it)")
+        return value
+
+
 class Config(Section):
     service: ServiceConfig = ServiceConfig()
     webhook: WebhookConfig = WebhookConfig()
@@ -373,6 +396,7 @@ class Config(Section):
     schedule: ScheduleConfig = ScheduleConfig()
     receipts: ReceiptsConfig = ReceiptsConfig()
     alerts: AlertsConfig = AlertsConfig()
+    conversations: ConversationsConfig = ConversationsConfig()
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field problems (the model itself already validated each key)."""
@@ -384,14 +408,16 @@ class Config(Section):
                 "webhook.tokens nor webhook.secret is set: anyone could post events. "
                 "Set one of them, or listen on 127.0.0.1",
             ))
-        for section, entries in (("email.accounts", self.email.accounts),
-                                 ("sms.portals", self.sms.portals),
-                                 ("sms.modems", self.sms.modems)):
+        named: tuple[tuple[str, list[str]], ...] = (
+            ("email.accounts", [a.name for a in self.email.accounts]),
+            ("sms.portals", [p.name for p in self.sms.portals]),
+            ("sms.modems", [m.name for m in self.sms.modems]))
+        for section, names in named:
             seen: set[str] = set()
-            for i, entry in enumerate(entries):
-                if entry.name in seen:
-                    out.append((f"{section}[{i}].name", f"duplicate name {entry.name!r}"))
-                seen.add(entry.name)
+            for i, name in enumerate(names):
+                if name in seen:
+                    out.append((f"{section}[{i}].name", f"duplicate name {name!r}"))
+                seen.add(name)
         if self.telegram.mode == "webhook" and self.telegram.enabled and not self.telegram.webhook_url:
             out.append(("telegram.webhook_url", 'mode = "webhook" needs the public URL'))
         return out
@@ -407,9 +433,9 @@ class ConfigError(Exception):
 
 def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
     """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
-    fields = {
+    fields: dict[str, type[Section]] = {
         "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
-        "schedule": ScheduleConfig,
+        "schedule": ScheduleConfig, "conversations": ConversationsConfig,
     }
     for section, model in fields.items():
         for key, info in model.model_fields.items():

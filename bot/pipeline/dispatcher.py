@@ -37,7 +37,8 @@ from storage.models import JournalRow, StopEntry
 
 log = logging.getLogger("vestnik.dispatcher")
 
-IDLE_CAP = 30.0  # seconds; only changes made outside this process (CLI on SQLite) wait this long
+IDLE_CAP = 30.0  # seconds; a safety net: other processes' commits wake us (data_version,
+# NOTIFY) and dead senders' rows are the leader's to settle
 RECOVERY_EVERY = timedelta(seconds=5)  # the loop's own lease recovery, at most this often
 CLAIM_BATCH = 200
 

@@ -92,6 +92,8 @@ class AtChannel:
         # unsolicited results taken out of the line stream: prefix -> (handler, trailing lines)
         self._urcs: dict[str, tuple[Callable[[str, str | None], None], int]] = {}
         self._urc_waiting: tuple[str, Callable[[str, str | None], None]] | None = None
+        # every line read is also shown to these (inbound SMS watch for "+CMTI:")
+        self.line_listeners: list[Callable[[str], None]] = []
         self._task = asyncio.create_task(self._read_loop(), name=f"at-reader-{name}")
 
     @classmethod
@@ -137,6 +139,9 @@ class AtChannel:
                 return stripped
             line = stripped[:cut].decode("latin-1").strip()
             buffer = stripped[cut + 1:]
+            if line:
+                for listener in self.line_listeners:
+                    listener(line)
             if line and not self._take_urc(line):
                 self._lines.put_nowait(line)
 
@@ -227,6 +232,25 @@ class AtChannel:
                     log.debug("%s: unsolicited %r during %s", self.name, line, command)
                 else:
                     info.append(line)
+
+    async def listing(self, command: str, timeout: float) -> list[str]:
+        """Send ``command`` and return every line up to its ``OK`` (``AT+CMGL``: header
+        lines and PDU lines alternate, so nothing is filtered; the caller pairs them)."""
+        async with self._lock:
+            deadline = asyncio.get_running_loop().time() + timeout
+            self._write(command.encode("ascii") + CR)
+            lines: list[str] = []
+            while True:
+                item = await self._next(deadline)
+                line = str(item)
+                if item is PROMPT or line == command:
+                    continue
+                if line == FINAL_OK:
+                    return lines
+                error = _classify_final(line)
+                if error is not None:
+                    raise AtError(command, *error)
+                lines.append(line)
 
     async def submit_pdu(self, tpdu_length: int, pdu_hex: str, prompt_timeout: float,
                          result_timeout: float) -> int:

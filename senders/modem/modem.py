@@ -19,9 +19,10 @@ import contextlib
 import logging
 import random
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import serial
 
@@ -34,6 +35,7 @@ from senders.modem.pdu import encode_submit
 from senders.modem.reports import ReportReader
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Seconds between reconnection attempts: quick at first (a replugged stick is back within a
 # second or two), then patient (a stick that is gone stays gone).
@@ -106,6 +108,8 @@ class Modem:
         self._closing = False
         self._reference = random.randrange(256)  # CSMS reference, rotates per long message
         self.reports = ReportReader(self.name, self._lock, config.command_timeout)
+        # run after every (re)initialisation, under the lock (inbound SMS: AT+CNMI, listeners)
+        self.ready_hooks: list[Callable[[AtChannel], Awaitable[None]]] = []
 
     # lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -183,6 +187,8 @@ class Modem:
         self._channel = channel
         async with self._lock:
             await self._initialise(channel)
+            for hook in self.ready_hooks:
+                await hook(channel)
         self.info.state = "ready"
         self.info.connected_at = self.clock.now()
         log.info("modem %s ready on %s: %s, %s dBm, %s", self.name, self.config.port,
@@ -349,6 +355,15 @@ class Modem:
                 self._reinit()
         except PortClosed as exc:
             self._record_error(f"the device disappeared ({exc})")
+
+    async def converse(self, job: Callable[[AtChannel], Awaitable[T]]) -> T:
+        """Run ``job(at)`` between sends, holding the lock (reading inbound SMS)."""
+        async with self._lock:
+            at = self._channel
+            if not self.ready or at is None:
+                raise TransientError(f"modem {self.name} is not ready: {self.why_not_ready()}",
+                                     provider=self.name)
+            return await job(at)
 
     async def refresh(self) -> None:
         """Signal and registration for /status, when the modem is idle."""

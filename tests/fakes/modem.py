@@ -21,6 +21,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.fakes.modem_sim import SimStore
+
 # GSM 03.38 default alphabet as printed in the standard: eight columns of sixteen codes.
 # Column c holds codes 0x10*c .. 0x10*c+15; 0x1B (column 1, row 11) is the escape.
 GSM_COLUMNS = (
@@ -216,6 +218,9 @@ class FakeModem:
         self._partial: dict[tuple[str, int, int], dict[int, Submit]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._mr = 0
+        # incoming SMS (tests/fakes/modem_sim.py): AT+CNMI, +CMTI, AT+CMGL/CMGR/CMGD
+        self.sim = SimStore(lambda text: self._line(text), lambda: self._ok(),
+                            lambda kind, code: self._error(kind, code), smsc)
         self.plug()
 
     # the device ---------------------------------------------------------------------------------
@@ -414,6 +419,8 @@ class FakeModem:
                 if self.urc:
                     self._line(self.urc)
                 self._send(self.prompt)
+        elif self.sim.handles(upper):
+            self.sim.command(upper)
         else:
             self._line("ERROR")
 
