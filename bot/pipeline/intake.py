@@ -44,6 +44,8 @@ MESSAGES = {
                        "en": "No events stored: fix the problems and send again"},
     "storage_unavailable": {"ru": "База данных недоступна, повторите позже ({detail})",
                             "en": "The database is unavailable, retry later ({detail})"},
+    "client_gone": {"ru": "Соединение закрыто до конца тела запроса",
+                    "en": "The connection closed before the body was complete"},
     "body_timeout": {"ru": "Тело запроса не дочитано за отведённое время",
                      "en": "The request body did not arrive in time"},
     "internal_error": {"ru": "Внутренняя ошибка при приёме событий, ничего не сохранено; "
@@ -140,6 +142,9 @@ class Intake:
             return self._error(413, "too_large")
         except TimeoutError:
             return self._error(408, "body_timeout", seconds=webhook.body_timeout)
+        except ConnectionResetError as exc:  # the client went away mid-body: one line
+            log.info("a client went away before its body arrived: %s", exc)
+            return self._error(400, "client_gone")
         delivery: str | None = None
         if early is not None:
             problem = authenticate_events(webhook, request.headers, body, time.time())
