@@ -72,6 +72,7 @@ async def test_cli_resend_and_customers_import_reach_a_running_serve_within_a_se
         config.write_text(text, encoding="utf-8")
         (tmp_path / "rules.toml").write_text(
             (tmp_path / "rules.toml").read_text() + BIRTHDAY_RULE, encoding="utf-8")
+        assert cli("migrate", "--config", str(config)).returncode == 0  # only migrate/serve create it
         assert cli("rules", "import", str(tmp_path / "rules.toml"),
                    "--config", str(config)).returncode == 0
         serve = vestnik("serve", "--config", str(config))
