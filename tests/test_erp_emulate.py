@@ -19,7 +19,7 @@ from bot.emulate.stories import STORY_TYPES, StoryMaker, make_stories
 from bot.keys import CONFIG
 from tests.erp_fixtures import ROOT, cli_config, vestnik
 
-TOKEN = "tok-emulate"
+TOKEN = "tok-emulate-0123456789abcdef"
 SECRET = "whsec_" + base64.b64encode(b"emulate-secret-key-24byt").decode()
 RULES = """
 [[rules]]
