@@ -17,6 +17,8 @@ import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.alerts import alerts_ctx
+from bot.conversations_runtime import conversations_ctx
 from bot.core.config import Config
 from bot.core.metrics import Metrics
 from bot.core.sending import Sender
@@ -48,6 +50,7 @@ from bot.pipeline.due import ResolveWhenDue
 from bot.pipeline.intake import Intake
 from bot.pipeline.planner import Planner
 from bot.pipeline.templates import Templates
+from bot.receipts import receipts_ctx
 from bot.telegram_runtime import add_telegram_routes
 from senders.registry import build_senders
 from storage.open import open_storage
@@ -69,6 +72,9 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(http_session_ctx)
     app.cleanup_ctx.append(senders_ctx)
     app.cleanup_ctx.append(telegram_ctx)
+    app.cleanup_ctx.append(receipts_ctx)  # bot/receipts.py
+    app.cleanup_ctx.append(alerts_ctx)  # bot/alerts.py
+    app.cleanup_ctx.append(conversations_ctx)  # inbound SMS (bot/conversations_runtime.py)
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     add_routes(app)

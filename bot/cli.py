@@ -22,22 +22,17 @@ from bot.cli_common import (
     _print_json,
     opened,
 )
+from bot.conversations_cli import add_parser as add_conversations_parser
+from bot.conversations_cli import cmd_conversations
 from bot.core.channels import SENDABLE_CHANNELS
 from bot.core.config import Config, ConfigError, load_config
-from storage.base import (
-    DatabaseInUse,
-    JournalFilter,
-    SchemaTooNew,
-    Storage,
-    StorageUnavailable,
-)
+from storage.base import DatabaseInUse, SchemaTooNew, Storage, StorageUnavailable
 from storage.models import JOURNAL_STATUSES
 
 
 # serve / check-config / migrate ---------------------------------------------------------------
 def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from bot.app import init_app
-
     from bot.core.redact import RedactingFormatter, mask_url
 
     handler = logging.StreamHandler()
@@ -160,7 +155,9 @@ async def rule_warnings(config: Config, text: str) -> list[str]:
 
 
 async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
-    from bot.pipeline.rules import RuleFileError, export_rules_toml, import_rules
+    from bot.core.timeutil import SystemClock
+    from bot.pipeline.rules import RuleFileError, export_rules_toml
+    from bot.services import rules_admin
 
     if args.action == "import":
         if not args.file:
@@ -171,8 +168,8 @@ async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
             raise BadArgument(f"cannot read {args.file}: {exc}") from None
         async with opened(config) as storage:
             try:
-                created, updated = await import_rules(storage, text)
-                await storage.notify_new_rows()  # a running serve re-reads them at once
+                created, updated = await rules_admin.import_text(
+                    storage, text, author=args.author, now=SystemClock().now())
             except RuleFileError as exc:
                 print(f"{args.file}: nothing imported, {len(exc.errors)} problem(s):",
                       file=sys.stderr)
@@ -184,8 +181,7 @@ async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         return EXIT_OK
     async with opened(config) as storage:
-        async with storage.reader() as tx:
-            rules = await tx.list_rules()
+        rules = await rules_admin.listing(storage)
     if args.json or args.action == "list":
         if args.json:
             _print_json([{"id": r.id, **r.definition, "blocked": r.blocked} for r in rules])
@@ -210,7 +206,7 @@ def journal_header(tz_name: str) -> str:
 def journal_line(row: Any, tz: Any) -> str:
     when = (row.sent_at or row.failed_at or row.due_at or row.created_at)
     stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
-    note = row.error or row.reason or ""
+    note = row.error or row.reason or row.receipt or ""
     return (f"{row.id:>6}  {stamp:25}  {row.status:9}  {row.channel:8}  "
             f"{(row.address or row.recipient_id or '-')[:28]:28}  {row.event_type:22}  {note}")
 
@@ -228,14 +224,15 @@ def local_times(data: dict[str, Any], tz: Any) -> dict[str, Any]:
 
 
 async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
+    from bot.services import journal as journal_service
+
     async with opened(config) as storage:
         if args.action in ("show", "resend"):
             if args.id is None or not str(args.id).isdigit():
                 raise UsageError(f"vestnik journal {args.action} ID")
             row_id = int(args.id)
             if args.action == "show":
-                async with storage.reader() as tx:
-                    row = await tx.get_journal(row_id)
+                row = await journal_service.get_row(storage, row_id)
                 if row is None:
                     print(f"journal row {row_id} not found", file=sys.stderr)
                     return EXIT_FAIL
@@ -255,8 +252,7 @@ async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
                              "resend ID")
         if args.status and args.status not in JOURNAL_STATUSES:
             raise BadArgument(f"--status must be one of {', '.join(JOURNAL_STATUSES)}")
-        async with storage.reader() as tx:
-            rows = await tx.list_journal(JournalFilter(status=args.status, limit=args.limit))
+        rows = await journal_service.latest_rows(storage, status=args.status, limit=args.limit)
     tz = config.service.tz
     if args.json:
         _print_json([local_times(row.public(), tz) for row in rows])
@@ -286,30 +282,6 @@ async def cli_resend(storage: Storage, config: Config, row_id: int, *, force: bo
 
 
 # stop list ------------------------------------------------------------------------------------------
-def parse_who(raw: str, region: str) -> tuple[str, str]:
-    """``phone:``, ``email:``, ``customer:``, ``chat:`` prefixes, or guessed from the value."""
-    from bot.core.phones import normalize_phone
-
-    kind, sep, value = raw.partition(":")
-    if sep and kind in ("phone", "email", "customer", "chat"):
-        raw_value = value
-    else:
-        kind, raw_value = "", raw
-    if kind in ("", "phone"):
-        phone = normalize_phone(raw_value, region)
-        if phone:
-            return "phone", phone
-        if kind == "phone":
-            raise BadArgument(f"{raw_value!r} is not a valid phone number")
-    if kind == "email" or (not kind and "@" in raw_value):
-        return "email", raw_value.strip().lower()
-    if kind == "chat":
-        if not raw_value.lstrip("-").isdigit():
-            raise BadArgument(f"chat:{raw_value} is not a Telegram chat id")
-        return "chat", raw_value
-    return "customer", raw_value
-
-
 async def check_stop_scope(storage: Storage, event_type: str | None,
                            channel: str | None) -> None:
     """A typo'd channel or type would make an entry that blocks nothing: refuse it."""
@@ -336,37 +308,43 @@ async def check_stop_scope(storage: Storage, event_type: str | None,
 
 
 async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
-    from storage.models import StopEntry
+    from bot.core.texts import t
+    from bot.core.timeutil import SystemClock
+    from bot.services import stoplist as stop_service
+    from bot.services.who import WhoError
 
     async with opened(config) as storage:
         if args.action == "add":
             if not args.who:
                 raise UsageError("vestnik stoplist add WHO [--type T] [--channel C] "
                                  "[--reason R]")
-            kind, who = parse_who(args.who, config.service.default_region)
             await check_stop_scope(storage, args.type, args.channel)
-            entry = StopEntry(who=who, who_kind=kind, event_type=args.type or "*",
-                              channel=args.channel or "*", reason=args.reason or "",
-                              author=args.author)
-            saved = await storage.write(lambda tx: tx.add_stop(entry))
+            try:
+                entry = stop_service.new_entry(
+                    args.who, config.service.default_region, event_type=args.type or "*",
+                    channel=args.channel or "*", reason=args.reason or "",
+                    author=args.author, now=SystemClock().now())
+            except WhoError as exc:
+                raise BadArgument(t(f"who.bad.{exc.problem}", "en", value=exc.value)) from None
+            except stop_service.StopListError as exc:
+                raise BadArgument(f"--{'type' if exc.problem == 'bad_type' else 'channel'}: "
+                                  f"{exc.value!r} is not valid") from None
+            saved = await stop_service.add(storage, entry)
             await storage.notify_new_rows()
             _print_json(saved.public()) if args.json else print(
-                f"stop list entry {saved.id}: {kind} {who}, type {saved.event_type}, "
-                f"channel {saved.channel}")
+                f"stop list entry {saved.id}: {saved.who_kind} {saved.who}, type "
+                f"{saved.event_type}, channel {saved.channel}")
             return EXIT_OK
         if args.action == "remove":
             if not args.who or not args.who.isdigit():
                 raise UsageError("vestnik stoplist remove ENTRY_ID")
             entry_id = int(args.who)
-            removed = await storage.write(lambda tx: tx.remove_stop(entry_id))
-            await storage.notify_new_rows()
-            if not removed:
+            if not await stop_service.remove(storage, entry_id):
                 print(f"stop list entry {entry_id} not found", file=sys.stderr)
                 return EXIT_FAIL
             print(f"stop list entry {entry_id} removed")
             return EXIT_OK
-        async with storage.reader() as tx:
-            entries = await tx.list_stops(limit=args.limit)
+        entries = await stop_service.listing(storage, args.limit)
     if args.json:
         _print_json([e.public() for e in entries])
     else:
@@ -386,29 +364,31 @@ async def cmd_birthdays(config: Config, args: argparse.Namespace) -> int:
 # templates ---------------------------------------------------------------------------------------------
 def cmd_templates(config: Config, args: argparse.Namespace) -> int:
     from bot.core.catalog import CATALOG
-    from bot.pipeline.templates import CHANNEL_BODY_KEY, TEMPLATE_VARIABLES, load_default_templates
+    from bot.services import templates_help
 
-    defaults = load_default_templates()
     if not args.type:
         for name, entry in CATALOG.items():
             print(f"{name:24} {entry.kind:9} {entry.title_ru} / {entry.title_en}")
         print("\nvestnik templates TYPE [--channel email|sms|telegram] shows the texts")
         return EXIT_OK
-    if args.type not in defaults:
+    if not templates_help.has_defaults(args.type):
         raise BadArgument(f"no default templates for {args.type!r}; see `vestnik templates`")
-    channels = [args.channel] if args.channel else ["email", "telegram", "sms"]
+    channels = [args.channel] if args.channel else list(templates_help.TEXT_CHANNELS)
     for language in ("ru", "en"):
-        entry = defaults[args.type][language]
         for channel in channels:
-            key = CHANNEL_BODY_KEY.get(channel)
-            if key is None:
-                raise BadArgument("--channel must be email, sms, modem, telegram or internal")
+            try:
+                subject, body = templates_help.default_text(args.type, channel, language)
+            except LookupError:
+                raise BadArgument("--channel must be email, sms, modem, telegram or "
+                                  "internal") from None
             print(f"# {args.type} / {channel} / {language}")
-            if channel == "email":
-                print(f'subject = "{entry["subject"]}"')
-            print(f'body = """\n{entry[key]}\n"""\n')
-    print("# variables")
-    for name, meaning in TEMPLATE_VARIABLES:
+            if subject:
+                print(f'subject = "{subject}"')
+            print(f'body = """\n{body}\n"""\n')
+    print("# variables (examples from a sample event)")
+    for name, value in templates_help.variable_examples(args.type):
+        print(f"#   {name:40} {value}")
+    for name, meaning in templates_help.variable_notes():
         print(f"#   {name:70} {meaning}")
     return EXIT_OK
 
@@ -424,6 +404,21 @@ async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
         raise BadArgument(str(exc)) from None
     print(answer.summary)
     return EXIT_OK if answer.ok else EXIT_FAIL
+
+
+async def cmd_receipt_urls(config: Config, args: argparse.Namespace) -> int:
+    """The callback address of each portal: the secret in it is shown here and nowhere else."""
+    from bot.services.receipts import receipt_addresses
+
+    async with opened(config) as storage:
+        addresses = await receipt_addresses(storage, config)
+    if not addresses:
+        print("no [[sms.portals]] entry posts status callbacks (sms.ru, smsc.ru, SMS Aero, "
+              "Devino do); the others are polled", file=sys.stderr)
+        return EXIT_FAIL
+    for name, kind, url in addresses:
+        print(f"{name} ({kind}): {url}")
+    return EXIT_OK
 
 
 # preview ------------------------------------------------------------------------------------------------
@@ -500,6 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("action", choices=["import", "export", "list"])
     rules.add_argument("file", nargs="?")
     rules.add_argument("--json", action="store_true")
+    rules.add_argument("--author", default="cli", help="recorded with the change (default cli)")
 
     journal = sub.add_parser("journal", parents=[common], help="the journal of notifications")
     journal.add_argument("action", nargs="?", choices=["show", "resend"])
@@ -545,6 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--provider")
     send.add_argument("--text")
 
+    sub.add_parser("receipt-urls", parents=[common],
+                   help="the delivery-callback address to set in each SMS portal")
+
     preview = sub.add_parser("preview", parents=[common], help="what goes out in the next hours")
     preview.add_argument("--hours", type=float, default=24)
     preview.add_argument("--limit", type=int, default=1000)
@@ -574,6 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="requests in flight at once (stories keep their order)")
     emulate.add_argument("--seed", type=int, help="repeatable names and times (ids stay fresh)")
     emulate.add_argument("--json", action="store_true")
+    add_conversations_parser(sub, common)
     return parser
 
 
@@ -588,7 +588,8 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
     "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
     "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates,
     "send-test": cmd_send_test, "preview": cmd_preview, "schema": cmd_schema,
-    "validate": cmd_validate, "emulate": cmd_emulate,
+    "validate": cmd_validate, "emulate": cmd_emulate, "receipt-urls": cmd_receipt_urls,
+    "conversations": cmd_conversations,
 }
 
 

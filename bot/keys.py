@@ -17,6 +17,7 @@ from bot.pipeline.dispatcher import Dispatcher
 from bot.pipeline.intake import Intake
 from bot.pipeline.planner import Planner
 from bot.pipeline.templates import Templates
+from bot.services.receipts import ReceiptBook
 from storage.base import Storage
 
 CONFIG = web.AppKey("config", Config)
@@ -31,6 +32,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 INTAKE = web.AppKey("intake", Intake)
 SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
 CATCH_UP = web.AppKey("catch_up", asyncio.Task)
+RECEIPTS = web.AppKey("receipts", ReceiptBook)  # delivery receipts (bot/receipts.py)
 # the Telegram runtime's key is bot.telegram_runtime.TELEGRAM
 # extra jobs tests or plugins add to the scheduler: callables (app, scheduler) -> None
 SCHEDULER_HOOKS = web.AppKey("scheduler_hooks", list[Any])

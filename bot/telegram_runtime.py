@@ -11,7 +11,8 @@
    ``internal`` forward through it;
 5. builds the aiogram Dispatcher with the routers from ``handlers/`` and the services as
    workflow data (``storage``, ``config``, ``senders``, ``clock``, ``link_secret``,
-   ``control``), sets the command menus (customers: default scope; staff: each admin's chat);
+   ``control``, ``templates``) and the dialogue state in the database (bot/telegram_fsm.py),
+   sets the command menus (customers: default scope; staff: each admin's chat);
 6. runs polling as a task (``mode = "polling"``) or sets the webhook (``mode = "webhook"``;
    updates arrive on ``telegram.webhook_path``, checked against ``telegram.webhook_secret``).
 
@@ -27,6 +28,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -41,9 +43,11 @@ from bot.core.timeutil import Clock, SystemClock
 from bot.keys import CLOCK, CONFIG, DISPATCHER, SENDERS, STORAGE, TEMPLATES
 from bot.pipeline.deep_links import TelegramLinkHelper, link_secret
 from bot.pipeline.inbox import StorageInbox
+from bot.pipeline.templates import Templates
+from bot.services.control import DispatchControl
+from bot.telegram_fsm import DatabaseFsmStorage
 from handlers import build_routers
 from handlers.menu import customer_menu, staff_menu
-from handlers.staff import DispatchControl
 from senders.internal import InternalSender
 from senders.telegram import TelegramSender, build_bot
 from senders.telegram_limits import rate_limiter_for
@@ -143,7 +147,8 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
         senders["internal"] = runtime.internal
 
         dp = build_dispatcher(storage=storage, config=config, senders=senders, clock=clock,
-                              control=dispatch_control(app), inflight=runtime.inflight)
+                              control=dispatch_control(app), inflight=runtime.inflight,
+                              templates=templates)
         runtime.dispatcher = dp
         if runtime.me is not None:
             await set_menus(bot, config)
@@ -179,12 +184,19 @@ async def preflight(bot: Bot) -> User | None:
 
 def build_dispatcher(*, storage: Storage, config: Config, senders: dict[str, Any],
                      clock: Clock, control: DispatchControl,
-                     inflight: set[asyncio.Task[Any]] | None = None) -> AiogramDispatcher:
+                     inflight: set[asyncio.Task[Any]] | None = None,
+                     templates: Templates | None = None) -> AiogramDispatcher:
     """A Dispatcher with fresh routers and the services every handler and filter may ask for."""
-    # no FSM: every command is one message; ``storage`` cannot go through the constructor,
-    # whose own ``storage`` parameter is the FSM store
-    dp = AiogramDispatcher(disable_fsm=True, config=config, senders=senders, clock=clock,
-                           control=control, link_secret=link_secret(config.telegram))
+    # dialogue state (the rule wizard) lives in the database, shared by every process; the
+    # workflow key ``storage`` is ours, so it is set after the constructor, whose own
+    # ``storage`` parameter is the FSM store
+    fsm = DatabaseFsmStorage(storage, clock,
+                             ttl=timedelta(hours=config.telegram.dialogue_ttl_hours))
+    dp = AiogramDispatcher(storage=fsm, config=config, senders=senders, clock=clock,
+                           control=control, link_secret=link_secret(config.telegram),
+                           templates=templates or Templates(
+                               timezone=config.service.timezone,
+                               region=config.service.default_region))
     dp["storage"] = storage
     dp.include_routers(*build_routers())
     if inflight is not None:

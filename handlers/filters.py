@@ -4,7 +4,8 @@ would run its ``__call__`` in a thread and the un-awaited coroutine would let ev
 Staff are the Telegram ids in ``telegram.admins`` and the chats whose verified phone (a shared
 own contact) matches a staff person the ERP posted. The phone is checked against the directory
 on every command, so a staff member the ERP re-assigned loses access at once. Staff commands
-work only in private chats, where nobody else reads the answers.
+work only in private chats, where nobody else reads the answers, and in the conversations'
+staff chat (``[conversations] staff_chat``), which only staff read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram.filters import BaseFilter
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.core.config import Config
 from storage.base import Storage
@@ -47,12 +48,19 @@ async def find_staff(storage: Storage, config: Config, *, user_id: int,
 
 
 class IsStaff(BaseFilter):
-    """Passes staff in private chats and injects ``staff: StaffMember`` into the handler."""
+    """Passes staff in private chats and injects ``staff: StaffMember`` into the handler;
+    for a button press, the chat is the one of the message the button is under."""
 
-    async def __call__(self, message: Message, storage: Storage,
+    async def __call__(self, event: Message | CallbackQuery, storage: Storage,
                        config: Config) -> bool | dict[str, Any]:
-        if message.chat.type != "private" or message.from_user is None:
+        message = event if isinstance(event, Message) else event.message
+        if not isinstance(message, Message) or event.from_user is None:
             return False
-        member = await find_staff(storage, config, user_id=message.from_user.id,
-                                  chat_id=message.chat.id)
+        # the staff chat of conversations is for staff only, so commands work there too
+        in_staff_chat = message.chat.id == config.conversations.staff_chat
+        if message.chat.type != "private" and not in_staff_chat:
+            return False
+        member = await find_staff(storage, config, user_id=event.from_user.id,
+                                  chat_id=event.from_user.id if in_staff_chat
+                                  else message.chat.id)
         return {"staff": member} if member is not None else False

@@ -8,9 +8,10 @@ from aiogram.types import BotCommand
 
 from bot.core.texts import t
 
-CUSTOMER_COMMANDS = ("start", "stop", "help")
-STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "test", "inbox", "status",
-                  "preview")
+CUSTOMER_COMMANDS = ("start", "orders", "stop", "help")
+CONVERSATION_STAFF_COMMANDS = ("dialog",)  # handled in handlers/conversations.py
+STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "templates", "test", "inbox",
+                  "status", "preview")
 
 
 def customer_menu(lang: str) -> list[BotCommand]:
@@ -19,4 +20,4 @@ def customer_menu(lang: str) -> list[BotCommand]:
 
 def staff_menu(lang: str) -> list[BotCommand]:
     return [BotCommand(command=c, description=t(f"menu.{c}", lang))
-            for c in (*STAFF_COMMANDS, *CUSTOMER_COMMANDS)]
+            for c in (*STAFF_COMMANDS, *CONVERSATION_STAFF_COMMANDS, *CUSTOMER_COMMANDS)]

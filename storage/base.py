@@ -17,9 +17,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from storage.models import (
+    DialogueState,
+    ConversationMessage,
+    ForumTopic,
     InboxItem,
     JournalRow,
     Person,
+    RuleChange,
     StopEntry,
     StoredEvent,
     StoredRule,
@@ -51,7 +55,72 @@ class JournalFilter(dict[str, Any]):
     text (substring), limit (default 50), before_id (paging)."""
 
 
-class Tx(abc.ABC):
+class ConversationQueries(abc.ABC):
+    """The conversations between customers and staff (part of every :class:`Tx`)."""
+
+    @abc.abstractmethod
+    async def claim_conversation_message(self, message: ConversationMessage) -> int | None:
+        """Insert; None when (source_chat_id, source_message) is stored already: another
+        process (or an earlier try) handles that inbound message."""
+
+    @abc.abstractmethod
+    async def update_conversation_message(self, message_id: int, **fields: Any) -> None:
+        """Set status, error, delivered_message, customer_id, customer_key."""
+
+    @abc.abstractmethod
+    async def add_conversation_copy(self, message_id: int, chat_id: int,
+                                    copy_message_id: int) -> None: ...
+
+    @abc.abstractmethod
+    async def find_conversation_by_copy(self, chat_id: int,
+                                        copy_message_id: int) -> ConversationMessage | None:
+        """The message whose copy (or header) in ``chat_id`` has that id; for a staff reply
+        also the reply the bot delivered to the customer (``delivered_message``)."""
+
+    @abc.abstractmethod
+    async def find_delivered_reply(self, customer_chat_id: int,
+                                   delivered_message: int) -> ConversationMessage | None:
+        """The staff reply that became ``delivered_message`` in the customer's chat."""
+
+    @abc.abstractmethod
+    async def latest_inbound(self, customer_key: str) -> ConversationMessage | None: ...
+
+    @abc.abstractmethod
+    async def count_inbound_since(self, customer_key: str, since: datetime) -> int: ...
+
+    @abc.abstractmethod
+    async def list_conversation(self, *, customer_key: str | None = None,
+                                limit: int = 50) -> list[ConversationMessage]:
+        """Newest first."""
+
+    @abc.abstractmethod
+    async def get_topic(self, staff_chat_id: int, customer_key: str) -> ForumTopic | None: ...
+
+    @abc.abstractmethod
+    async def find_topic_by_thread(self, staff_chat_id: int,
+                                   thread_id: int) -> ForumTopic | None: ...
+
+    @abc.abstractmethod
+    async def save_topic(self, topic: ForumTopic) -> ForumTopic:
+        """Insert or replace the customer's topic; returns what is stored."""
+
+    @abc.abstractmethod
+    async def set_topic_header(self, staff_chat_id: int, customer_key: str,
+                               header: str) -> None: ...
+
+    @abc.abstractmethod
+    async def customer_order_events(self, customer_id: str, *,
+                                    limit: int = 500) -> list[StoredEvent]:
+        """Every stored event of the orders this customer appears in (by the event's
+        customer id or by a journal row addressed to them), oldest first."""
+
+    @abc.abstractmethod
+    async def find_journal_by_message(self, channel: str, address: str,
+                                      provider_message_id: str) -> JournalRow | None:
+        """The row whose send produced that message (a reply to a notification)."""
+
+
+class Tx(ConversationQueries, abc.ABC):
     """One transaction. All methods are awaited inside ``async with storage.transaction()``."""
 
     # events and the directory ------------------------------------------------------------
@@ -151,6 +220,35 @@ class Tx(abc.ABC):
     @abc.abstractmethod
     async def rules_revision(self) -> int: ...
 
+    @abc.abstractmethod
+    async def update_rule(self, rule_id: int, rule: StoredRule, now: datetime) -> bool:
+        """Rewrite one rule by id (name included); bumps the rules revision."""
+
+    @abc.abstractmethod
+    async def add_rule_change(self, change: RuleChange) -> None: ...
+
+    @abc.abstractmethod
+    async def list_rule_changes(self, rule_id: int, *, limit: int = 20) -> list[RuleChange]:
+        """The newest first."""
+
+    @abc.abstractmethod
+    async def latest_event(self, types: Sequence[str]) -> StoredEvent | None:
+        """The most recent stored event of one of ``types`` (by occurred_at)."""
+
+    # bot dialogues (the aiogram FSM store) -------------------------------------------------------
+    @abc.abstractmethod
+    async def get_dialogue(self, key: str) -> DialogueState | None: ...
+
+    @abc.abstractmethod
+    async def set_dialogue_state(self, key: str, state: str | None, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def set_dialogue_data(self, key: str, data: dict[str, Any], now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def purge_dialogues(self, before: datetime) -> int:
+        """Forget dialogues untouched since ``before`` (abandoned wizards)."""
+
     # journal ---------------------------------------------------------------------------------
     @abc.abstractmethod
     async def insert_journal(self, rows: Sequence[JournalRow]) -> list[int]: ...
@@ -226,6 +324,42 @@ class Tx(abc.ABC):
     async def settle_sending(self, owners: Sequence[str] | None = None) -> int:
         """Rows left ``sending`` by processes known to be dead (``owners``; None: every such
         row, for a database only one process sends from) become pending again."""
+
+    # delivery receipts and alerts (storage/sql_receipts.py) ---------------------------------
+    @abc.abstractmethod
+    async def rows_by_provider_ids(self, provider: str,
+                                   message_ids: Sequence[str]) -> list[JournalRow]:
+        """Rows that ``provider`` (portal or modem name) accepted under these message ids."""
+
+    @abc.abstractmethod
+    async def record_receipt(self, row_id: int, *, status: str, receipt: str, at: datetime,
+                             error: str | None = None) -> bool:
+        """A final receipt: a ``sent`` row becomes ``delivered`` (delivered_at) or
+        ``undelivered`` (failed_at, error). False when the row is not ``sent`` (a replay)."""
+
+    @abc.abstractmethod
+    async def note_receipt(self, row_id: int, receipt: str) -> bool:
+        """A non-final receipt ("still trying"): only ``receipt`` changes. False when the row
+        is not ``sent`` or already says so (a replay)."""
+
+    @abc.abstractmethod
+    async def due_receipt_polls(self, now: datetime, limit: int) -> list[JournalRow]:
+        """``sent`` rows whose ``receipt_poll_at`` has come, earliest first."""
+
+    @abc.abstractmethod
+    async def set_receipt_poll(self, row_id: int, at: datetime | None) -> None: ...
+
+    @abc.abstractmethod
+    async def failures_since(self, since: datetime, *, limit: int = 1000) -> list[JournalRow]:
+        """Rows failed or undelivered at or after ``since`` (by failed_at, id), oldest first."""
+
+    @abc.abstractmethod
+    async def digest_counts(self, since: datetime, until: datetime
+                            ) -> dict[tuple[str, str], dict[str, int]]:
+        """{(channel, rule): {"sent": n, "delivered": n, "failed": n}} in (since, until]."""
+
+    @abc.abstractmethod
+    async def top_errors(self, since: datetime, *, limit: int = 5) -> list[tuple[str, int]]: ...
 
     # inbox -------------------------------------------------------------------------------------
     @abc.abstractmethod

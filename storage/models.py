@@ -8,14 +8,17 @@ from typing import Any
 
 from bot.core.timeutil import rfc3339
 
-JOURNAL_STATUSES = ("scheduled", "pending", "sending", "sent", "failed", "cancelled", "stopped",
-                    "skipped")
+JOURNAL_STATUSES = ("scheduled", "pending", "sending", "sent", "delivered", "undelivered",
+                    "failed", "cancelled", "stopped", "skipped")
+# a provider's receipt turns "sent" into one of these; "undelivered" is a failure staff see
+RECEIPT_STATUSES = ("delivered", "undelivered")
 
 # the exact journal column order (docs/rules.md), used by --json and the HTTP API
 JOURNAL_COLUMNS = (
     "id", "event_id", "event_type", "rule", "recipient_role", "recipient_id", "recipient_name",
     "channel", "provider", "address", "subject", "text", "segments", "created_at", "due_at",
     "sent_at", "failed_at", "error", "attempts", "provider_message_id", "status", "reason",
+    "delivered_at", "receipt",
 )
 
 
@@ -100,16 +103,19 @@ class JournalRow:
     attempts: int = 0
     provider_message_id: str | None = None
     reason: str | None = None
+    delivered_at: datetime | None = None
+    receipt: str | None = None  # the provider's last delivery status, in its own words
     id: int | None = None
     # not in the public columns: what the dispatcher needs to send or re-plan the row
     order_id: str | None = None
     html: str | None = None
     plan: Plan = field(default_factory=Plan)
+    receipt_poll_at: datetime | None = None  # when the receipt poller asks the provider next
 
     def public(self) -> dict[str, Any]:
         data = asdict(self)
         out = {name: data[name] for name in JOURNAL_COLUMNS}
-        for name in ("created_at", "due_at", "sent_at", "failed_at"):
+        for name in ("created_at", "due_at", "sent_at", "failed_at", "delivered_at"):
             out[name] = rfc3339(out[name])
         return out
 
@@ -177,3 +183,67 @@ class StoredEvent:
     payload: dict[str, Any]
     order_id: str | None = None
     order_number: str | None = None
+
+
+@dataclass(slots=True)
+class RuleChange:
+    """Who changed a rule, how and when (shown by the bot's /rules show)."""
+
+    rule_name: str
+    action: str  # created | updated | blocked | unblocked | deleted | imported
+    author: str
+    at: datetime
+    rule_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class DialogueState:
+    """One chat's bot dialogue (aiogram FSM state and data), kept in the database."""
+
+    key: str
+    state: str | None
+    data: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class ConversationMessage:
+    """One message between a customer and the staff, in either direction."""
+
+    direction: str  # in (customer -> staff) | out (staff -> customer)
+    channel: str  # telegram | sms
+    customer_key: str  # customer id, or chat:<id> / phone:+7... for someone not in the directory
+    source_chat_id: int  # where it was written (0 for an SMS)
+    source_message: str  # Telegram message id, or the SMS's key
+    status: str  # received | delivered | failed | throttled | stopped
+    created_at: datetime
+    customer_id: str | None = None
+    customer_chat_id: int | None = None
+    phone: str | None = None
+    modem: str | None = None
+    staff_user_id: int | None = None
+    staff_name: str | None = None
+    kind: str = "text"
+    text: str | None = None
+    reply_to_journal_id: int | None = None
+    error: str | None = None
+    delivered_message: int | None = None
+    id: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["created_at"] = rfc3339(self.created_at)
+        return data
+
+
+@dataclass(slots=True)
+class ForumTopic:
+    """The staff chat's forum topic of one customer."""
+
+    staff_chat_id: int
+    customer_key: str
+    thread_id: int
+    name: str
+    header: str = ""
+    created_at: datetime | None = None

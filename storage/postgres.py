@@ -130,6 +130,7 @@ def _rowcount(status: str) -> int:
 
 class PostgresTx(SqlTx):
     _LOCK_CLAUSE = " FOR UPDATE SKIP LOCKED"
+    _CUSTOMER_OF_EVENT = "(payload::jsonb -> 'customer' ->> 'id')"  # the events_customer index
 
     def __init__(self, conn: asyncpg.Connection, clock: Clock) -> None:
         self._conn = conn

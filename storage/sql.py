@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.timeutil import Clock, SystemClock
 from storage.base import JournalFilter, SchemaTooNew, Tx
+from storage.conversations_sql import ConversationSql
 from storage.models import (
     InboxItem,
     JournalRow,
@@ -27,6 +28,8 @@ from storage.models import (
     StoredRule,
     TelegramLink,
 )
+from storage.sql_receipts import ReceiptQueries
+from storage.sql_staff import StaffQueries
 
 PERSON_COLUMNS = ("kind", "id", "name", "phone", "email", "telegram_id", "grp", "birthday",
                   "language", "timezone")
@@ -34,15 +37,16 @@ JOURNAL_WRITE_COLUMNS = (
     "event_id", "event_type", "rule", "recipient_role", "recipient_id", "recipient_name",
     "channel", "provider", "address", "subject", "text", "segments", "created_at", "due_at",
     "sent_at", "failed_at", "error", "attempts", "provider_message_id", "status", "reason",
-    "order_id", "html", "options",
+    "order_id", "html", "options", "delivered_at", "receipt", "receipt_poll_at",
 )
 # (table, column) holding a customer id that moves when two customers are merged (a new
 # table keyed by the customer, such as a conversation's state, belongs here); the stop list
 # (who_kind/who/who_key) and the persons themselves are merged by merge_customer itself
 CUSTOMER_REFERENCES: tuple[tuple[str, str], ...] = (("telegram_links", "customer_id"),)
-_TIME_FIELDS = {"created_at", "due_at", "sent_at", "failed_at"}
+_TIME_FIELDS = {"created_at", "due_at", "sent_at", "failed_at", "delivered_at", "receipt_poll_at"}
 _FINISH_FIELDS = {"status", "sent_at", "failed_at", "error", "attempts", "provider",
-                  "provider_message_id", "segments", "due_at", "reason", "address", "text"}
+                  "provider_message_id", "segments", "due_at", "reason", "address", "text",
+                  "receipt_poll_at"}
 
 
 
@@ -66,7 +70,7 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
                            f"only up to {latest}: upgrade Vestnik")
     return [(version, script) for version, script in migrations if version > current]
 
-class SqlTx(Tx):
+class SqlTx(ReceiptQueries, StaffQueries, ConversationSql, Tx):
     # the storage's clock stamps updated_at/created_at; the storage sets it on each Tx
     clock: Clock = SystemClock()
 
@@ -113,6 +117,8 @@ class SqlTx(Tx):
             provider_message_id=row["provider_message_id"], status=row["status"],
             reason=row["reason"], order_id=row["order_id"], html=row["html"],
             plan=Plan.from_json(json.loads(row["options"] or "{}")),
+            delivered_at=self._dt(row["delivered_at"]), receipt=row["receipt"],
+            receipt_poll_at=self._dt(row["receipt_poll_at"]),
         )
 
     def _stop(self, row: Any) -> StopEntry:
@@ -453,6 +459,7 @@ class SqlTx(Tx):
     async def resend(self, row_id: int, now: datetime) -> JournalRow | None:
         changed = await self._execute(
             "UPDATE journal SET sent_at = NULL, failed_at = NULL, error = NULL, attempts = 0,"
+            " delivered_at = NULL, receipt = NULL, receipt_poll_at = NULL,"
             " status = 'pending', reason = 'resend', due_at = ?, lease_owner = NULL,"
             " lease_until = NULL WHERE id = ? AND status NOT IN ('sending')",
             self._t(now), row_id)

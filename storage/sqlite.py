@@ -36,7 +36,8 @@ from urllib.parse import parse_qs, urlsplit
 import aiosqlite
 
 from bot.core.timeutil import Clock, SystemClock, parse_rfc3339, rfc3339
-from storage.base import DatabaseInUse, Storage, StorageUnavailable, Tx
+from storage.base import Storage, StorageUnavailable, Tx
+from storage.serve_lock import take_serve_lock
 from storage.sql import SqlTx, load_migrations, pending_migrations
 from storage.sqlite_file import DatabaseFile
 
@@ -336,7 +337,7 @@ class SqliteStorage(Storage):
         db = self._writer
         if db is None or self._lock.locked():
             return None
-        return int(db.execute("PRAGMA data_version").fetchone()[0])
+        return int(db.execute("PRAGMA data_version").fetchall()[0][0])  # stepped to the end
 
     async def _watch_others(self) -> None:
         """Wake the listeners when another process committed (see the module docstring)."""
@@ -363,23 +364,3 @@ class SqliteStorage(Storage):
             log.warning("%d row(s) left sending by a previous run that died are pending again",
                         settled)
         return settled
-
-
-def take_serve_lock(path: str) -> int | None:
-    """An exclusive lock on ``<path>-serve.lock`` holding our PID (released when the file
-    descriptor closes, also when the process dies); :class:`DatabaseInUse` when another
-    process holds it."""
-    try:
-        import fcntl
-    except ImportError:  # not a POSIX system: no lock (documented)
-        return None
-    fd = os.open(f"{path}-serve.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        os.close(fd)
-        raise DatabaseInUse(path, int(text) if text.isdigit() else None) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-    return fd

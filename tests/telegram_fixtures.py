@@ -120,6 +120,25 @@ class BotApp:
 
         return await self.send(message(chat_id, text, **kwargs), chat_id)
 
+    async def press(self, chat_id: int, label: str, *, message: Any = None,
+                    **kwargs: Any) -> Any:
+        """Press the button whose text contains ``label`` under ``message`` (default: the
+        newest message to ``chat_id`` that has buttons); returns that message as it is
+        afterwards, or the newest message the bot sent while handling the press."""
+        from tests.fakes.telegram_api import buttons, callback
+
+        if message is None:
+            message = next(s for s in reversed(self.fake.to(chat_id)) if s.reply_markup
+                           and "inline_keyboard" in s.reply_markup)
+        matches = [data for text, data in buttons(message) if label in text]
+        if not matches:
+            raise AssertionError(f"no button {label!r} under: {buttons(message)}")
+        before = len(self.fake.to(chat_id))
+        update = callback(chat_id, message.message_id, matches[0], text=message.text, **kwargs)
+        await self.settle(await self.fake.push(update))
+        new = self.fake.to(chat_id)[before:]
+        return new[-1] if new else message
+
     async def reply(self, chat_id: int, text: str, **kwargs: Any) -> str:
         """The bot's whole answer to ``text`` (parts joined)."""
         return "".join(sent.text for sent in await self.say(chat_id, text, **kwargs))

@@ -161,7 +161,7 @@ async def test_resend_through_the_http_api(make_config, start_app, smtp):
                           "recipient_id", "recipient_name", "channel", "provider", "address",
                           "subject", "text", "segments", "created_at", "due_at", "sent_at",
                           "failed_at", "error", "attempts", "provider_message_id", "status",
-                          "reason"]
+                          "reason", "delivered_at", "receipt"]
 
 
 async def test_smtp_connections_are_reused(make_config, start_app, smtp):

@@ -13,8 +13,8 @@ from bot.keys import CONFIG
 from tests.conftest import CUSTOMER_EMAIL_RULE
 from tests.erp_fixtures import samples, vestnik
 
-TOKENS = {"tokens": ["tok-erp"]}
-AUTH = {"Authorization": "Bearer tok-erp"}
+TOKENS = {"tokens": ["tok-erp-0123456789abcdef"]}
+AUTH = {"Authorization": "Bearer tok-erp-0123456789abcdef"}
 
 
 async def get_json(app, path: str) -> tuple[int, str, object]:

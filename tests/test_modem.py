@@ -148,7 +148,7 @@ async def test_sends_a_gsm_text_after_the_init_dialogue(make_fake: ModemFactory,
     [submit] = fake.submits
     assert (submit.number, submit.toa) == (PHONE, 0x91)
     assert submit.text == "Vash avtomobil gotov. Zhdem vas!"
-    assert (submit.dcs, submit.smsc, submit.concat, submit.srr) == (0x00, "", None, False)
+    assert (submit.dcs, submit.smsc, submit.concat, submit.srr) == (0x00, "", None, True)
     assert fake.log[:9] == ["AT", "ATE0", "AT+CMEE=1", "AT+CPIN?", "AT+CREG?", "AT+CSQ",
                             "AT+CMGF=0", "AT+CSCA?", "AT+COPS?"]
     assert fake.log[-1] == f"AT+CMGS={submit.tpdu_length}"

@@ -155,7 +155,10 @@ async def test_a_signature_never_opens_the_journal_api(make_config, start_app) -
 async def test_a_replayed_webhook_id_is_a_duplicate_delivery_in_every_process(
         make_config, start_app) -> None:
     config = make_config(webhook={"secret": SECRET})
-    first, second = await start_app(config), await start_app(config)  # one database
+    first = await start_app(config)
+    # one database; SQLite allows one vestnik serve per file, so there the same process
+    # answers twice, PostgreSQL gets a second process
+    second = first if config.service.database.startswith("sqlite") else await start_app(config)
     await first.rules(CUSTOMER_EMAIL_RULE)
     body = json.dumps(booked("replay-1")).encode()
     status, answer = await raw_request(first.url, "POST", "/events",

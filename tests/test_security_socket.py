@@ -125,3 +125,31 @@ max_connections = 1000
     assert code == 0, out
     assert "file descriptors are allowed (ulimit -n 160)" in out
     assert "Traceback" not in out and out.count("accept()") <= 2, out[-3000:]
+
+
+async def test_accept_failures_are_reported_once_per_interval_with_a_count(caplog):
+    """What asyncio reports when accept() fails for lack of descriptors (it does so for each
+    failure) becomes one line per interval."""
+    import errno
+    import logging
+
+    from bot.serving import AcceptErrorReporter
+
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(AcceptErrorReporter())
+    try:
+        with caplog.at_level(logging.INFO, logger="vestnik.http"):
+            for _ in range(1000):
+                loop.call_exception_handler({
+                    "message": "socket.accept() out of system resource",
+                    "exception": OSError(errno.EMFILE, "Too many open files")})
+            loop.call_exception_handler({"message": "Error on reading from the event loop",
+                                         "exception": ConnectionResetError(104, "reset")})
+    finally:
+        loop.set_exception_handler(previous)
+    lines = [r.getMessage() for r in caplog.records if r.name == "vestnik.http"]
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("1 accept() failures") and "Too many open files" in lines[0]
+    assert lines[1].startswith("a client went away")
+    assert not any(r.exc_info for r in caplog.records)

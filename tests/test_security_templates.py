@@ -229,3 +229,12 @@ from_address = "service@example.ru"
                    "--config", config)
     assert done.returncode == 1 and "invalid e-mail" in done.stdout + done.stderr
     assert smtp.recorder.envelopes == []
+
+
+async def test_a_telegram_text_over_16k_fails_that_notification(bot_app, smtp):  # noqa: F811
+    tg = await bot_app()
+    await tg.running.rules(rule("long telegram", "{% for i in range(20000) %}y{% endfor %}",
+                                "telegram").replace('["customer"]', '["chat:5005"]'))
+    assert (await tg.running.post(booked("tg-long-1")))[0] == 202
+    [row] = await tg.running.wait_rows(lambda rows: rows and rows[0].status == "failed")
+    assert "longer than 16384 characters" in row.error

@@ -43,7 +43,8 @@ async def test_own_contact_links_the_chat_and_creates_the_customer(bot_app):
     tg = await bot_app()
     [answer] = await tg.send(contact(IVAN, "79161234567", user_id=IVAN), IVAN)
     assert "+7 916 123-45-67" in answer.text and "/stop" in answer.text
-    assert answer.reply_markup == {"remove_keyboard": True}
+    # the contact button gives way to the button that opens /orders
+    assert answer.reply_markup["keyboard"] == [[{"text": "📋 Мои заказы"}]]
     link = await link_of(tg, IVAN)
     assert link.phone == "+79161234567" and link.active and link.user_id == IVAN
     assert link.customer_id == "phone:+79161234567"

@@ -173,7 +173,9 @@ async def test_stoplist_bad_arguments(tg):
         ("remove x", "Формат: /stoplist"),
         ("add +79161234567 Order-Booked", "Тип события Order-Booked не подходит"),
         ("add +79161234567 * pigeon", "Канал pigeon не подходит"),
-        ("add phone:12 *", "Формат: /stoplist"),
+        ("add phone:12 *", "12 — не номер телефона.\nФормат: /stoplist"),
+        ("add chat:abc", "abc — не id чата Telegram"),
+        ("add email:nobody", "nobody — не адрес e-mail"),
     ]:
         assert (await tg.reply(ADMIN_ID, f"/stoplist {args}")).startswith(expected), args
     async with tg.storage.reader() as tx:
@@ -194,7 +196,7 @@ async def test_rules_list_show_block_unblock(tg):
 
 
 async def test_rules_bad_arguments(tg):
-    for args in ("show", "delete 1", "block"):
+    for args in ("show", "frobnicate 1", "block", "new extra"):
         assert (await tg.reply(ADMIN_ID, f"/rules {args}")).startswith("Формат: /rules"), args
     assert await tg.reply(ADMIN_ID, "/rules show 99") == "Правила 99 нет."
     assert await tg.reply(ADMIN_ID, "/rules block x y") == "Правила x y нет."
@@ -228,7 +230,7 @@ async def test_only_admins_import_rules_and_only_toml(tg):
     await tg.send(contact(OLGA, "+79160000007", user_id=OLGA), OLGA)
     tg.fake.add_file("f3", b"")
     [refused] = await tg.send(document(OLGA, "f3", "rules.toml", 10), OLGA)
-    assert refused.text == "Импортировать правила могут только администраторы."
+    assert refused.text == "Менять правила могут администраторы и сотрудники из telegram.rule_editors."
     [wrong] = await tg.send(document(ADMIN_ID, "f3", "rules.txt", 10), ADMIN_ID)
     assert wrong.text.startswith("Пришлите файл с расширением .toml")
 

@@ -201,10 +201,29 @@ class TelegramConfig(Section):
     webhook_secret: SecretStr | None = None
     link_secret: SecretStr | None = None  # HMAC key for /start deep-link tokens
     link_ttl_days: int = Field(30, ge=1)
+    # besides the admins, who may change rules in the chat: Telegram ids, or "staff" for
+    # every verified staff member
+    rule_editors: list[int] | Literal["staff"] = []
+    dialogue_ttl_hours: float = Field(24, gt=0)  # an untouched /rules new dialogue is dropped
 
     @property
     def enabled(self) -> bool:
         return bool(self.token and self.token.get_secret_value())
+
+
+class BounceImap(Section):
+    """The mailbox bounces (DSN, RFC 3464) of one e-mail account arrive in."""
+
+    host: str
+    port: int = 993
+    tls: Literal["ssl", "none"] = "ssl"
+    username: str = ""
+    password: SecretStr | None = None
+    mailbox: str = "INBOX"
+    every: str = "5m"  # how often the mailbox is read
+    timeout: float = Field(30, gt=0)
+
+    _every = field_validator("every")(lambda value: _duration_key(value))
 
 
 class EmailAccount(Section):
@@ -219,6 +238,7 @@ class EmailAccount(Section):
     reply_to: str = ""
     timeout: float = Field(30, gt=0)
     max_connections: int = Field(2, ge=1, le=32)
+    bounce_imap: BounceImap | None = None  # read DSN bounces: rows become "undelivered"
 
     @field_validator("from_address", "reply_to")
     @classmethod
@@ -259,6 +279,7 @@ class SmsModem(Section):
     smsc: str = ""
     command_timeout: float = Field(10, gt=0)
     send_timeout: float = Field(60, gt=0)
+    delivery_reports: bool = True  # TP-SRR on each submit; reports mark rows delivered
 
 
 class SmsConfig(Section):
@@ -292,6 +313,80 @@ class ScheduleConfig(Section):
         return [parse_duration(step) for step in self.retry_backoff]
 
 
+def _duration_key(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+def _hh_mm(value: str, empty_ok: bool = False) -> str:
+    if empty_ok and not value.strip():
+        return ""
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        raise ValueError('use "HH:MM", e.g. "09:00"' + (' or "" for none' if empty_ok else ""))
+    return value
+
+
+class ReceiptsConfig(Section):
+    """Delivery receipts: portal callbacks on ``public_url`` and polling of the rest."""
+
+    public_url: str = ""  # how portals reach this service, e.g. https://vestnik.example.ru
+    poll_every: str = "10s"  # how often the poller looks for rows due a poll
+    first_poll: str = "20s"  # after the send; then the wait doubles
+    max_poll_interval: str = "1h"
+    horizon: str = "48h"  # after this, a row without a receipt stays "sent"
+    batch: int = Field(100, ge=1, le=1000)  # ids per status request
+
+    _durations = field_validator("poll_every", "first_poll", "max_poll_interval",
+                                 "horizon")(_duration_key)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("use the address portals reach, e.g. https://vestnik.example.ru")
+        return value.rstrip("/")
+
+
+class AlertsConfig(Section):
+    """Staff alerts: Telegram to telegram.admins, the inbox of ``staff``, e-mail to
+    ``emails``. Alerts are sent directly, never through the journal, so they cannot loop."""
+
+    enabled: bool = True
+    every: str = "10m"  # at most one failure alert per channel this often
+    min_balance: float | None = None  # alert when a portal's balance drops below
+    max_lag: str = "15m"  # alert when a due row has waited longer than this
+    digest_at: str = "09:00"  # the daily digest, service time zone; "" for none
+    staff: list[str] = []  # staff ids whose internal inbox gets the alerts
+    emails: list[str] = []  # addresses, through the first [[email.accounts]] entry
+    first_errors: int = Field(3, ge=1, le=20)  # error lines quoted per alert
+
+    _durations = field_validator("every", "max_lag")(_duration_key)
+
+    @field_validator("digest_at")
+    @classmethod
+    def _digest_at(cls, value: str) -> str:
+        return _hh_mm(value, empty_ok=True)
+
+
+class ConversationsConfig(Section):
+    """Customers' answers routed to staff, staff replies back (docs/conversations.md)."""
+
+    enabled: bool = True
+    staff_chat: int | None = None  # a group or (forum) supergroup id, e.g. -1001234567890
+    stop_words: list[str] = ["STOP", "СТОП", "ОТПИСАТЬСЯ", "ОТПИСКА"]
+    flood_per_minute: int = Field(10, ge=1)  # more inbound messages a minute are held back
+    sms_inbound: bool = True  # read SMS arriving at the modems (and delete them from the SIM)
+    sms_sweep_seconds: float = Field(60, ge=1)  # how often stored SMS are listed anyway
+
+    @field_validator("staff_chat")
+    @classmethod
+    def _staff_chat(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("a group id is negative, e.g. -1001234567890 (see "
+                             "docs/conversations.md for how to find it)")
+        return value
+
+
 class Config(Section):
     service: ServiceConfig = ServiceConfig()
     webhook: WebhookConfig = WebhookConfig()
@@ -299,6 +394,9 @@ class Config(Section):
     email: EmailConfig = EmailConfig()
     sms: SmsConfig = SmsConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    receipts: ReceiptsConfig = ReceiptsConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    conversations: ConversationsConfig = ConversationsConfig()
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field problems (the model itself already validated each key)."""
@@ -310,14 +408,16 @@ class Config(Section):
                 "webhook.tokens nor webhook.secret is set: anyone could post events. "
                 "Set one of them, or listen on 127.0.0.1",
             ))
-        for section, entries in (("email.accounts", self.email.accounts),
-                                 ("sms.portals", self.sms.portals),
-                                 ("sms.modems", self.sms.modems)):
+        named: tuple[tuple[str, list[str]], ...] = (
+            ("email.accounts", [a.name for a in self.email.accounts]),
+            ("sms.portals", [p.name for p in self.sms.portals]),
+            ("sms.modems", [m.name for m in self.sms.modems]))
+        for section, names in named:
             seen: set[str] = set()
-            for i, entry in enumerate(entries):
-                if entry.name in seen:
-                    out.append((f"{section}[{i}].name", f"duplicate name {entry.name!r}"))
-                seen.add(entry.name)
+            for i, name in enumerate(names):
+                if name in seen:
+                    out.append((f"{section}[{i}].name", f"duplicate name {name!r}"))
+                seen.add(name)
         if self.telegram.mode == "webhook" and self.telegram.enabled and not self.telegram.webhook_url:
             out.append(("telegram.webhook_url", 'mode = "webhook" needs the public URL'))
         return out
@@ -333,9 +433,9 @@ class ConfigError(Exception):
 
 def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
     """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
-    fields = {
+    fields: dict[str, type[Section]] = {
         "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
-        "schedule": ScheduleConfig,
+        "schedule": ScheduleConfig, "conversations": ConversationsConfig,
     }
     for section, model in fields.items():
         for key, info in model.model_fields.items():

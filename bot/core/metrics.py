@@ -27,5 +27,21 @@ class Metrics:
                                  "Rows waiting to be sent (pending and scheduled) by channel",
                                  ["channel", "status"], registry=self.registry)
 
+        self.receipts = Counter(
+            "vestnik_receipts_total", "Final delivery receipts by channel, provider and status "
+            "(delivered, undelivered)", ["channel", "provider", "status"], registry=self.registry)
+        self.receipts_ignored = Counter(
+            "vestnik_receipts_ignored_total", "Receipts not applied: unknown (no such message), "
+            "replay (already applied), forged (wrong URL secret), malformed",
+            ["provider", "reason"], registry=self.registry)
+        self.receipt_latency = Histogram(
+            "vestnik_receipt_latency_seconds", "From the send to the final receipt",
+            ["channel", "provider"], registry=self.registry,
+            buckets=(1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600))
+        self.balance = Gauge("vestnik_portal_balance", "The last balance an SMS portal stated",
+                             ["provider"], registry=self.registry)
+        self.alerts = Counter("vestnik_alerts_total", "Staff alerts by kind and outcome "
+                              "(sent, failed)", ["kind", "outcome"], registry=self.registry)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

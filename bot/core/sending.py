@@ -9,6 +9,8 @@ busy modem). A sender knows nothing of rules, events or SQL.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -38,6 +40,27 @@ class SendResult:
     detail: str | None = None  # e.g. the portal's answer, for `send-test`
     # providers that failed before this one succeeded: "smsru: no money; smsc: timeout"
     hops: str | None = None
+    # the provider can be asked for a delivery receipt (the receipt poller will ask)
+    pollable: bool = False
+
+
+class Delivery(StrEnum):
+    """What a provider's delivery receipt says, in three words."""
+
+    DELIVERED = "delivered"
+    TRYING = "trying"  # queued, passed on, sent to the operator: not final
+    FAILED = "failed"  # undelivered, expired, rejected: final
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    """One receipt: the provider's message id, its verdict, and its own words."""
+
+    message_id: str
+    state: Delivery
+    words: str  # "103 delivered", "status 2 not delivered": goes into the journal's receipt
+    at: datetime | None = None  # when the provider says it happened
+    phone: str | None = None  # when the receipt names the recipient
 
 
 class SendError(Exception):

@@ -95,23 +95,26 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "help.staff": {
         "ru": "\n\n<b>Команды сотрудника</b>\n"
-              "/journal — последние 10 уведомлений; /journal failed | today | телефон | "
+              "/journal — журнал с кнопками; /journal failed | today | телефон | "
               "номер заказа | id\n"
               "/resend id — отправить заново\n"
               "/stoplist — стоп-лист; /stoplist add телефон|email|id_клиента [тип|*] "
               "[канал|*] [причина]; /stoplist remove id\n"
-              "/rules — правила; /rules show|block|unblock id (файл .toml — импорт, "
-              "администраторы)\n"
+              "/rules — правила с кнопками; /rules new — новое правило по шагам; "
+              "/rules show|edit|copy|test|delete|block|unblock id (файл .toml — импорт)\n"
+              "/templates [тип] — тексты по умолчанию и переменные\n"
               "/test канал адрес [провайдер] [текст] — тестовое сообщение\n"
               "/inbox — входящие\n/status — очередь и каналы\n"
               "/preview [часы] — что будет отправлено",
         "en": "\n\n<b>Staff commands</b>\n"
-              "/journal — latest 10 notifications; /journal failed | today | phone | "
+              "/journal — the journal with buttons; /journal failed | today | phone | "
               "order number | id\n"
               "/resend id — send again\n"
               "/stoplist — stop list; /stoplist add phone|email|customer_id [type|*] "
               "[channel|*] [reason]; /stoplist remove id\n"
-              "/rules — rules; /rules show|block|unblock id (a .toml file imports, admins)\n"
+              "/rules — rules with buttons; /rules new — a new rule step by step; "
+              "/rules show|edit|copy|test|delete|block|unblock id (a .toml file imports)\n"
+              "/templates [type] — default texts and variables\n"
               "/test channel address [provider] [text] — a test message\n"
               "/inbox — your inbox\n/status — queue and channels\n"
               "/preview [hours] — what goes out next",
@@ -200,10 +203,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Файл не импортирован, ошибки:\n{errors}",
         "en": "The file was not imported. Problems:\n{errors}",
     },
-    "rules.admins_only": {
-        "ru": "Импортировать правила могут только администраторы.",
-        "en": "Only admins can import rules.",
-    },
     "rules.not_toml": {
         "ru": "Пришлите файл с расширением .toml (до {limit} КБ) в кодировке UTF-8.",
         "en": "Send a file named *.toml (up to {limit} KB), UTF-8 encoded.",
@@ -282,3 +281,20 @@ def t(key: str, lang: str, /, **values: Any) -> str:
     safe = {name: value if isinstance(value, Markup) else escape(value)
             for name, value in values.items()}
     return template.format(**safe)
+
+
+def _merge() -> None:
+    """Staff browsing and the rule wizard keep their texts in sibling modules."""
+    from bot.core.staff_texts import STAFF_TEXTS
+    from bot.core.wizard_texts import WIZARD_TEXTS
+
+    TEXTS.update(STAFF_TEXTS)
+    TEXTS.update(WIZARD_TEXTS)
+    TEXTS["menu.templates"] = {"ru": "Шаблоны и переменные", "en": "Templates and variables"}
+
+
+_merge()
+# the conversations' texts live in their own table (bot/core/texts_conversations.py)
+from bot.core.texts_conversations import CONVERSATION_TEXTS  # noqa: E402
+
+TEXTS.update(CONVERSATION_TEXTS)

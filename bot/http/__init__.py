@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.http import health, journal, schema, webhook
+from bot.http import conversations, health, journal, receipts, schema, webhook
 from bot.keys import CONFIG
 
 
@@ -18,3 +18,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/journal/{id}/resend", journal.handle_journal_resend)
     app.router.add_get("/schema/event.json", schema.handle_event_schema)
     app.router.add_get("/openapi.json", schema.handle_openapi)
+    app.router.add_post("/receipts/{portal}/{secret}", receipts.handle_receipt)
+    app.router.add_get("/conversations", conversations.handle_conversations)

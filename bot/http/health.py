@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.http.jsonio import json_response
 from bot.keys import CONFIG, DISPATCHER, METRICS, SENDERS, STORAGE
 from bot.pipeline.webhook_auth import bearer_problem
+from bot.services.watch import balance_value
 from storage.base import StorageUnavailable
 
 
@@ -96,6 +97,10 @@ async def handle_metrics(request: web.Request) -> web.Response:
                 metrics.queue_depth.labels(channel, status).set(statuses.get(status, 0))
     except StorageUnavailable:
         pass
+    for name, state in (getattr(app[SENDERS].get("sms"), "health", {}) or {}).items():
+        value = balance_value(state.balance)  # the last balance each portal stated
+        if value is not None:
+            metrics.balance.labels(name).set(value)
     return web.Response(body=metrics.render(),
                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 

@@ -98,9 +98,10 @@ def _webhook_operation(config: Config) -> dict[str, Any]:
 
 
 def _journal_paths() -> dict[str, Any]:
-    auth: list[dict[str, list[str]]] = [{"bearer": []}, {"standardWebhooks": []}, {}]
+    # bearer tokens only: a signature covers one POST body, never a query or a resend
+    auth: list[dict[str, list[str]]] = [{"bearer": []}, {}]
     row_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    unauthorised = _answer("No valid token or signature", "Error")
+    unauthorised = _answer("No valid bearer token (the reason says why)", "Error")
     missing = _answer("No such row (or it is being sent right now)", "Error")
     query: list[dict[str, Any]] = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
              for name in ("status", "channel", "event_id", "address", "order")]

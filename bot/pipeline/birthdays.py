@@ -21,7 +21,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.timeutil import Clock
 from bot.pipeline.events import EventIn
@@ -32,9 +32,23 @@ from storage.models import JournalRow, Person
 if TYPE_CHECKING:
 
     from bot.core.config import Config
-    from bot.pipeline.intake import Intake
+    from bot.pipeline.planner import Planner
 
 log = logging.getLogger("vestnik.birthdays")
+
+
+class Intake(Protocol):
+    """What the scans need of :class:`bot.pipeline.intake.Intake` (which imports this module
+    for :func:`greetings_for`)."""
+
+    planner: Planner
+
+    async def store(self, tx: Tx, events: list[EventIn], delivery: str | None = None,
+                    ) -> tuple[list[str], list[str], int] | None:
+        ...
+
+    async def store_one(self, tx: Tx, event: EventIn, now: datetime) -> list[JournalRow]: ...
+
 
 CATCH_UP_DAYS = 7  # after a longer downtime older birthdays are let go
 META_LAST_DAY = "daily.birthdays.last_day"
@@ -89,8 +103,8 @@ async def scan_birthdays(storage: Storage, intake: Intake, config: Config,
                 persons = await tx.persons_born_on("customer", month_days(day))
                 events = [birthday_event(p, day, moment) for p in persons]
                 for start in range(0, len(events), 500):
-                    _, _, rows = await intake.store(tx, events[start:start + 500])
-                    count += rows
+                    stored = await intake.store(tx, events[start:start + 500])
+                    count += stored[2] if stored is not None else 0
             await tx.set_meta(META_LAST_DAY, day.isoformat())
             return count
 

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.core.channels import CHANNELS
-from bot.core.config import Config
+from bot.core.config import Config, parse_duration
 from bot.core.metrics import Metrics
 from bot.core.retry import RetryPolicy
 from bot.core.sending import (
@@ -37,7 +37,8 @@ from storage.models import JournalRow, StopEntry
 
 log = logging.getLogger("vestnik.dispatcher")
 
-IDLE_CAP = 30.0  # seconds; only changes made outside this process (CLI on SQLite) wait this long
+IDLE_CAP = 30.0  # seconds; a safety net: other processes' commits wake us (data_version,
+# NOTIFY) and dead senders' rows are the leader's to settle
 RECOVERY_EVERY = timedelta(seconds=5)  # the loop's own lease recovery, at most this often
 CLAIM_BATCH = 200
 
@@ -74,6 +75,7 @@ class Dispatcher:
         self.owner = owner or new_owner_id()
         self.policy = RetryPolicy(tuple(config.schedule.backoff))
         self.lease = timedelta(seconds=config.service.lease_seconds)
+        self.first_receipt_poll = parse_duration(config.receipts.first_poll)
         self.due_stage = due_stage  # the look-up-when-due step (bot.pipeline.due)
         self.inflight: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -274,6 +276,8 @@ class Dispatcher:
             fields["provider_message_id"] = result.provider_message_id
         if result.segments:
             fields["segments"] = result.segments
+        if result.pollable:  # the receipt poller asks the provider later
+            fields["receipt_poll_at"] = now + self.first_receipt_poll
         await self._finish(row, **fields)
         if row.due_at is not None:
             self.metrics.dispatch_latency.labels(row.channel).observe(

@@ -113,6 +113,12 @@ class Rule(BaseModel):
                 for op in ("in", "not_in", "any"):
                     if op in condition and not isinstance(condition[op], list):
                         raise ValueError(f"{path}: {op} takes a list")
+                for op in ("gte", "lte"):
+                    if op in condition and not _orderable(condition[op]):
+                        raise ValueError(f"{path}: {op} takes a number or an ISO date "
+                                         f"(2026-11-25), not {condition[op]!r}")
+                if "exists" in condition and not isinstance(condition["exists"], bool):
+                    raise ValueError(f"{path}: exists takes true or false")
         return value
 
     @field_validator("channels")
@@ -178,6 +184,39 @@ def _key(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(rule)"
 
 
+def _orderable(value: Any) -> bool:
+    """A bound for gte/lte: a number, or a date/time (ISO text compares in order)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float, date, datetime)):
+        return True
+    if isinstance(value, str):
+        try:
+            Decimal(value)
+            return True
+        except InvalidOperation:
+            pass
+        try:
+            datetime.fromisoformat(value)
+            return True
+        except ValueError:
+            return False
+    return False
+
+
+def validate_rule(item: Any) -> tuple[Rule | None, list[tuple[str, str]]]:
+    """One rule: the model, or every problem as (key, message): its shape, then what an
+    import checks beyond it (templates compile, one-line headers, recipients). ``parse_rules``
+    (the TOML import) and the bot's rule wizard both validate through here."""
+    try:
+        rule = Rule.model_validate(item)
+    except ValidationError as exc:
+        return None, [(_key(err["loc"]), err["msg"].removeprefix("Value error, "))
+                      for err in exc.errors(include_url=False)]
+    problems = import_problems(rule)
+    return (None, problems) if problems else (rule, [])
+
+
 def parse_rules(data: dict[str, Any]) -> list[Rule]:
     """Validate ``{"rules": [...]}``; raise :class:`RuleFileError` listing every problem."""
     raw = data.get("rules")
@@ -190,14 +229,10 @@ def parse_rules(data: dict[str, Any]) -> list[Rule]:
     for index, item in enumerate(raw):
         name = item.get("name") if isinstance(item, dict) else None
         label = f"rule {name!r}" if name else f"rule #{index + 1}"
-        try:
-            rule = Rule.model_validate(item)
-        except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                msg = err["msg"].removeprefix("Value error, ")
-                errors.append(f"{label}: {_key(err['loc'])}: {msg}")
+        rule, problems = validate_rule(item)
+        errors += [f"{label}: {key}: {msg}" for key, msg in problems]
+        if rule is None:
             continue
-        errors += [f"{label}: {key}: {problem}" for key, problem in import_problems(rule)]
         if rule.name in names:
             errors.append(f"{label}: name: duplicate rule name in this file")
         names.add(rule.name)

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 
 import serial
 import serial_asyncio
@@ -88,6 +89,11 @@ class AtChannel:
         self._lock = asyncio.Lock()
         self.closed: BaseException | None = None
         self.on_closed: list[asyncio.Event] = []
+        # unsolicited results taken out of the line stream: prefix -> (handler, trailing lines)
+        self._urcs: dict[str, tuple[Callable[[str, str | None], None], int]] = {}
+        self._urc_waiting: tuple[str, Callable[[str, str | None], None]] | None = None
+        # every line read is also shown to these (inbound SMS watch for "+CMTI:")
+        self.line_listeners: list[Callable[[str], None]] = []
         self._task = asyncio.create_task(self._read_loop(), name=f"at-reader-{name}")
 
     @classmethod
@@ -134,7 +140,31 @@ class AtChannel:
             line = stripped[:cut].decode("latin-1").strip()
             buffer = stripped[cut + 1:]
             if line:
+                for listener in self.line_listeners:
+                    listener(line)
+            if line and not self._take_urc(line):
                 self._lines.put_nowait(line)
+
+    def on_urc(self, prefix: str, handler: Callable[[str, str | None], None], *,
+               trailing: int = 0) -> None:
+        """Lines starting with ``prefix`` (``"+CDS:"``) go to ``handler(line, next line)``
+        instead of to a command; ``trailing=1`` when a PDU line follows (``+CDS``)."""
+        self._urcs[prefix] = (handler, trailing)
+
+    def _take_urc(self, line: str) -> bool:
+        if self._urc_waiting is not None:
+            head, handler = self._urc_waiting
+            self._urc_waiting = None
+            handler(head, line)
+            return True
+        for prefix, (handler, trailing) in self._urcs.items():
+            if line.startswith(prefix):
+                if trailing:
+                    self._urc_waiting = (line, handler)
+                else:
+                    handler(line, None)
+                return True
+        return False
 
     def _mark_closed(self, exc: BaseException) -> None:
         if self.closed is None:
@@ -202,6 +232,25 @@ class AtChannel:
                     log.debug("%s: unsolicited %r during %s", self.name, line, command)
                 else:
                     info.append(line)
+
+    async def listing(self, command: str, timeout: float) -> list[str]:
+        """Send ``command`` and return every line up to its ``OK`` (``AT+CMGL``: header
+        lines and PDU lines alternate, so nothing is filtered; the caller pairs them)."""
+        async with self._lock:
+            deadline = asyncio.get_running_loop().time() + timeout
+            self._write(command.encode("ascii") + CR)
+            lines: list[str] = []
+            while True:
+                item = await self._next(deadline)
+                line = str(item)
+                if item is PROMPT or line == command:
+                    continue
+                if line == FINAL_OK:
+                    return lines
+                error = _classify_final(line)
+                if error is not None:
+                    raise AtError(command, *error)
+                lines.append(line)
 
     async def submit_pdu(self, tpdu_length: int, pdu_hex: str, prompt_timeout: float,
                          result_timeout: float) -> int:

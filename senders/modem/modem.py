@@ -19,9 +19,10 @@ import contextlib
 import logging
 import random
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import serial
 
@@ -31,8 +32,10 @@ from bot.core.timeutil import Clock, SystemClock, rfc3339
 from senders.modem.at import AtChannel, AtError, AtTimeout, PortClosed
 from senders.modem.errors import describe, lookup, send_error
 from senders.modem.pdu import encode_submit
+from senders.modem.reports import ReportReader
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Seconds between reconnection attempts: quick at first (a replugged stick is back within a
 # second or two), then patient (a stick that is gone stays gone).
@@ -104,6 +107,9 @@ class Modem:
         self._supervisor: asyncio.Task[None] | None = None
         self._closing = False
         self._reference = random.randrange(256)  # CSMS reference, rotates per long message
+        self.reports = ReportReader(self.name, self._lock, config.command_timeout)
+        # run after every (re)initialisation, under the lock (inbound SMS: AT+CNMI, listeners)
+        self.ready_hooks: list[Callable[[AtChannel], Awaitable[None]]] = []
 
     # lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -120,6 +126,7 @@ class Modem:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
             self._supervisor = None
+        await self.reports.close()
         await self._drop_channel()
         self.info.state = "closed"
 
@@ -180,6 +187,8 @@ class Modem:
         self._channel = channel
         async with self._lock:
             await self._initialise(channel)
+            for hook in self.ready_hooks:
+                await hook(channel)
         self.info.state = "ready"
         self.info.connected_at = self.clock.now()
         log.info("modem %s ready on %s: %s, %s dBm, %s", self.name, self.config.port,
@@ -222,6 +231,8 @@ class Modem:
             self.info.operator = found.group(1) if found else ""
         if not self.info.smsc and not self.config.smsc:
             self._record_error("no SMS centre stored in the SIM: set smsc in [[sms.modems]]")
+        if self.config.delivery_reports:
+            await self.reports.enable(at)
 
     async def _sim_state(self, at: AtChannel) -> str:
         answer = await at.command("AT+CPIN?", self.config.command_timeout, prefix="+CPIN:")
@@ -276,7 +287,8 @@ class Modem:
         """Send one SMS (one or more parts); return the TP-MR of each part."""
         try:
             pdus = encode_submit(number, text, reference=self._next_reference(),
-                                 smsc=self.config.smsc)
+                                 smsc=self.config.smsc,
+                                 status_report=self.config.delivery_reports)
         except ValueError as exc:
             raise PermanentError(f"modem {self.name}: {exc}", provider=self.name) from None
         async with self._lock:
@@ -314,6 +326,8 @@ class Modem:
                         "reconnecting", index, len(pdus)), provider=self.name) from None
             self.info.sent_messages += 1
             self.info.sent_parts += len(pdus)
+            if self.config.delivery_reports:
+                self.reports.tracker.sent(number, references)
             return references
 
     def _partial(self, message: str, index: int, total: int) -> str:
@@ -341,6 +355,15 @@ class Modem:
                 self._reinit()
         except PortClosed as exc:
             self._record_error(f"the device disappeared ({exc})")
+
+    async def converse(self, job: Callable[[AtChannel], Awaitable[T]]) -> T:
+        """Run ``job(at)`` between sends, holding the lock (reading inbound SMS)."""
+        async with self._lock:
+            at = self._channel
+            if not self.ready or at is None:
+                raise TransientError(f"modem {self.name} is not ready: {self.why_not_ready()}",
+                                     provider=self.name)
+            return await job(at)
 
     async def refresh(self) -> None:
         """Signal and registration for /status, when the modem is idle."""
@@ -373,6 +396,7 @@ class Modem:
             "parts": info.sent_parts,
             "busy": self.busy,
             "reconnects": info.reconnects,
+            "status_reports": self.reports.received,
             "last_error": info.last_error or None,
             "last_error_at": rfc3339(info.last_error_at),
         }

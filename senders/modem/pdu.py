@@ -28,6 +28,7 @@ from bot.core.sms_text import (
 
 MTI_SUBMIT = 0x01
 VPF_RELATIVE = 0x10
+SRR = 0x20  # TP-SRR: ask the SMS centre for a status report (senders/modem/reports.py)
 UDHI = 0x40
 
 TOA_INTERNATIONAL = 0x91  # extension bit, TON 001 international, NPI 0001 E.164
@@ -94,7 +95,8 @@ def relative_validity(period: timedelta) -> int:
 
 
 def encode_submit(number: str, text: str, *, reference: int = 0, smsc: str = "",
-                  validity: timedelta | None = DEFAULT_VALIDITY) -> list[SubmitPdu]:
+                  validity: timedelta | None = DEFAULT_VALIDITY,
+                  status_report: bool = False) -> list[SubmitPdu]:
     """The PDUs for ``text`` to ``number``; ``reference`` (0-255) ties the parts together.
 
     Raises ValueError for a number that is not digits or a text longer than 255 parts.
@@ -102,7 +104,8 @@ def encode_submit(number: str, text: str, *, reference: int = 0, smsc: str = "",
     destination = address_field(number)
     sca = smsc_field(smsc)
     dcs = DCS[encoding(text)]
-    first = MTI_SUBMIT | (VPF_RELATIVE if validity is not None else 0)
+    first = MTI_SUBMIT | (VPF_RELATIVE if validity is not None else 0) \
+        | (SRR if status_report else 0)
     vp = bytes([relative_validity(validity)]) if validity is not None else b""
 
     if dcs == DCS["gsm7"]:

@@ -8,10 +8,17 @@ runs ``concurrency`` = number of modems sends at once, so each modem is kept bus
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.core.config import SmsConfig
-from bot.core.sending import OutgoingMessage, PermanentError, SendResult, TransientError
+from bot.core.sending import (
+    DeliveryReport,
+    OutgoingMessage,
+    PermanentError,
+    SendResult,
+    TransientError,
+)
 from bot.core.timeutil import Clock
 from senders.modem.modem import Modem
 
@@ -72,6 +79,12 @@ class ModemPool:
         return SendResult(provider=modem.name,
                           provider_message_id=",".join(str(r) for r in references),
                           segments=len(references))
+
+    def on_receipts(self, callback: Callable[[str, list[DeliveryReport]], Awaitable[Any]]
+                    ) -> None:
+        """Where the modems' status reports go: ``callback(modem name, receipts)``."""
+        for modem in self.modems.values():
+            modem.reports.on_report = callback
 
     async def refresh(self) -> None:
         """Signal and registration of the idle modems (the app calls it every few minutes)."""

@@ -94,6 +94,17 @@ def portal_problems(config: SmsConfig) -> list[tuple[str, str]]:
     return out
 
 
+@dataclasses.dataclass
+class _Chain:
+    """How far one SMS got along its chain of providers."""
+
+    hops: list[str] = dataclasses.field(default_factory=list)  # each provider's refusal
+    last: str | None = None
+    tried: bool = False  # a provider was actually asked
+    transient: bool = False  # some refusal may pass later
+    next_probe: datetime | None = None  # when the first down portal may be tried again
+
+
 class SmsSender:
     """The ``sms`` channel (the :class:`~bot.core.sending.Sender` protocol)."""
 
@@ -130,76 +141,84 @@ class SmsSender:
         if not E164.fullmatch(message.address):
             raise PermanentError(f"{message.address!r} is not a phone number in E.164 "
                                  "(+79161234567)")
-        hops: list[str] = []
-        last: str | None = None
-        tried = transient = False
-        next_probe: datetime | None = None
+        chain = _Chain()
         for name in message.providers or self.default_chain:
             if name == MODEM:
-                if self.modem_pool is None:
-                    hops.append(f"{MODEM}: no [[sms.modems]] in the config")
-                    continue
-                tried, last = True, MODEM
-                try:
-                    result = await self.modem_pool.send(dataclasses.replace(message, providers=[]))
-                except SendError as exc:
-                    hops.append(f"{MODEM}: {exc}")
-                    transient = transient or not exc.permanent
-                    if exc.permanent and not isinstance(exc, AccountError):
-                        raise self._failed(PermanentError, hops, last) from None
-                    continue
-                return dataclasses.replace(result, provider=result.provider or MODEM,
-                                           hops="; ".join(hops) or None)
-            portal = self.portals.get(name)
-            if portal is None:
-                hops.append(f"{name}: no such portal in [[sms.portals]]")
-                continue
-            health = self.health[name]
-            now = self.clock.now()
-            probe = health.take(now)
-            if probe is None:
-                probe_at = health.probe_at()
-                hops.append(f"{name}: down after {health.failures} failures "
-                            f"(last: {health.last_error})")
-                if probe_at is not None and (next_probe is None or probe_at < next_probe):
-                    next_probe = probe_at
-                transient, last = True, name
-                continue
-            tried, last = True, name
-            try:
-                receipt = await portal.send(message.address, message.text,
-                                            message.sender_name or portal.config.sender)
-            except SendError as exc:
-                hops.append(f"{name}: {exc}")
-                if exc.permanent and not isinstance(exc, AccountError):
-                    health.answered()
-                    raise self._failed(PermanentError, hops, last) from None
-                transient = transient or not exc.permanent
-                if health.failed(str(exc), self.clock.now()):
-                    log.warning("sms portal %s is down after %d failures: %s", name,
-                                health.failures, exc)
-                elif probe:
-                    log.warning("sms portal %s is still down: %s", name, exc)
-                continue
-            finally:
-                if probe and health.probing:  # no verdict (cancelled): free the next probe
-                    health.release()
-            if probe:
-                log.info("sms portal %s is up again", name)
-            health.succeeded()
-            self._note_balance(health, receipt)
-            return SendResult(provider=name, provider_message_id=receipt.message_id,
-                              segments=receipt.segments,
-                              detail=receipt.answer if keep_answer else None,
-                              hops="; ".join(hops) or None)
-        if not hops:
-            raise PermanentError("no sms portal configured", provider=last)
-        if not tried and next_probe is not None:
-            wait = max(1.0, (next_probe - self.clock.now()).total_seconds())
-            error = self._failed(TransientError, hops, last)
+                result = await self._via_modem(message, chain)
+            else:
+                result = await self._via_portal(name, message, chain, keep_answer)
+            if result is not None:
+                return result
+        if not chain.hops:
+            raise PermanentError("no sms portal configured", provider=chain.last)
+        if not chain.tried and chain.next_probe is not None:
+            wait = max(1.0, (chain.next_probe - self.clock.now()).total_seconds())
+            error = self._failed(TransientError, chain.hops, chain.last)
             error.counts_as_attempt, error.retry_after = False, wait
             raise error
-        raise self._failed(TransientError if transient else PermanentError, hops, last)
+        raise self._failed(TransientError if chain.transient else PermanentError, chain.hops,
+                           chain.last)
+
+    async def _via_modem(self, message: OutgoingMessage, chain: _Chain) -> SendResult | None:
+        if self.modem_pool is None:
+            chain.hops.append(f"{MODEM}: no [[sms.modems]] in the config")
+            return None
+        chain.tried, chain.last = True, MODEM
+        try:
+            result = await self.modem_pool.send(dataclasses.replace(message, providers=[]))
+        except SendError as exc:
+            chain.hops.append(f"{MODEM}: {exc}")
+            chain.transient = chain.transient or not exc.permanent
+            if exc.permanent and not isinstance(exc, AccountError):
+                raise self._failed(PermanentError, chain.hops, chain.last) from None
+            return None
+        return dataclasses.replace(result, provider=result.provider or MODEM,
+                                   hops="; ".join(chain.hops) or None)
+
+    async def _via_portal(self, name: str, message: OutgoingMessage, chain: _Chain,
+                          keep_answer: bool) -> SendResult | None:
+        portal = self.portals.get(name)
+        if portal is None:
+            chain.hops.append(f"{name}: no such portal in [[sms.portals]]")
+            return None
+        health = self.health[name]
+        probe = health.take(self.clock.now())
+        if probe is None:  # down: skipped until its next probe
+            probe_at = health.probe_at()
+            chain.hops.append(f"{name}: down after {health.failures} failures "
+                              f"(last: {health.last_error})")
+            if probe_at is not None and (chain.next_probe is None or probe_at < chain.next_probe):
+                chain.next_probe = probe_at
+            chain.transient, chain.last = True, name
+            return None
+        chain.tried, chain.last = True, name
+        try:
+            receipt = await portal.send(message.address, message.text,
+                                        message.sender_name or portal.config.sender)
+        except SendError as exc:
+            chain.hops.append(f"{name}: {exc}")
+            if exc.permanent and not isinstance(exc, AccountError):
+                health.answered()
+                raise self._failed(PermanentError, chain.hops, chain.last) from None
+            chain.transient = chain.transient or not exc.permanent
+            if health.failed(str(exc), self.clock.now()):
+                log.warning("sms portal %s is down after %d failures: %s", name,
+                            health.failures, exc)
+            elif probe:
+                log.warning("sms portal %s is still down: %s", name, exc)
+            return None
+        finally:
+            if probe and health.probing:  # no verdict (cancelled): free the next probe
+                health.release()
+        if probe:
+            log.info("sms portal %s is up again", name)
+        health.succeeded()
+        self._note_balance(health, receipt)
+        return SendResult(provider=name, provider_message_id=receipt.message_id,
+                          segments=receipt.segments,
+                          detail=receipt.answer if keep_answer else None,
+                          hops="; ".join(chain.hops) or None,
+                          pollable=portal.has_status and receipt.message_id is not None)
 
     def _failed(self, kind: type[SendError], hops: list[str], last: str | None) -> SendError:
         error = kind("; ".join(hops), provider=last)

@@ -10,7 +10,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from senders.sms.portal import Answer, Fault, Portal, Receipt, basic_auth, digits, secret
+from bot.core.sending import Delivery
+from senders.sms.portal import (
+    Answer,
+    CallbackReading,
+    CallbackRefused,
+    CallbackRequest,
+    Fault,
+    Portal,
+    Receipt,
+    basic_auth,
+    digits,
+    report,
+    secret,
+)
 
 BY_STATUS: dict[int, Fault] = {401: Fault.ACCOUNT, 403: Fault.ACCOUNT}
 
@@ -33,6 +46,17 @@ REASONS: dict[tuple[str, str | None], Fault] = {
 PRECEDENCE = (Fault.RECIPIENT, Fault.ACCOUNT, Fault.TRANSIENT)
 
 
+# the callback's status words; anything else (ENROUTE, SENT, ...) is not final yet
+STATUSES: dict[str, Delivery] = {
+    "DELIVERED": Delivery.DELIVERED,
+    "CLICKED": Delivery.DELIVERED,
+    "UNDELIVERED": Delivery.FAILED,
+    "EXPIRED": Delivery.FAILED,
+    "REJECTED": Delivery.FAILED,
+    "DELETED": Delivery.FAILED,
+}
+
+
 def _field(ref: object) -> str:
     """``messages[0].to`` -> ``to``."""
     return str(ref or "").rsplit(".", 1)[-1].split("[", 1)[0]
@@ -43,6 +67,7 @@ class DevinoPortal(Portal):
     default_base_url = "https://api.devino.online"
     credentials: ClassVar[tuple[tuple[str, ...], ...]] = (("api_key",), ("login", "password"))
     has_balance = True
+    has_callback = True  # callbackUrl per message; no polling call is documented
 
     def _auth(self) -> dict[str, str]:
         if secret(self.config.api_key):
@@ -53,6 +78,8 @@ class DevinoPortal(Portal):
         message: dict[str, Any] = {"to": digits(phone), "text": text}
         if sender:
             message["from"] = sender
+        if self.callback_url:
+            message["callbackUrl"] = self.callback_url
         answer = await self.request("POST", "/sms/messages", json_body={"messages": [message]},
                                     headers=self._auth())
         body = self._body(answer)
@@ -95,3 +122,19 @@ class DevinoPortal(Portal):
         currency = next((str(v) for k, v in account.items()
                          if k.lower().startswith("currency") and v), "")
         return f"{account['balance']} {currency}".strip()
+
+    def read_callback(self, request: CallbackRequest) -> CallbackReading:
+        """One status object or a list of them, each with ``messageId`` and ``status``."""
+        body = request.json
+        items = body if isinstance(body, list) else body.get("result", [body]) \
+            if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise CallbackRefused("a JSON status object is required")
+        out = []
+        for item in items:
+            if not isinstance(item, dict) or not item.get("messageId") or not item.get("status"):
+                raise CallbackRefused("messageId and status are required")
+            status = str(item["status"]).upper()
+            words = status + (f" {item['description']}" if item.get("description") else "")
+            out.append(report(item["messageId"], STATUSES.get(status, Delivery.TRYING), words))
+        return CallbackReading(out, answer="OK")

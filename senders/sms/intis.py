@@ -11,9 +11,11 @@ each is in the table.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from senders.sms.portal import Answer, Fault, Portal, Receipt, digits, secret
+from bot.core.sending import Delivery, DeliveryReport
+from senders.sms.portal import Answer, Fault, Portal, Receipt, digits, report, secret
 
 # error -> (fault, meaning)
 CODES: dict[int, tuple[Fault, str]] = {
@@ -42,6 +44,15 @@ CODES: dict[int, tuple[Fault, str]] = {
 }
 
 
+# status.php states; error 18 (status not received yet) leaves the id out
+STATUSES: dict[str, Delivery] = {
+    "deliver": Delivery.DELIVERED,
+    "not_deliver": Delivery.FAILED,
+    "expired": Delivery.FAILED,
+    "partly_deliver": Delivery.TRYING,
+}
+
+
 def signature(params: dict[str, str], api_key: str) -> str:
     """MD5 hex of the values sorted by parameter name, then the API key."""
     joined = "".join(params[name] for name in sorted(params) if name != "signature")
@@ -53,6 +64,7 @@ class IntisPortal(Portal):
 
     credentials: ClassVar[tuple[tuple[str, ...], ...]] = (("login", "api_key"),)
     has_balance = True
+    has_status = True  # status.php with state=<ids>; the platform has no callbacks
 
     async def _signed(self, **params: str) -> dict[str, str]:
         answer = await self.request("GET", "/timestamp.php")
@@ -105,3 +117,24 @@ class IntisPortal(Portal):
         if body.get("money") is None:
             raise self.unexpected(answer)
         return f"{body['money']} {body.get('currency') or ''}".strip()
+
+    async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
+        ids = ",".join(message_id for message_id, _ in messages)
+        answer = await self.request("GET", "/status.php",
+                                    params=await self._signed(state=ids, **{"return": "json"}))
+        body = self.json_of(answer)
+        if isinstance(body, list):
+            body = body[0] if body else {}
+        if not isinstance(body, dict):
+            raise self.unexpected(answer)
+        if set(body) == {"error"}:
+            if str(body["error"]) == "18":  # nothing known yet
+                return []
+            self._check(body["error"], answer, request_level=True)
+        out = []
+        for message_id, item in body.items():
+            state = STATUSES.get(str(item.get("status"))) if isinstance(item, dict) else None
+            if state is not None:
+                words = f"{item['status']}" + (f" at {item['time']}" if item.get("time") else "")
+                out.append(report(message_id, state, words))
+        return out

@@ -19,7 +19,9 @@ import base64
 import json
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 from urllib.parse import quote, quote_plus
@@ -28,7 +30,13 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.core.config import SmsPortal
-from bot.core.sending import PermanentError, SendError, TransientError
+from bot.core.sending import (
+    Delivery,
+    DeliveryReport,
+    PermanentError,
+    SendError,
+    TransientError,
+)
 
 log = logging.getLogger("vestnik.sms")
 
@@ -65,6 +73,50 @@ class Receipt:
     answer: str  # the portal's answer, credentials removed, for ``send-test``
     segments: int | None = None  # when the portal says how many it billed
     balance: str | None = None  # when the send answer carries the new balance
+
+
+@dataclass(slots=True)
+class CallbackRequest:
+    """A portal's status callback as the HTTP layer received it."""
+
+    form: list[tuple[str, str]]  # query and form fields in order; repeated keys repeat
+    json: Any = None  # the parsed body when it was JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def first(self, *names: str) -> str | None:
+        """The first value of any of ``names``, from the form or a JSON object."""
+        for name in names:
+            for key, value in self.form:
+                if key == name:
+                    return value
+            if isinstance(self.json, dict) and self.json.get(name) is not None:
+                return str(self.json[name])
+        return None
+
+
+@dataclass(slots=True)
+class CallbackReading:
+    """What a callback said, and what the portal expects back."""
+
+    reports: list[DeliveryReport]
+    answer: str = "OK"
+
+
+class CallbackRefused(ValueError):
+    """The callback is not in the portal's format (or its signature is wrong)."""
+
+
+def unix_time(value: object) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(str(value).strip()), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def report(message_id: object, state: Delivery, words: str, *, at: datetime | None = None,
+           phone: str | None = None) -> DeliveryReport:
+    return DeliveryReport(str(message_id), state, " ".join(words.split()), at=at, phone=phone)
 
 
 @dataclass(slots=True)
@@ -108,6 +160,9 @@ class Portal(ABC):
     # alternative sets of config keys, one of which must be filled in (docs/architecture.md table)
     credentials: ClassVar[tuple[tuple[str, ...], ...]] = ()
     has_balance: bool = False  # the portal has a balance call
+    has_status: bool = False  # the portal has a status call the receipt poller may use
+    has_callback: bool = False  # the portal posts status callbacks to /receipts/<name>/...
+    callback_url: str | None = None  # set by the service when receipts.public_url is set
 
     def __init__(self, config: SmsPortal, session: aiohttp.ClientSession) -> None:
         self.config = config
@@ -209,6 +264,16 @@ class Portal(ABC):
         """The account balance as the portal states it (``"250.80 RUB"``), or ``None`` when the
         portal has no balance call."""
         return None
+
+    async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
+        """Ask the portal about ``(message id, E.164 phone)`` pairs; ids it does not know
+        are left out. Failures raise :class:`SendError` like a send."""
+        return []
+
+    def read_callback(self, request: CallbackRequest) -> CallbackReading:
+        """The reports of one status callback; :class:`CallbackRefused` when it is not in the
+        portal's format."""
+        raise CallbackRefused(f"{self.kind} has no status callbacks")
 
 
 def _filled(value: object) -> bool:

@@ -9,10 +9,11 @@ keeps the credentials out of the URL. The platform has no error codes, only fixe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from bot.core.sending import SendError
-from senders.sms.portal import Fault, Portal, Receipt, basic_auth, secret
+from bot.core.sending import Delivery, DeliveryReport, SendError
+from senders.sms.portal import Fault, Portal, Receipt, basic_auth, report, secret
 
 # the platform's error phrases -> fault
 PHRASES: dict[str, Fault] = {
@@ -29,11 +30,23 @@ PHRASES: dict[str, Fault] = {
 MONEY = re.compile(r"balance|money|credit|баланс|средств", re.IGNORECASE)
 
 
+# status/ answers "<id>;<status>"; "incorrect id" is left out
+STATUSES: dict[str, Delivery] = {
+    "accepted": Delivery.TRYING,
+    "queued": Delivery.TRYING,
+    "smsc submit": Delivery.TRYING,
+    "delivered": Delivery.DELIVERED,
+    "delivery error": Delivery.FAILED,
+    "smsc reject": Delivery.FAILED,
+}
+
+
 class ProstorPortal(Portal):
     kind = "prostor"
     default_base_url = "https://api.prostor-sms.ru/messages/v2"
     credentials: ClassVar[tuple[tuple[str, ...], ...]] = (("login", "password"),)
     has_balance = True
+    has_status = True  # status/ takes up to 200 ids; the platform has no callbacks
 
     async def send(self, phone: str, text: str, sender: str) -> Receipt:
         message: dict[str, Any] = {"clientId": "1", "phone": phone, "text": text}
@@ -73,3 +86,20 @@ class ProstorPortal(Portal):
         if line.lower() in PHRASES:
             raise self._refusal(line)
         raise self.unexpected(answer)
+
+    async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
+        auth = basic_auth(self.config.login, secret(self.config.password))
+        query = "&".join(f"id={message_id}" for message_id, _ in messages[:200])
+        answer = await self.request("GET", "", headers=auth,
+                                    url=f"{self.base_url}/status/?{query}")
+        out = []
+        for line in answer.text.strip().splitlines():
+            message_id, _, status = line.strip().partition(";")
+            state = STATUSES.get(status.strip().lower())
+            if not status:
+                if line.strip().lower() in PHRASES:
+                    raise self._refusal(line.strip())
+                raise self.unexpected(answer)
+            if state is not None:
+                out.append(report(message_id, state, status.strip()))
+        return out

@@ -11,9 +11,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from senders.sms.portal import Answer, Fault, Portal, Receipt, basic_auth, digits, secret
+from bot.core.sending import Delivery, DeliveryReport
+from senders.sms.portal import (
+    Answer,
+    CallbackReading,
+    CallbackRefused,
+    CallbackRequest,
+    Fault,
+    Portal,
+    Receipt,
+    basic_auth,
+    digits,
+    report,
+    secret,
+)
 
 BY_STATUS: dict[int, Fault] = {401: Fault.ACCOUNT, 402: Fault.ACCOUNT, 403: Fault.ACCOUNT}
 
@@ -41,11 +55,33 @@ FAILED_STATUS: dict[int, Fault] = {
 }
 
 
+# data.status of sms/status and of the callbackUrl notification
+STATUSES: dict[int, tuple[Delivery, str]] = {
+    0: (Delivery.TRYING, "queue"),
+    1: (Delivery.DELIVERED, "delivered"),
+    2: (Delivery.FAILED, "not delivered"),
+    3: (Delivery.TRYING, "transferred"),
+    4: (Delivery.TRYING, "waiting for status"),
+    6: (Delivery.FAILED, "rejected"),
+    8: (Delivery.TRYING, "on moderation"),
+}
+
+
+def _status(message_id: object, status: object, extend: object) -> DeliveryReport | None:
+    code = int(str(status)) if str(status).isdigit() else None
+    if code not in STATUSES:
+        return None
+    state, meaning = STATUSES[code]
+    return report(message_id, state, f"status {code} {extend or meaning}")
+
+
 class SmsAeroPortal(Portal):
     kind = "smsaero"
     default_base_url = "https://gate.smsaero.ru/v2"
     credentials: ClassVar[tuple[tuple[str, ...], ...]] = (("email", "api_key"),)
     has_balance = True
+    has_status = True
+    has_callback = True  # callbackUrl on each send, when receipts.public_url is set
 
     def _auth(self) -> dict[str, str]:
         return basic_auth(self.config.email, secret(self.config.api_key))
@@ -54,6 +90,8 @@ class SmsAeroPortal(Portal):
         payload: dict[str, Any] = {"number": digits(phone), "text": text}
         if sender:  # without it the portal uses its free shared sender
             payload["sign"] = sender
+        if self.callback_url:
+            payload["callbackUrl"] = self.callback_url
         answer = await self.request("POST", "/sms/send", json_body=payload, headers=self._auth())
         data = self._data(answer)
         if isinstance(data, list):  # the numbers[] form answers with a list
@@ -103,6 +141,30 @@ class SmsAeroPortal(Portal):
         if not isinstance(data, dict) or data.get("balance") is None:
             raise self.unexpected(answer)
         return f"{data['balance']} RUB"
+
+    async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
+        """``sms/status`` takes one id per request."""
+        out = []
+        for message_id, _ in messages:
+            answer = await self.request("POST", "/sms/status", json_body={"id": message_id},
+                                        headers=self._auth())
+            data = self._data(answer)
+            if isinstance(data, dict):
+                found = _status(data.get("id", message_id), data.get("status"),
+                                data.get("extendStatus"))
+                if found is not None:
+                    out.append(found)
+        return out
+
+    def read_callback(self, request: CallbackRequest) -> CallbackReading:
+        """The notification carries the message's ``id`` and ``status`` (JSON or form)."""
+        data = request.json.get("data") if isinstance(request.json, dict) else None
+        source = CallbackRequest([], json=data) if isinstance(data, dict) else request
+        message_id, status = source.first("id"), source.first("status")
+        if not message_id or status is None or not status.isdigit():
+            raise CallbackRefused("id and a numeric status are required")
+        found = _status(message_id, status, source.first("extendStatus"))
+        return CallbackReading([found] if found else [], answer="OK")
 
 
 def _flat(value: Any) -> str:

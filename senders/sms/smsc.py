@@ -8,9 +8,22 @@ success (``cnt`` = SMS billed, which must be at least 1), ``{"error", "error_cod
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
-from senders.sms.portal import Answer, Fault, Portal, Receipt, secret
+from bot.core.sending import Delivery, DeliveryReport
+from senders.sms.portal import (
+    Answer,
+    CallbackReading,
+    CallbackRefused,
+    CallbackRequest,
+    Fault,
+    Portal,
+    Receipt,
+    report,
+    secret,
+    unix_time,
+)
 
 # error_code -> fault (the smsc.ru send-answer table)
 CODES: dict[int, Fault] = {
@@ -26,11 +39,41 @@ CODES: dict[int, Fault] = {
 }
 
 
+# delivery status codes (status.php and the callback); -3 "not found" is left out
+STATUSES: dict[int, tuple[Delivery, str]] = {
+    -2: (Delivery.FAILED, "stopped"),
+    -1: (Delivery.TRYING, "waiting"),
+    0: (Delivery.TRYING, "passed to the operator"),
+    1: (Delivery.DELIVERED, "delivered"),
+    2: (Delivery.DELIVERED, "read"),
+    3: (Delivery.FAILED, "expired"),
+    4: (Delivery.DELIVERED, "link clicked"),
+    20: (Delivery.FAILED, "cannot be delivered"),
+    22: (Delivery.FAILED, "bad number"),
+    23: (Delivery.FAILED, "forbidden"),
+    24: (Delivery.FAILED, "not enough money"),
+    25: (Delivery.FAILED, "unreachable number"),
+}
+
+
+def _status(message_id: object, status: object, err: object, at: Any = None,
+            phone: str | None = None) -> DeliveryReport | None:
+    code = int(str(status)) if str(status).lstrip("-").isdigit() else None
+    if code not in STATUSES:
+        return None
+    state, meaning = STATUSES[code]
+    words = f"{code} {meaning}" + (f", operator error {err}" if err not in (None, "", "0", 0)
+                                   else "")
+    return report(message_id, state, words, at=unix_time(at) if at else None, phone=phone)
+
+
 class SmscPortal(Portal):
     kind = "smsc"
     default_base_url = "https://smsc.ru"
     credentials: ClassVar[tuple[tuple[str, ...], ...]] = (("login", "password"), ("api_key",))
     has_balance = True
+    has_status = True
+    has_callback = True  # set the URL in the cabinet ("event notifications")
 
     def _auth(self) -> dict[str, str]:
         if self.config.login and self.config.password is not None:
@@ -73,3 +116,33 @@ class SmscPortal(Portal):
         if body.get("balance") is None:
             raise self.unexpected(answer)
         return f"{body['balance']} {body.get('currency') or 'RUB'}"
+
+    async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
+        """``status.php`` with matching comma-separated ``phone`` and ``id`` lists."""
+        answer = await self.request("POST", "/sys/status.php", data={
+            **self._auth(), "phone": ",".join(phone for _, phone in messages),
+            "id": ",".join(message_id for message_id, _ in messages), "fmt": "3"})
+        body = self.json_of(answer)
+        if isinstance(body, dict):
+            self._body(answer)  # an error answer raises
+            # one message: the answer does not repeat its id
+            body = [{"id": messages[0][0], **body}] if len(messages) == 1 else [body]
+        if not isinstance(body, list):
+            raise self.unexpected(answer)
+        out = []
+        for item in body:
+            if isinstance(item, dict) and item.get("id") is not None:
+                found = _status(item["id"], item.get("status"), item.get("err"),
+                                item.get("last_timestamp"), item.get("phone"))
+                if found is not None:
+                    out.append(found)
+        return out
+
+    def read_callback(self, request: CallbackRequest) -> CallbackReading:
+        """Fields ``id``, ``phone``, ``status``, ``err`` (and ``time``); answer ``OK``."""
+        message_id, status = request.first("id"), request.first("status")
+        if not message_id or status is None or not status.lstrip("-").isdigit():
+            raise CallbackRefused("id and a numeric status are required")
+        found = _status(message_id, status, request.first("err"), request.first("time"),
+                        request.first("phone"))
+        return CallbackReading([found] if found else [], answer="OK")

@@ -6,9 +6,22 @@ checked. ``status_text`` is the portal's own words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from senders.sms.portal import Fault, Portal, Receipt, digits, secret
+from bot.core.sending import Delivery, DeliveryReport
+from senders.sms.portal import (
+    CallbackReading,
+    CallbackRefused,
+    CallbackRequest,
+    Fault,
+    Portal,
+    Receipt,
+    digits,
+    report,
+    secret,
+    unix_time,
+)
 
 # status_code -> fault. Unknown codes are transient (retried, then failed).
 CODES: dict[int, Fault] = {
@@ -41,11 +54,29 @@ CODES: dict[int, Fault] = {
 }
 
 
+# delivery status codes (sms/status and the sms_status callback); -1 "not found" is left out
+STATUSES: dict[int, tuple[Delivery, str]] = {
+    100: (Delivery.TRYING, "queued"),
+    101: (Delivery.TRYING, "passing to the operator"),
+    102: (Delivery.TRYING, "sent, in transit"),
+    103: (Delivery.DELIVERED, "delivered"),
+    104: (Delivery.FAILED, "expired"),
+    105: (Delivery.FAILED, "deleted by the operator"),
+    106: (Delivery.FAILED, "phone failure"),
+    107: (Delivery.FAILED, "unknown reason"),
+    108: (Delivery.FAILED, "rejected"),
+    110: (Delivery.DELIVERED, "read"),
+    150: (Delivery.FAILED, "no route"),
+}
+
+
 class SmsRuPortal(Portal):
     kind = "smsru"
     default_base_url = "https://sms.ru"
     credentials: ClassVar[tuple[tuple[str, ...], ...]] = (("api_id",),)
     has_balance = True
+    has_status = True
+    has_callback = True  # set the URL in the cabinet ("API callback")
 
     async def send(self, phone: str, text: str, sender: str) -> Receipt:
         to = digits(phone)
@@ -89,3 +120,42 @@ class SmsRuPortal(Portal):
         if body.get("balance") is None:
             raise self.unexpected(answer)
         return f"{body['balance']} RUB"
+
+    async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
+        ids = [message_id for message_id, _ in messages]
+        answer = await self.request("POST", "/sms/status", data={
+            "api_id": secret(self.config.api_id), "sms_id": ",".join(ids), "json": "1"})
+        body = self.json_of(answer)
+        if not isinstance(body, dict):
+            raise self.unexpected(answer)
+        self._check(body, answer)
+        found = body.get("sms")
+        if not isinstance(found, dict):
+            found = {}
+        out = []
+        for message_id, item in found.items():
+            code = item.get("status_code") if isinstance(item, dict) else None
+            if isinstance(code, int) and code in STATUSES:
+                state, meaning = STATUSES[code]
+                out.append(report(message_id, state,
+                                  f"{code} {item.get('status_text') or meaning}"))
+        return out
+
+    def read_callback(self, request: CallbackRequest) -> CallbackReading:
+        """``data[]`` entries ``sms_status\\n<id>\\n<code>\\n<unix time>``; answer ``100``."""
+        entries = [value for key, value in request.form if key.startswith("data[")]
+        if not entries:
+            raise CallbackRefused("no data[] entries")
+        out = []
+        for entry in entries:
+            lines = entry.replace("\r", "").split("\n")
+            if lines[0] != "sms_status":
+                continue  # other callback kinds (callcheck) are not receipts
+            if len(lines) < 3 or not lines[2].strip().lstrip("-").isdigit():
+                raise CallbackRefused("an sms_status entry without id and code")
+            code = int(lines[2])
+            if code in STATUSES:
+                state, meaning = STATUSES[code]
+                out.append(report(lines[1].strip(), state, f"{code} {meaning}",
+                                  at=unix_time(lines[3]) if len(lines) > 3 else None))
+        return CallbackReading(out, answer="100")

@@ -21,6 +21,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.fakes.modem_sim import SimStore
+
 # GSM 03.38 default alphabet as printed in the standard: eight columns of sixteen codes.
 # Column c holds codes 0x10*c .. 0x10*c+15; 0x1B (column 1, row 11) is the escape.
 GSM_COLUMNS = (
@@ -203,6 +205,12 @@ class FakeModem:
         self.hold: asyncio.Event | None = None  # submits wait for it (after cmgs_delay)
         self.urc: str | None = None  # e.g. "^RSSI:18", injected before the prompt and result
         self.log: list[str] = []  # every command line, in order
+        self.csms = 0  # AT+CSMS service: 1 means every +CDS must be acknowledged (AT+CNMA)
+        self.cnmi_supported = True
+        self.cnmi: str | None = None  # what AT+CNMI= set
+        self.acks = 0  # AT+CNMA received
+        self.stored_reports: dict[int, str] = {}  # index -> PDU, for +CDSI / AT+CMGR
+        self.assigned: dict[int, Submit] = {}  # +CMGS reference -> the submit it answered
         self.submits: list[Submit] = []
         self.messages: list[ReceivedSms] = []
         self.plugged = False
@@ -210,6 +218,9 @@ class FakeModem:
         self._partial: dict[tuple[str, int, int], dict[int, Submit]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._mr = 0
+        # incoming SMS (tests/fakes/modem_sim.py): AT+CNMI, +CMTI, AT+CMGL/CMGR/CMGD
+        self.sim = SimStore(lambda text: self._line(text), lambda: self._ok(),
+                            lambda kind, code: self._error(kind, code), smsc)
         self.plug()
 
     # the device ---------------------------------------------------------------------------------
@@ -378,6 +389,26 @@ class FakeModem:
             else:
                 self._line(f'+COPS: 0,0,"{self.operator}",2')
                 self._ok()
+        elif upper == "AT+CSMS?":
+            self._line(f"+CSMS: {self.csms},1,1,1")
+            self._ok()
+        elif upper.startswith("AT+CNMI=") and self.cnmi_supported:
+            self.cnmi = line.split("=", 1)[1]
+            self._ok()
+        elif upper == "AT+CNMA":
+            self.acks += 1
+            self._ok() if self.csms == 1 else self._error("CMS", 340)
+        elif upper.startswith("AT+CMGR="):
+            pdu = self.stored_reports.get(int(upper.split("=")[1]))
+            if pdu is None:
+                self._error("CMS", 321)
+            else:
+                self._line(f"+CMGR: 0,,{len(pdu) // 2 - 1}")
+                self._line(pdu)
+                self._ok()
+        elif upper.startswith("AT+CMGD="):
+            self.stored_reports.pop(int(upper.split("=")[1]), None)
+            self._ok()
         elif upper.startswith("AT+CMGS="):
             if not self.sim_ready:
                 self._error("CMS", 311)
@@ -388,6 +419,8 @@ class FakeModem:
                 if self.urc:
                     self._line(self.urc)
                 self._send(self.prompt)
+        elif self.sim.handles(upper):
+            self.sim.command(upper)
         else:
             self._line("ERROR")
 
@@ -433,9 +466,26 @@ class FakeModem:
             return
         self.submits.append(submit)
         self._deliver(submit)
+        self.assigned[self._mr] = submit  # the reference the modem gave it
         self._line(f"+CMGS: {self._mr}")
         self._ok()
         self._mr = (self._mr + 1) % 256
+
+    def report(self, mr: int, status: int, number: str | None = None, *,
+               stored: bool = False) -> str:
+        """The SMS centre's status report for the submit with TP-MR ``mr``: pushed as
+        ``+CDS: <n>`` + PDU, or kept and announced as ``+CDSI: "SR",<index>``."""
+        submit = self.assigned.get(mr)
+        recipient = number or (submit.number if submit else "+70000000000")
+        pdu = status_report_pdu(mr, recipient, status)
+        if stored:
+            index = len(self.stored_reports) + 1
+            self.stored_reports[index] = pdu
+            self._line(f'+CDSI: "SR",{index}')
+        else:
+            self._line(f"+CDS: {len(pdu) // 2 - 1}")
+            self._line(pdu)
+        return pdu
 
     def _deliver(self, submit: Submit) -> None:
         if submit.concat is None:
@@ -449,3 +499,19 @@ class FakeModem:
             del self._partial[(submit.number, ref, total)]
             self.messages.append(ReceivedSms(submit.number,
                                              "".join(p.text for p in ordered), ordered))
+
+
+def _swapped(digits: str) -> bytes:
+    digits += "F" * (len(digits) % 2)
+    return bytes(int(digits[i + 1] + digits[i], 16) for i in range(0, len(digits), 2))
+
+
+def status_report_pdu(mr: int, number: str, status: int) -> str:
+    """An SMS-STATUS-REPORT as an SMS centre sends it (TS 23.040 §9.2.2.3): SMSC field,
+    first octet 06 (MTI 10, TP-SRQ 0, TP-MMS 1), TP-MR, TP-RA, TP-SCTS, TP-DT, TP-ST."""
+    plain = number.lstrip("+")
+    smsc = bytes([0x07, 0x91]) + _swapped("79168999100")
+    address = bytes([len(plain), 0x91 if number.startswith("+") else 0x81]) + _swapped(plain)
+    scts = _swapped("261201100000") + b"\x21"  # 2026-12-01 10:00:00 +03:00 (12 quarters)
+    dt = _swapped("261201100005") + b"\x21"
+    return (smsc + bytes([0x06, mr]) + address + scts + dt + bytes([status])).hex().upper()

@@ -28,6 +28,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from tests.fakes.sms_receipts import ReceiptsFake
+
 SENDER = "Sever"  # the sender name every fake has approved
 BAD_PHONE = "+70000000000"  # every fake calls this number invalid
 PHONE = "+79161234567"
@@ -54,6 +56,21 @@ class Sent:
     text: str
     sender: str
     message_id: str
+    callback_url: str | None = None  # SMS Aero and Devino: given with the send
+    state: str = "trying"  # trying | delivered | undelivered, set by the test
+
+
+# how each portal words the three states, in its status call and its callback
+STATES: dict[str, dict[str, Any]] = {
+    "smsru": {"trying": 102, "delivered": 103, "undelivered": 104},
+    "smsc": {"trying": 0, "delivered": 1, "undelivered": 20},
+    "smsaero": {"trying": 3, "delivered": 1, "undelivered": 2},
+    "devino": {"trying": "ENROUTE", "delivered": "DELIVERED", "undelivered": "UNDELIVERED"},
+    "prostor": {"trying": "smsc submit", "delivered": "delivered",
+                "undelivered": "delivery error"},
+    "sms16": {"delivered": "deliver", "undelivered": "not_deliver"},
+    "mirsms": {"delivered": "deliver", "undelivered": "not_deliver"},
+}
 
 
 @dataclass
@@ -73,10 +90,20 @@ class PortalFake:
     peers: set[Any] = field(default_factory=set)  # client (host, port) per TCP connection
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
 
-    def accept(self, phone: str, text: str, sender: str, prefix: str = "") -> str:
+    callback_url: str | None = None  # sms.ru and smsc.ru: the URL set in the cabinet
+    status_requests: int = 0
+
+    def accept(self, phone: str, text: str, sender: str, prefix: str = "",
+               callback_url: str | None = None) -> str:
         message_id = f"{prefix}{next(self._ids)}"
-        self.sent.append(Sent(phone, text, sender, message_id))
+        self.sent.append(Sent(phone, text, sender, message_id, callback_url))
         return message_id
+
+    def find(self, message_id: str) -> Sent | None:
+        return next((item for item in self.sent if item.message_id == message_id), None)
+
+    def word(self, item: Sent) -> Any:
+        return STATES[self.name].get(item.state)
 
     def reset(self) -> None:
         self.balance, self.outage, self.delay, self.garbage = 500.0, None, 0.0, False
@@ -84,7 +111,8 @@ class PortalFake:
         self.sent.clear()
         self.signatures.clear()
         self.peers.clear()
-        self.requests = 0
+        self.requests = self.status_requests = 0
+        self.callback_url = None
 
 
 def phone_ok(number: str) -> bool:
@@ -110,7 +138,7 @@ async def form_and_query(request: web.Request) -> dict[str, str]:
     return params
 
 
-class SmsPortalsServer:
+class SmsPortalsServer(ReceiptsFake):
     """``async with SmsPortalsServer() as portals:`` then ``portals.entry("smsru")`` is an
     ``[[sms.portals]]`` entry (a dict) pointing at the fake."""
 
@@ -128,6 +156,10 @@ class SmsPortalsServer:
         r = app.router
         r.add_route("*", "/smsru/sms/send", self.smsru_send)
         r.add_route("*", "/smsru/my/balance", self.smsru_balance)
+        r.add_route("*", "/smsru/sms/status", self.smsru_status)
+        r.add_route("*", "/smsc/sys/status.php", self.smsc_status)
+        r.add_post("/smsaero/v2/sms/status", self.smsaero_status)
+        r.add_get("/prostor/messages/v2/status/", self.prostor_status)
         r.add_route("*", "/smsc/sys/send.php", self.smsc_send)
         r.add_route("*", "/smsc/sys/balance.php", self.smsc_balance)
         r.add_post("/smsaero/v2/sms/send", self.smsaero_send)
@@ -140,6 +172,7 @@ class SmsPortalsServer:
             r.add_get(f"{root}/timestamp.php", self.intis_timestamp)
             r.add_get(f"{root}/send.php", self._intis(name, self.intis_send))
             r.add_get(f"{root}/balance.php", self._intis(name, self.intis_balance))
+            r.add_get(f"{root}/status.php", self._intis(name, self.intis_status))
         r.add_post("/smsportal/api/v1/sms/send", self.smsportal_send)
         r.add_post("/smsportal/api/v1/balance", self.smsportal_balance)
         r.add_get("/textportal/send.php", self.textportal_send)
@@ -309,7 +342,7 @@ class SmsPortalsServer:
             return web.json_response({"success": False, "message": "Validation error.",
                                       "data": {"number": ["Неверный номер телефона"]}},
                                      status=400)
-        message_id = fake.accept(number, text, sign)
+        message_id = fake.accept(number, text, sign, callback_url=p.get("callbackUrl"))
         return web.json_response({"success": True, "message": None, "data": {
             "id": int(message_id), "from": sign, "number": number, "text": text, "status": 0,
             "extendStatus": "queue", "channel": "DIRECT", "cost": 4.49,
@@ -353,7 +386,8 @@ class SmsPortalsServer:
                 results.append(rejected("Invalid destination address", "invalid",
                                         f"messages[{i}].to"))
             else:
-                message_id = fake.accept(to, message.get("text", ""), sender, "348251235")
+                message_id = fake.accept(to, message.get("text", ""), sender, "348251235",
+                                         callback_url=message.get("callbackUrl"))
                 results.append({"code": "OK", "messageId": message_id,
                                 "segmentsId": [message_id + "01"]})
         return web.json_response({"result": results})

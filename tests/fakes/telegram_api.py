@@ -3,8 +3,10 @@
 Point ``telegram.api_base`` at :attr:`FakeTelegram.base_url`. It serves what Vestnik uses:
 ``getMe``, ``getUpdates`` (long polling over a script of updates pushed by the test),
 ``deleteWebhook``/``setWebhook``, ``setMyCommands``, ``sendMessage``, ``getFile`` and file
-downloads. Every request is recorded; every ``sendMessage`` becomes a :class:`Sent` (form
-fields parsed, ``reply_markup`` decoded from its JSON string).
+downloads, and for inline keyboards ``answerCallbackQuery`` and ``editMessageText`` (an edit
+changes the recorded :class:`Sent` in place and is listed in ``edits``). Every request is
+recorded; every ``sendMessage`` becomes a :class:`Sent` (form fields parsed, ``reply_markup``
+decoded from its JSON string).
 
 Failures on demand:
 
@@ -48,6 +50,20 @@ class Sent:
     message_id: int
     at: float  # time.monotonic() when accepted
     fields: dict[str, str] = field(default_factory=dict)
+    method: str = "sendMessage"  # or copyMessage (text is then the copied text or caption)
+
+    @property
+    def thread_id(self) -> int | None:
+        value = self.fields.get("message_thread_id")
+        return int(value) if value else None
+
+    @property
+    def reply_to(self) -> int | None:
+        raw = self.fields.get("reply_parameters")
+        if raw:
+            return int(json.loads(raw)["message_id"])
+        value = self.fields.get("reply_to_message_id")
+        return int(value) if value else None
 
 
 @dataclass
@@ -69,6 +85,8 @@ class FakeTelegram:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.files: dict[str, bytes] = {}
         self.rejected: list[tuple[int, int, float]] = []  # (chat id, code, time)
+        self.edits: list[Sent] = []  # every editMessageText, as the message became
+        self.answered: list[dict[str, Any]] = []  # answerCallbackQuery calls
         self.early_retries = 0
         self._failures: dict[int, Failure] = {}
         self._floods: deque[int] = deque()
@@ -81,6 +99,11 @@ class FakeTelegram:
         self._blocked_until = 0.0
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # conversations: messages the chats hold (pushed and sent), forum topics, members
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.forums: dict[int, set[int]] = {}  # forum chat id -> live topic thread ids
+        self.members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
+        self._thread_ids = itertools.count(7000)
 
     # lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> FakeTelegram:
@@ -112,6 +135,9 @@ class FakeTelegram:
     async def push(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates; returns its update_id."""
         update = {"update_id": next(self._update_ids), **update}
+        body = update.get("message")
+        if body is not None:
+            self.messages[(body["chat"]["id"], body["message_id"])] = body
         async with self._new:
             self._updates.append(update)
             self._new.notify_all()
@@ -132,6 +158,14 @@ class FakeTelegram:
     def fail_method(self, method: str, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` (any chat) get 500."""
         self._method_failures[method.lower()] = times
+
+    def make_forum(self, chat_id: int) -> None:
+        """``chat_id`` is a forum supergroup (createForumTopic works there)."""
+        self.forums.setdefault(chat_id, set())
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Staff deleted the topic: posting into it answers "message thread not found"."""
+        self.forums[chat_id].discard(thread_id)
 
     def add_file(self, file_id: str, content: bytes) -> None:
         self.files[file_id] = content
@@ -255,6 +289,9 @@ class FakeTelegram:
             return _error(failure.code, failure.description)
         if not text.strip():
             return _error(400, "Bad Request: message text is empty")
+        problem = self._thread_problem(chat_id, fields)
+        if problem:
+            return _error(400, problem)
         if fields.get("parse_mode") == "HTML":
             problem = html_problem(text)
             if problem:
@@ -271,9 +308,103 @@ class FakeTelegram:
                     reply_markup=json.loads(markup) if markup else None,
                     message_id=next(self._message_ids), at=now, fields=dict(fields))
         self.sent.append(sent)
-        return _ok({"message_id": sent.message_id, "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-                    "text": text})
+        body = {"message_id": sent.message_id, "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik"}, "text": text}
+        self.messages[(chat_id, sent.message_id)] = body
+        return _ok(body)
+
+    def _thread_problem(self, chat_id: int, fields: dict[str, Any]) -> str | None:
+        thread = fields.get("message_thread_id")
+        if thread and chat_id in self.forums and int(thread) not in self.forums[chat_id]:
+            return "Bad Request: message thread not found"
+        return None
+
+    async def _m_copymessage(self, fields: dict[str, Any]) -> web.Response:
+        chat_id = int(fields["chat_id"])
+        source = self.messages.get((int(fields["from_chat_id"]), int(fields["message_id"])))
+        if source is None:
+            return _error(400, "Bad Request: message to copy not found")
+        failure = self._failures.get(chat_id)
+        if failure is not None:
+            if failure.times is not None:
+                failure.times -= 1
+                if failure.times <= 0:
+                    del self._failures[chat_id]
+            self.rejected.append((chat_id, failure.code, time.monotonic()))
+            return _error(failure.code, failure.description)
+        problem = self._thread_problem(chat_id, fields)
+        if problem:
+            return _error(400, problem)
+        caption = fields["caption"] if "caption" in fields else source.get("caption")
+        if caption and len(caption) > 1024:
+            return _error(400, "Bad Request: message caption is too long")
+        copy = {key: value for key, value in source.items()
+                if key not in ("message_id", "chat", "from", "reply_to_message", "caption")}
+        if caption:
+            copy["caption"] = caption
+        sent = Sent(chat_id=chat_id, text=copy.get("text") or caption or "", parse_mode=None,
+                    reply_markup=None, message_id=next(self._message_ids), at=time.monotonic(),
+                    fields=dict(fields), method="copyMessage")
+        self.sent.append(sent)
+        self.messages[(chat_id, sent.message_id)] = {
+            **copy, "message_id": sent.message_id, "chat": {"id": chat_id, "type": "group"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik"}}
+        return _ok({"message_id": sent.message_id})
+
+    async def _m_createforumtopic(self, fields: dict[str, Any]) -> web.Response:
+        chat_id = int(fields["chat_id"])
+        if chat_id not in self.forums:
+            return _error(400, "Bad Request: the chat is not a forum")
+        thread = next(self._thread_ids)
+        self.forums[chat_id].add(thread)
+        return _ok({"message_thread_id": thread, "name": fields.get("name", ""),
+                    "icon_color": 7322096})
+
+    async def _m_getchat(self, fields: dict[str, Any]) -> web.Response:
+        chat_id = int(fields["chat_id"])
+        kind = "private" if chat_id > 0 else "supergroup"
+        return _ok({"id": chat_id, "type": kind, "title": "Staff",
+                    "is_forum": chat_id in self.forums, "accent_color_id": 0,
+                    "max_reaction_count": 11, "accepted_gift_types": {
+                        "unlimited_gifts": False, "limited_gifts": False,
+                        "unique_gifts": False, "premium_subscription": False,
+                        "gifts_from_channels": False}})
+
+    async def _m_getchatmember(self, fields: dict[str, Any]) -> web.Response:
+        chat_id, user_id = int(fields["chat_id"]), int(fields["user_id"])
+        status = self.members.get((chat_id, user_id), "member")
+        member: dict[str, Any] = {"status": status, "user": user(user_id)}
+        if status == "creator":
+            member["is_anonymous"] = False
+        return _ok(member)
+
+    def message(self, chat_id: int, message_id: int) -> Sent:
+        return next(s for s in self.sent if s.chat_id == chat_id and s.message_id == message_id)
+
+    async def _m_editmessagetext(self, fields: dict[str, Any]) -> web.Response:
+        chat_id, message_id = int(fields["chat_id"]), int(fields["message_id"])
+        found = [s for s in self.sent if s.chat_id == chat_id and s.message_id == message_id]
+        if not found:
+            return _error(400, "Bad Request: message to edit not found")
+        text = fields.get("text", "")
+        if fields.get("parse_mode") == "HTML" and html_problem(text):
+            return _error(400, f"Bad Request: can't parse entities: {html_problem(text)}")
+        markup = fields.get("reply_markup")
+        decoded = json.loads(markup) if markup else None
+        sent = found[0]
+        if sent.text == text and sent.reply_markup == decoded:
+            return _error(400, "Bad Request: message is not modified: specified new message "
+                               "content and reply markup are exactly the same")
+        sent.text, sent.reply_markup, sent.parse_mode = text, decoded, fields.get("parse_mode")
+        self.edits.append(Sent(chat_id, text, sent.parse_mode, decoded, message_id,
+                               time.monotonic(), dict(fields)))
+        return _ok({"message_id": message_id, "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"}, "text": text})
+
+    async def _m_answercallbackquery(self, fields: dict[str, Any]) -> web.Response:
+        self.answered.append(dict(fields))
+        return _ok(True)
 
     def _reject(self, chat_id: int, code: int, now: float, retry_after: int) -> web.Response:
         self.rejected.append((chat_id, code, now))
@@ -386,3 +517,23 @@ def chat_member(chat_id: int, *, old: str, new: str) -> dict[str, Any]:
                                                                 "kicked" else {})},
         "new_chat_member": {"status": new, "user": bot_user, **({"until_date": 0} if new ==
                                                                 "kicked" else {})}}}
+
+
+def callback(chat_id: int, message_id: int, data: str, *, from_id: int | None = None,
+             language: str | None = "ru", text: str = "") -> dict[str, Any]:
+    """A ``callback_query`` update: ``from_id`` pressed a button carrying ``data`` under the
+    bot's message ``message_id`` in ``chat_id``."""
+    sender = from_id if from_id is not None else chat_id
+    bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik", "username": BOT_USERNAME}
+    return {"callback_query": {
+        "id": f"cb-{next(_message_ids)}", "from": user(sender, language=language),
+        "chat_instance": f"ci-{chat_id}", "data": data,
+        "message": {"message_id": message_id, "date": int(time.time()), "from": bot_user,
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                    "text": text or "…"}}}
+
+
+def buttons(sent: Sent) -> list[tuple[str, str]]:
+    """(text, callback_data) of every inline button of a message, row by row."""
+    rows = (sent.reply_markup or {}).get("inline_keyboard", [])
+    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
