@@ -42,8 +42,8 @@ def missing_database(config: Config) -> str | None:
     from storage.sqlite import sqlite_path
 
     path = sqlite_path(url)[0]
-    if path == ":memory:" or Path(path).exists():
-        return None
+    if path == ":memory:" or Path(path).exists() or not Path(path).parent.is_dir():
+        return None  # (a missing directory: the storage itself refuses, and says so)
     where = "" if Path(path).is_absolute() else f", relative to the working directory {Path.cwd()}"
     return (f"no database at {Path(path).resolve()} (service.database = {url!r}{where}): "
             "run `vestnik migrate` or `vestnik serve` to create it, or give --config with "

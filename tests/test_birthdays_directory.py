@@ -75,7 +75,7 @@ async def test_customers_import_greets_who_is_born_today_and_birthdays_run_says_
     config = make_config(schedule={"daily_at": "00:00"})  # the day's hour has always passed
     path = tmp_path / "config.toml"
     smtp_port = config.email.accounts[0].port
-    path.write_text(f'[service]\ndatabase = "{config.service.database}"\n'
+    path.write_text(f'[service]\ndatabase = "{config.service.database}"\nquiet_hours = ""\n'
                     '[schedule]\ndaily_at = "00:00"\n'
                     f'[[email.accounts]]\nname = "main"\nhost = "127.0.0.1"\n'
                     f'port = {smtp_port}\ntls = "none"\nfrom_address = "s@example.ru"\n',

@@ -123,6 +123,8 @@ class Intake:
         """Every outcome is an answer that says why: no exception leaves the intake."""
         try:
             return await self._handle(request)
+        except (ConnectionError, web.HTTPException):
+            raise  # a client gone mid-body, or an answer aiohttp gives: theirs to handle
         except Exception:
             # a bug of ours: 503 so the ERP retries after the fix, never a bare 500
             log.exception("intake failed on a request; answered 503")
