@@ -24,9 +24,12 @@ def free_port() -> int:
 
 
 def start_vestnik(config: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", str(config),
-                             *args], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--config", str(config), *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def wait_ready(url: str, timeout: float = 30.0) -> None:
@@ -43,22 +46,30 @@ async def wait_ready(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def load(url: str, make_body: Callable[[int, int], Any], *, clients: int,
-               seconds: float, events_per_request: int) -> tuple[float, int, int]:
+async def load(
+    url: str,
+    make_body: Callable[[int, int], Any],
+    *,
+    clients: int,
+    seconds: float,
+    events_per_request: int,
+) -> tuple[float, int, int]:
     """``clients`` concurrent posters for ``seconds``: (events/s, requests, errors)."""
     connector = aiohttp.TCPConnector(limit=clients)
     done = errors = 0
     stop_at = time.monotonic() + seconds
 
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def client(worker: int) -> None:
             nonlocal done, errors
             n = 0
             while time.monotonic() < stop_at:
                 body = json.dumps(make_body(worker, n)).encode()
                 n += 1
-                async with session.post(url, data=body,
-                                        headers={"Content-Type": "application/json"}) as r:
+                async with session.post(
+                    url, data=body, headers={"Content-Type": "application/json"}
+                ) as r:
                     await r.read()
                     if r.status == 202:
                         done += 1

@@ -47,11 +47,22 @@ channels = ["email"]
 
 
 def event(worker: int, n: int, i: int = 0, run: str = "") -> dict[str, object]:
-    return {"id": f"{run}-{worker}-{n}-{i}", "type": "order_booked",
-            "customer": {"id": f"C-{worker}-{n % 50}", "name": "Иван Петров",
-                         "phone": "+79161234567", "email": f"c{worker}-{n}-{i}@example.ru"},
-            "order": {"id": f"O-{worker}-{n}", "number": f"ЗН-{n}", "amount": 15000,
-                      "planned_start": "2026-12-01T10:00:00"}}
+    return {
+        "id": f"{run}-{worker}-{n}-{i}",
+        "type": "order_booked",
+        "customer": {
+            "id": f"C-{worker}-{n % 50}",
+            "name": "Иван Петров",
+            "phone": "+79161234567",
+            "email": f"c{worker}-{n}-{i}@example.ru",
+        },
+        "order": {
+            "id": f"O-{worker}-{n}",
+            "number": f"ЗН-{n}",
+            "amount": 15000,
+            "planned_start": "2026-12-01T10:00:00",
+        },
+    }
 
 
 def write_config(folder: Path, port: int, database: str, smtp_port: int | None) -> Path:
@@ -67,21 +78,36 @@ from_address = "bench@example.ru"
 max_connections = 8
 """
     path = folder / f"config-{port}.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [service]
 database = "{database}"
 log_level = "WARNING"
 
 [webhook]
 listen = "127.0.0.1:{port}"
-{email}""", encoding="utf-8")
+{email}""",
+        encoding="utf-8",
+    )
     return path
 
 
 def import_rules(folder: Path, config: Path) -> None:
     (folder / "rules.toml").write_text(RULE, encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "bot", "rules", "import", str(folder / "rules.toml"),
-                    "--config", str(config)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "rules",
+            "import",
+            str(folder / "rules.toml"),
+            "--config",
+            str(config),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 # fresh databases ----------------------------------------------------------------------------------
@@ -128,8 +154,10 @@ async def prefill(database: str, rows: int) -> float:
     started = time.monotonic()
     if database.startswith("sqlite"):
         path = database.removeprefix("sqlite:///")
-        series = (f"(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g"
-                  f" WHERE n < {rows}) SELECT n FROM g)")
+        series = (
+            f"(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g"
+            f" WHERE n < {rows}) SELECT n FROM g)"
+        )
         db = sqlite3.connect(path)
         stamp = "'2026-10-01T10:00:00.000Z'"
         for sql in (PREFILL_EVENTS, PREFILL_JOURNAL):
@@ -177,8 +205,7 @@ def smtp_sink(delay: float) -> Iterator[tuple[int, Any]]:
     """(port, counter): ``counter.value`` is the number of messages received."""
     port = free_port()
     counter, ready = multiprocessing.Value("q", 0), multiprocessing.Event()
-    process = multiprocessing.Process(target=_sink, args=(port, delay, counter, ready),
-                                      daemon=True)
+    process = multiprocessing.Process(target=_sink, args=(port, delay, counter, ready), daemon=True)
     process.start()
     try:
         if not ready.wait(15):
@@ -192,13 +219,18 @@ def smtp_sink(delay: float) -> Iterator[tuple[int, Any]]:
 # the measurements ----------------------------------------------------------------------------------
 async def bare_rate(args: argparse.Namespace) -> float:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "bare_server.py"),
-                             str(port)])
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "bare_server.py"), str(port)]
+    )
     try:
         await wait_ready(f"http://127.0.0.1:{port}/")
-        rate, _, _ = await load(f"http://127.0.0.1:{port}/events", lambda w, n: event(w, n),
-                                clients=args.clients, seconds=args.seconds,
-                                events_per_request=1)
+        rate, _, _ = await load(
+            f"http://127.0.0.1:{port}/events",
+            lambda w, n: event(w, n),
+            clients=args.clients,
+            seconds=args.seconds,
+            events_per_request=1,
+        )
         return rate
     finally:
         proc.terminate()
@@ -206,9 +238,9 @@ async def bare_rate(args: argparse.Namespace) -> float:
 
 
 @asynccontextmanager
-async def vestnik_processes(folder: Path, database: str, processes: int,
-                            smtp_port: int | None, prefill_rows: int = 0
-                            ) -> AsyncIterator[list[int]]:
+async def vestnik_processes(
+    folder: Path, database: str, processes: int, smtp_port: int | None, prefill_rows: int = 0
+) -> AsyncIterator[list[int]]:
     ports = [free_port() for _ in range(processes)]
     configs = [write_config(folder, port, database, smtp_port) for port in ports]
     import_rules(folder, configs[0])  # creates the schema, too
@@ -229,16 +261,25 @@ async def vestnik_processes(folder: Path, database: str, processes: int,
 
 async def multi_load(urls: list[str], make, args: argparse.Namespace, per: int) -> float:  # type: ignore[no-untyped-def]
     per_url = max(1, args.clients // len(urls))
-    results = await asyncio.gather(*(load(url, make, clients=per_url, seconds=args.seconds,
-                                          events_per_request=per) for url in urls))
+    results = await asyncio.gather(
+        *(
+            load(url, make, clients=per_url, seconds=args.seconds, events_per_request=per)
+            for url in urls
+        )
+    )
     errors = sum(r[2] for r in results)
     if errors:
         print(f"  ({errors} requests failed)")
     return sum(r[0] for r in results)
 
 
-async def intake_rates(args: argparse.Namespace, folder: Path, processes: int,
-                       prefill_rows: int = 0, batches: bool = True) -> tuple[float, float]:
+async def intake_rates(
+    args: argparse.Namespace,
+    folder: Path,
+    processes: int,
+    prefill_rows: int = 0,
+    batches: bool = True,
+) -> tuple[float, float]:
     async with fresh_database(args.database, folder) as database:
         async with vestnik_processes(folder, database, processes, None, prefill_rows) as ports:
             urls = [f"http://127.0.0.1:{port}/events" for port in ports]
@@ -246,8 +287,11 @@ async def intake_rates(args: argparse.Namespace, folder: Path, processes: int,
             batch = 0.0
             if batches:
                 batch = await multi_load(
-                    urls, lambda w, n: {"events": [event(w, n, i, run="b") for i in range(100)]},
-                    args, 100)
+                    urls,
+                    lambda w, n: {"events": [event(w, n, i, run="b") for i in range(100)]},
+                    args,
+                    100,
+                )
             return single, batch
 
 
@@ -259,11 +303,13 @@ async def drain(args: argparse.Namespace, folder: Path, processes: int) -> tuple
             async with vestnik_processes(folder, database, processes, smtp_port) as ports:
                 started = time.monotonic()
                 async with aiohttp.ClientSession() as session:
+
                     async def post(chunk: int) -> None:
                         url = f"http://127.0.0.1:{ports[chunk % len(ports)]}/events"
                         body = {"events": [event(chunk, 0, i, run="d") for i in range(100)]}
-                        async with session.post(url, data=json.dumps(body), headers={
-                                "Content-Type": "application/json"}) as response:
+                        async with session.post(
+                            url, data=json.dumps(body), headers={"Content-Type": "application/json"}
+                        ) as response:
                             assert response.status == 202, await response.text()
 
                     await asyncio.gather(*(post(chunk) for chunk in range(count // 100)))
@@ -276,62 +322,86 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=64)
-    parser.add_argument("--database", default=None,
-                        help="postgresql://... (a server; each run gets a new database "
-                             "there); default: temporary SQLite files")
-    parser.add_argument("--processes", default="1",
-                        help="process counts to compare, e.g. 1,2,3")
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="postgresql://... (a server; each run gets a new database "
+        "there); default: temporary SQLite files",
+    )
+    parser.add_argument("--processes", default="1", help="process counts to compare, e.g. 1,2,3")
     parser.add_argument("--drain", type=int, default=3000, help="emails per delivery run")
-    parser.add_argument("--smtp-delay", type=float, default=0.0,
-                        help="seconds the sink takes per message (a remote relay's latency)")
-    parser.add_argument("--prefill", type=int, default=0,
-                        help="also measure intake with this many journal rows present")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="empty/prefilled measurements, alternated (best of each)")
+    parser.add_argument(
+        "--smtp-delay",
+        type=float,
+        default=0.0,
+        help="seconds the sink takes per message (a remote relay's latency)",
+    )
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="also measure intake with this many journal rows present",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="empty/prefilled measurements, alternated (best of each)",
+    )
     parser.add_argument("--skip-drain", action="store_true")
     parser.add_argument("--skip-bare", action="store_true")
-    parser.add_argument("--skip-intake", action="store_true",
-                        help="only the delivery (and --prefill) figures")
+    parser.add_argument(
+        "--skip-intake", action="store_true", help="only the delivery (and --prefill) figures"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.processes.split(",")]
-    backend = "PostgreSQL" if args.database and args.database.startswith("postgres") \
-        else "SQLite"
+    backend = "PostgreSQL" if args.database and args.database.startswith("postgres") else "SQLite"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if not args.skip_bare:
             bare = await bare_rate(args)
-            print(f"bare aiohttp 202 handler: {bare:10.0f} requests/s ({args.clients} clients)",
-                  flush=True)
+            print(
+                f"bare aiohttp 202 handler: {bare:10.0f} requests/s ({args.clients} clients)",
+                flush=True,
+            )
         results: dict[int, dict[str, float]] = {}
         for n in counts:
-            single, batch = (0.0, 0.0) if args.skip_intake else await intake_rates(
-                args, folder, n)
+            single, batch = (0.0, 0.0) if args.skip_intake else await intake_rates(args, folder, n)
             results[n] = {"single": single, "batch": batch}
-            line = (f"{backend}, {n} process(es): single events {single:8.0f} events/s,"
-                    f" 100-event batches {batch:8.0f} events/s")
+            line = (
+                f"{backend}, {n} process(es): single events {single:8.0f} events/s,"
+                f" 100-event batches {batch:8.0f} events/s"
+            )
             if not args.skip_drain:
                 seconds, delivered = await drain(args, folder, n)
                 results[n]["notifications"] = delivered / seconds
-                line += (f", {delivered} emails in {seconds:5.1f} s ="
-                         f" {delivered / seconds:6.0f} notifications/s")
+                line += (
+                    f", {delivered} emails in {seconds:5.1f} s ="
+                    f" {delivered / seconds:6.0f} notifications/s"
+                )
             print(line, flush=True)
         if not args.skip_drain and len(counts) > 1:
             one = results[counts[0]]["notifications"]
             for n in counts[1:]:
-                print(f"notifications/s, {n} processes vs {counts[0]}: "
-                      f"{results[n]['notifications'] / one:.2f}x")
+                print(
+                    f"notifications/s, {n} processes vs {counts[0]}: "
+                    f"{results[n]['notifications'] / one:.2f}x"
+                )
         if args.prefill:
             # empty and full alternate, best of --rounds each: machine noise hits both alike
             empty_rates, full_rates = [], []
             for _ in range(args.rounds):
                 empty_rates.append((await intake_rates(args, folder, 1, batches=False))[0])
-                full_rates.append((await intake_rates(args, folder, 1, args.prefill,
-                                                      batches=False))[0])
+                full_rates.append(
+                    (await intake_rates(args, folder, 1, args.prefill, batches=False))[0]
+                )
             empty, full = max(empty_rates), max(full_rates)
-            print(f"{backend}, 1 process, single events: empty database {empty:8.0f} events/s,"
-                  f" {args.prefill:,} journal rows present {full:8.0f} events/s ="
-                  f" {full / empty:.0%} (goal >= 80%; rounds: "
-                  f"{', '.join(f'{e:.0f}/{f:.0f}' for e, f in zip(empty_rates, full_rates, strict=True))})")
+            print(
+                f"{backend}, 1 process, single events: empty database {empty:8.0f} events/s,"
+                f" {args.prefill:,} journal rows present {full:8.0f} events/s ="
+                f" {full / empty:.0%} (goal >= 80%; rounds: "
+                f"{', '.join(f'{e:.0f}/{f:.0f}' for e, f in zip(empty_rates, full_rates, strict=True))})"
+            )
 
 
 if __name__ == "__main__":

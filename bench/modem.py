@@ -52,12 +52,19 @@ async def run_lane(modems: int, per_modem: int, delay: float) -> dict[str, float
     fakes = [FakeModem(folder / f"ttyGSM{i}", cmgs_delay=delay) for i in range(modems)]
     config_path = folder / "config.toml"
     config_path.write_text("", encoding="utf-8")
-    config = load_config(config_path, environ={}, overrides={
-        "service": {"database": f"sqlite:///{folder}/vestnik.db", "log_level": "WARNING"},
-        "webhook": {"listen": "127.0.0.1:0"},
-        "sms": {"modems": [{"name": f"gsm{i}", "port": str(fake.port)}
-                           for i, fake in enumerate(fakes)]},
-    })
+    config = load_config(
+        config_path,
+        environ={},
+        overrides={
+            "service": {"database": f"sqlite:///{folder}/vestnik.db", "log_level": "WARNING"},
+            "webhook": {"listen": "127.0.0.1:0"},
+            "sms": {
+                "modems": [
+                    {"name": f"gsm{i}", "port": str(fake.port)} for i, fake in enumerate(fakes)
+                ]
+            },
+        },
+    )
     app = init_app(config)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -80,10 +87,15 @@ async def run_lane(modems: int, per_modem: int, delay: float) -> dict[str, float
             modem.send = timed  # type: ignore[method-assign]
         await import_rules(app[STORAGE], RULE)
         total = modems * per_modem
-        events = [{"id": f"bench-{i}", "type": "repair_completed",
-                   "customer": {"id": f"C-{i}", "name": f"Client {i}",
-                                "phone": f"+7916{i:07d}"},
-                   "order": {"id": f"O-{i}", "number": f"ZN-{i}"}} for i in range(total)]
+        events = [
+            {
+                "id": f"bench-{i}",
+                "type": "repair_completed",
+                "customer": {"id": f"C-{i}", "name": f"Client {i}", "phone": f"+7916{i:07d}"},
+                "order": {"id": f"O-{i}", "number": f"ZN-{i}"},
+            }
+            for i in range(total)
+        ]
         url = f"http://127.0.0.1:{runner.addresses[0][1]}{config.webhook.path}"
         async with aiohttp.ClientSession() as session:
             async with session.post(url, json={"events": events}) as response:
@@ -102,14 +114,22 @@ async def run_lane(modems: int, per_modem: int, delay: float) -> dict[str, float
         await runner.cleanup()
         for fake in fakes:
             await fake.close()
-    return {"modems": modems, "sent": delivered, "wall": wall, "busy": busy,
-            "per_minute": delivered / wall * 60, "split": per_fake}  # type: ignore[dict-item]
+    return {
+        "modems": modems,
+        "sent": delivered,
+        "wall": wall,
+        "busy": busy,
+        "per_minute": delivered / wall * 60,
+        "split": per_fake,
+    }  # type: ignore[dict-item]
 
 
 def show(figures: dict[str, Any], delay: float) -> None:
-    print(f"{figures['modems']} modem(s): {figures['sent']} SMS in {figures['wall']:.1f} s "
-          f"(split {figures['split']}), busy {100 * figures['busy']:.1f}% (goal >= 95%), "
-          f"{figures['per_minute']:.1f} SMS/min (ideal {60 / delay * figures['modems']:.1f})")
+    print(
+        f"{figures['modems']} modem(s): {figures['sent']} SMS in {figures['wall']:.1f} s "
+        f"(split {figures['split']}), busy {100 * figures['busy']:.1f}% (goal >= 95%), "
+        f"{figures['per_minute']:.1f} SMS/min (ideal {60 / delay * figures['modems']:.1f})"
+    )
 
 
 async def bench(delay: float, per_modem: int) -> None:

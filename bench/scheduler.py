@@ -64,19 +64,44 @@ async def fill(database: str, rows: int, first_due: datetime, spread: timedelta)
         events: list[StoredEvent] = []
         for i in range(rows):
             staff = f"S-{i % STAFF}"
-            events.append(StoredEvent(
-                id=f"bench-{i}", type="task_scheduled", occurred_at=now, received_at=now,
-                order_id=f"O-{i}", payload={"id": f"bench-{i}", "type": "task_scheduled",
-                                            "responsible": {"id": staff, "name": staff},
-                                            "order": {"id": f"O-{i}"}}))
-            batch.append(JournalRow(
-                event_id=f"bench-{i}", event_type="task_reminder", rule="bench",
-                recipient_role="responsible", recipient_id=staff, recipient_name=staff,
-                channel="internal", status="scheduled", created_at=now,
-                due_at=first_due + step * i, address=staff, text=f"Напоминание {i}",
-                order_id=f"O-{i}", plan=Plan(recipient_kind="staff", language="ru",
-                                                 resolve_when_due=True,
-                                                 stop_keys=[f"staff:{staff}"])))
+            events.append(
+                StoredEvent(
+                    id=f"bench-{i}",
+                    type="task_scheduled",
+                    occurred_at=now,
+                    received_at=now,
+                    order_id=f"O-{i}",
+                    payload={
+                        "id": f"bench-{i}",
+                        "type": "task_scheduled",
+                        "responsible": {"id": staff, "name": staff},
+                        "order": {"id": f"O-{i}"},
+                    },
+                )
+            )
+            batch.append(
+                JournalRow(
+                    event_id=f"bench-{i}",
+                    event_type="task_reminder",
+                    rule="bench",
+                    recipient_role="responsible",
+                    recipient_id=staff,
+                    recipient_name=staff,
+                    channel="internal",
+                    status="scheduled",
+                    created_at=now,
+                    due_at=first_due + step * i,
+                    address=staff,
+                    text=f"Напоминание {i}",
+                    order_id=f"O-{i}",
+                    plan=Plan(
+                        recipient_kind="staff",
+                        language="ru",
+                        resolve_when_due=True,
+                        stop_keys=[f"staff:{staff}"],
+                    ),
+                )
+            )
             if len(batch) == 5000:
                 await storage.write(lambda tx, r=batch, e=events: insert(tx, e, r))
                 batch, events = [], []
@@ -94,7 +119,8 @@ async def insert(tx: Tx, events: list[StoredEvent], rows: list[JournalRow]) -> N
 
 def write_config(folder: Path, port: int, database: str) -> Path:
     path = folder / "config.toml"
-    path.write_text(f"""
+    path.write_text(
+        f"""
 [service]
 database = "{database}"
 log_level = "WARNING"
@@ -102,7 +128,9 @@ lease_seconds = 60
 
 [webhook]
 listen = "127.0.0.1:{port}"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -111,8 +139,9 @@ def progress(db_file: Path) -> tuple[int, int]:
     conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True, timeout=30)
     try:
         sent = conn.execute("SELECT COUNT(*) FROM journal WHERE status = 'sent'").fetchone()[0]
-        left = conn.execute("SELECT COUNT(*) FROM journal WHERE status IN"
-                            " ('scheduled', 'pending', 'sending')").fetchone()[0]
+        left = conn.execute(
+            "SELECT COUNT(*) FROM journal WHERE status IN ('scheduled', 'pending', 'sending')"
+        ).fetchone()[0]
         return sent, left
     finally:
         conn.close()
@@ -122,8 +151,7 @@ def lateness(db_file: Path) -> list[float]:
     conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
     try:
         out = []
-        for due, sent in conn.execute(
-                "SELECT due_at, sent_at FROM journal WHERE status = 'sent'"):
+        for due, sent in conn.execute("SELECT due_at, sent_at FROM journal WHERE status = 'sent'"):
             d = datetime.fromisoformat(due.replace("Z", "+00:00"))
             s = datetime.fromisoformat(sent.replace("Z", "+00:00"))
             out.append((s - d).total_seconds())
@@ -141,8 +169,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--idle", type=float, default=30.0,
-                        help="seconds of idle measurement before the first row is due")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=30.0,
+        help="seconds of idle measurement before the first row is due",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,8 +185,10 @@ async def main() -> None:
         first_due = datetime.now(UTC) + timedelta(seconds=startup + args.idle + 5)
         t0 = time.monotonic()
         await fill(database, args.rows, first_due, timedelta(minutes=args.minutes))
-        print(f"filled {args.rows:,} scheduled rows in {time.monotonic() - t0:.1f} s; "
-              f"first due {first_due:%H:%M:%S} UTC, spread over {args.minutes:g} min")
+        print(
+            f"filled {args.rows:,} scheduled rows in {time.monotonic() - t0:.1f} s; "
+            f"first due {first_due:%H:%M:%S} UTC, spread over {args.minutes:g} min"
+        )
         port = free_port()
         proc = start_vestnik(write_config(folder, port, database))
         try:
@@ -166,8 +200,10 @@ async def main() -> None:
             await asyncio.sleep(max(1.0, window))
             c1, w1 = cpu_seconds(proc.pid), time.monotonic()
             idle_cpu = (c1 - c0) / (w1 - w0) * 100
-            print(f"idle: {c1 - c0:.3f} s CPU over {w1 - w0:.1f} s holding {args.rows:,} "
-                  f"rows = {idle_cpu:.2f} % of one core")
+            print(
+                f"idle: {c1 - c0:.3f} s CPU over {w1 - w0:.1f} s holding {args.rows:,} "
+                f"rows = {idle_cpu:.2f} % of one core"
+            )
 
             a0 = cpu_seconds(proc.pid)
             deadline = first_due + timedelta(minutes=args.minutes) + timedelta(seconds=120)
@@ -182,13 +218,17 @@ async def main() -> None:
             proc.wait(timeout=30)
         late = lateness(db_file)
         sent, left = progress(db_file)
-        print(f"sent {sent:,} of {args.rows:,} (left {left:,}); "
-              f"send phase CPU {active_cpu:.1f} s over {args.minutes:g} min "
-              f"({active_cpu / (args.minutes * 60) * 100:.1f} % of one core)")
+        print(
+            f"sent {sent:,} of {args.rows:,} (left {left:,}); "
+            f"send phase CPU {active_cpu:.1f} s over {args.minutes:g} min "
+            f"({active_cpu / (args.minutes * 60) * 100:.1f} % of one core)"
+        )
         if late:
-            print(f"lateness of send vs due_at: p50 {pct(late, 0.50) * 1000:.0f} ms, "
-                  f"p99 {pct(late, 0.99) * 1000:.0f} ms, max {max(late) * 1000:.0f} ms, "
-                  f"mean {statistics.fmean(late) * 1000:.0f} ms")
+            print(
+                f"lateness of send vs due_at: p50 {pct(late, 0.50) * 1000:.0f} ms, "
+                f"p99 {pct(late, 0.99) * 1000:.0f} ms, max {max(late) * 1000:.0f} ms, "
+                f"mean {statistics.fmean(late) * 1000:.0f} ms"
+            )
             print(f"goal p99 < 1 s: {'met' if pct(late, 0.99) < 1.0 else 'NOT met'}")
 
 

@@ -33,8 +33,7 @@ async def bench_portal(count: int = 1000, concurrency: int = 8) -> dict[str, flo
         gate = asyncio.Semaphore(concurrency)
 
         async def one(n: int) -> None:
-            message = OutgoingMessage(row_id=n, channel="sms", address=f"+7916{n:07d}",
-                                      text=TEXT)
+            message = OutgoingMessage(row_id=n, channel="sms", address=f"+7916{n:07d}", text=TEXT)
             async with gate:
                 await sender.send(message)
 
@@ -42,11 +41,17 @@ async def bench_portal(count: int = 1000, concurrency: int = 8) -> dict[str, flo
         await asyncio.gather(*(one(n) for n in range(count)))
         elapsed = time.perf_counter() - started
         fake = portals.fakes["smsru"]
-        figures = {"sent": len(fake.sent), "seconds": elapsed, "per_second": count / elapsed,
-                   "connections": len(fake.peers)}
-    print(f"portal: {figures['sent']:.0f} SMS through the sms.ru fake in {elapsed:.2f} s = "
-          f"{figures['per_second']:.0f} msg/s with {concurrency} in flight; the portal saw "
-          f"{figures['connections']:.0f} TCP connections")
+        figures = {
+            "sent": len(fake.sent),
+            "seconds": elapsed,
+            "per_second": count / elapsed,
+            "connections": len(fake.peers),
+        }
+    print(
+        f"portal: {figures['sent']:.0f} SMS through the sms.ru fake in {elapsed:.2f} s = "
+        f"{figures['per_second']:.0f} msg/s with {concurrency} in flight; the portal saw "
+        f"{figures['connections']:.0f} TCP connections"
+    )
     return figures
 
 

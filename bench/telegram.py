@@ -39,8 +39,9 @@ from tests.fakes.telegram_api import TOKEN, FakeTelegram  # noqa: E402
 FIRST_CHAT = 10_000
 
 
-def report(fake: FakeTelegram, messages: int, limit: float, elapsed: float,
-           attempts: dict[int, int]) -> None:
+def report(
+    fake: FakeTelegram, messages: int, limit: float, elapsed: float, attempts: dict[int, int]
+) -> None:
     delivered = Counter(s.chat_id for s in fake.sent)
     times = sorted(s.at for s in fake.sent)
     rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
@@ -50,8 +51,10 @@ def report(fake: FakeTelegram, messages: int, limit: float, elapsed: float,
     extra_attempts = sum(n - 1 for n in attempts.values() if n > 1)
     print(f"messages            {messages}")
     print(f"wall time           {elapsed:.1f} s")
-    print(f"sustained rate      {rate:.2f} msg/s = {100 * rate / limit:.1f}% of the "
-          f"{limit:g}/s limit (goal >= 95%)")
+    print(
+        f"sustained rate      {rate:.2f} msg/s = {100 * rate / limit:.1f}% of the "
+        f"{limit:g}/s limit (goal >= 95%)"
+    )
     print(f"lost                {lost}")
     print(f"duplicated          {duplicated}")
     print(f"429 answers         {refused} (early retries: {fake.early_retries})")
@@ -62,8 +65,9 @@ def report(fake: FakeTelegram, messages: int, limit: float, elapsed: float,
 async def run_sender(messages: int, limit: float, rate: float) -> None:
     async with FakeTelegram(rate_limit=limit) as fake:
         bot = build_bot(TelegramConfig(token=TOKEN, api_base=fake.base_url))
-        sender = TelegramSender(bot, limiter=LocalRateLimiter(rate), rate_per_second=rate,
-                                max_wait=60)
+        sender = TelegramSender(
+            bot, limiter=LocalRateLimiter(rate), rate_per_second=rate, max_wait=60
+        )
         queue: asyncio.Queue[tuple[int, float]] = asyncio.Queue()
         for i in range(messages):
             queue.put_nowait((FIRST_CHAT + i, 0.0))
@@ -80,8 +84,12 @@ async def run_sender(messages: int, limit: float, rate: float) -> None:
                 delay = not_before - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                message = OutgoingMessage(row_id=chat, channel="telegram", address=str(chat),
-                                          text=f"Заказ <b>ЗН-{chat}</b> готов к выдаче")
+                message = OutgoingMessage(
+                    row_id=chat,
+                    channel="telegram",
+                    address=str(chat),
+                    text=f"Заказ <b>ЗН-{chat}</b> готов к выдаче",
+                )
                 try:
                     await sender.send(message)
                     attempts[chat] += 1
@@ -124,11 +132,15 @@ async def run_app(messages: int, limit: float, rate: float) -> None:
         folder = Path(tempfile.mkdtemp(prefix="vestnik-tg-bench-"))
         config_path = folder / "config.toml"
         config_path.write_text("", encoding="utf-8")
-        config = load_config(config_path, environ={}, overrides={
-            "service": {"database": f"sqlite:///{folder}/vestnik.db", "log_level": "WARNING"},
-            "webhook": {"listen": "127.0.0.1:0"},
-            "telegram": {"token": TOKEN, "api_base": fake.base_url, "rate_per_second": rate},
-        })
+        config = load_config(
+            config_path,
+            environ={},
+            overrides={
+                "service": {"database": f"sqlite:///{folder}/vestnik.db", "log_level": "WARNING"},
+                "webhook": {"listen": "127.0.0.1:0"},
+                "telegram": {"token": TOKEN, "api_base": fake.base_url, "rate_per_second": rate},
+            },
+        )
         app = init_app(config)
         runner = web.AppRunner(app)
         await runner.setup()
@@ -141,19 +153,26 @@ async def run_app(messages: int, limit: float, rate: float) -> None:
         async def link_all(tx: Any) -> None:
             for i in range(messages):
                 chat = FIRST_CHAT + i
-                await tx.upsert_person(Person(kind="customer", id=f"C-{chat}",
-                                              name=f"Клиент {chat}", phone=None))
-                await tx.upsert_link(TelegramLink(chat_id=chat, user_id=chat, phone=None,
-                                                  customer_id=f"C-{chat}"))
+                await tx.upsert_person(
+                    Person(kind="customer", id=f"C-{chat}", name=f"Клиент {chat}", phone=None)
+                )
+                await tx.upsert_link(
+                    TelegramLink(chat_id=chat, user_id=chat, phone=None, customer_id=f"C-{chat}")
+                )
 
         await storage.write(link_all)
         started = time.monotonic()
         async with aiohttp.ClientSession() as session:
             for first in range(0, messages, 500):
-                events = [{"id": f"bench-{FIRST_CHAT + i}", "type": "repair_completed",
-                           "customer": {"id": f"C-{FIRST_CHAT + i}"},
-                           "order": {"id": f"O-{i}", "number": f"ЗН-{i}"}}
-                          for i in range(first, min(first + 500, messages))]
+                events = [
+                    {
+                        "id": f"bench-{FIRST_CHAT + i}",
+                        "type": "repair_completed",
+                        "customer": {"id": f"C-{FIRST_CHAT + i}"},
+                        "order": {"id": f"O-{i}", "number": f"ЗН-{i}"},
+                    }
+                    for i in range(first, min(first + 500, messages))
+                ]
                 async with session.post(url, json={"events": events}) as response:
                     assert response.status == 202, await response.text()
         while True:
@@ -169,8 +188,10 @@ async def run_app(messages: int, limit: float, rate: float) -> None:
         attempts = {int(r.address or 0): r.attempts for r in rows}
         failed = [r for r in rows if r.status != "sent"]
         await runner.cleanup()
-        print(f"mode                app (webhook -> journal -> dispatcher -> telegram, "
-              f"bot rate {rate:g}/s)")
+        print(
+            f"mode                app (webhook -> journal -> dispatcher -> telegram, "
+            f"bot rate {rate:g}/s)"
+        )
         report(fake, messages, limit, elapsed, attempts)
         print(f"rows not sent       {len(failed)}")
 

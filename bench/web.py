@@ -37,9 +37,11 @@ from bot.services.web_login import WebIdentity, make_login_link  # noqa: E402
 from storage.open import open_storage  # noqa: E402
 
 CUSTOMERS = 20_000
-COLUMNS = ("event_id, event_type, rule, recipient_role, recipient_id, recipient_name, channel,"
-           " provider, address, subject, text, segments, created_at, due_at, sent_at,"
-           " failed_at, error, attempts, provider_message_id, status, reason, order_id, options")
+COLUMNS = (
+    "event_id, event_type, rule, recipient_role, recipient_id, recipient_name, channel,"
+    " provider, address, subject, text, segments, created_at, due_at, sent_at,"
+    " failed_at, error, attempts, provider_message_id, status, reason, order_id, options"
+)
 # one SELECT per backend producing the rows from a counter i = 1..N
 SQLITE_FILL = f"""
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
@@ -82,21 +84,30 @@ def fill_sqlite(path: str, rows: int) -> None:
     import sqlite3
 
     db = sqlite3.connect(path, isolation_level=None)
-    indexes = [sql for (sql,) in db.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal'"
-        " AND sql IS NOT NULL")]
-    names = [name for (name,) in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal'"
-        " AND sql IS NOT NULL")]
+    indexes = [
+        sql
+        for (sql,) in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal'"
+            " AND sql IS NOT NULL"
+        )
+    ]
+    names = [
+        name
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'journal'"
+            " AND sql IS NOT NULL"
+        )
+    ]
     db.execute("PRAGMA synchronous = OFF")
     db.execute("BEGIN")
     for name in names:
         db.execute(f"DROP INDEX {name}")
     db.execute(SQLITE_FILL, (rows,))
-    db.executemany("INSERT INTO persons (kind, id, name, phone, email, updated_at)"
-                   " VALUES ('customer', ?, ?, ?, ?, '2026-01-01T00:00:00.000Z')",
-                   [(f"C-{n}", f"Клиент {n}", f"+7916{n:07}", f"c{n}@example.ru")
-                    for n in range(CUSTOMERS)])
+    db.executemany(
+        "INSERT INTO persons (kind, id, name, phone, email, updated_at)"
+        " VALUES ('customer', ?, ?, ?, ?, '2026-01-01T00:00:00.000Z')",
+        [(f"C-{n}", f"Клиент {n}", f"+7916{n:07}", f"c{n}@example.ru") for n in range(CUSTOMERS)],
+    )
     for sql in indexes:
         db.execute(sql)
     db.execute("COMMIT")
@@ -109,8 +120,10 @@ async def fill_postgres(url: str, rows: int) -> None:
 
     conn = await asyncpg.connect(url)
     try:
-        indexes = await conn.fetch("SELECT indexname, indexdef FROM pg_indexes WHERE"
-                                   " tablename = 'journal' AND indexname <> 'journal_pkey'")
+        indexes = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE"
+            " tablename = 'journal' AND indexname <> 'journal_pkey'"
+        )
         async with conn.transaction():
             for row in indexes:
                 await conn.execute(f"DROP INDEX {row['indexname']}")
@@ -118,8 +131,11 @@ async def fill_postgres(url: str, rows: int) -> None:
             await conn.executemany(
                 "INSERT INTO persons (kind, id, name, phone, email, updated_at)"
                 " VALUES ('customer', $1, $2, $3, $4, now())",
-                [(f"C-{n}", f"Клиент {n}", f"+7916{n:07}", f"c{n}@example.ru")
-                 for n in range(CUSTOMERS)])
+                [
+                    (f"C-{n}", f"Клиент {n}", f"+7916{n:07}", f"c{n}@example.ru")
+                    for n in range(CUSTOMERS)
+                ],
+            )
             for row in indexes:
                 await conn.execute(row["indexdef"])
         await conn.execute("VACUUM ANALYZE journal")
@@ -131,7 +147,7 @@ async def fill_postgres(url: str, rows: int) -> None:
 async def timed(session: aiohttp.ClientSession, url: str, runs: int) -> list[float]:
     async with session.get(url) as response:  # warm-up
         body = await response.text()
-        if response.status != 200 or "id=\"total\"" not in body:
+        if response.status != 200 or 'id="total"' not in body:
             raise RuntimeError(f"{url}: {response.status}")
     times = []
     for _ in range(runs):
@@ -146,8 +162,10 @@ def report(name: str, times: list[float]) -> None:
     ordered = sorted(times)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
     slowest = times.index(ordered[-1]) + 1
-    print(f"  {name:34} median {statistics.median(times):6.1f} ms   p95 {p95:6.1f} ms"
-          f"   max {ordered[-1]:6.1f} ms (request {slowest} of {len(times)})")
+    print(
+        f"  {name:34} median {statistics.median(times):6.1f} ms   p95 {p95:6.1f} ms"
+        f"   max {ordered[-1]:6.1f} ms (request {slowest} of {len(times)})"
+    )
 
 
 async def fresh_database(url: str | None, folder: Path) -> str:
@@ -178,8 +196,10 @@ async def fill(args: argparse.Namespace, folder: Path) -> None:
         await asyncio.to_thread(fill_sqlite, database.removeprefix("sqlite:///"), args.rows)
     else:
         await fill_postgres(database, args.rows)
-    print(f"{args.rows:,} journal rows written in {time.perf_counter() - started:.1f} s"
-          f" ({database.split('://')[0]})")
+    print(
+        f"{args.rows:,} journal rows written in {time.perf_counter() - started:.1f} s"
+        f" ({database.split('://')[0]})"
+    )
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -190,13 +210,15 @@ async def run(args: argparse.Namespace) -> None:
             await fill(args, folder)
         port = free_port()
         config_path = folder / "config.toml"
-        config_path.write_text(f'[service]\ndatabase = "{database}"\nlog_level = "WARNING"\n'
-                               f'[webhook]\nlisten = "127.0.0.1:{port}"\n', encoding="utf-8")
+        config_path.write_text(
+            f'[service]\ndatabase = "{database}"\nlog_level = "WARNING"\n'
+            f'[webhook]\nlisten = "127.0.0.1:{port}"\n',
+            encoding="utf-8",
+        )
         config = load_config(config_path, environ={})
         storage = open_storage(database)
         await storage.open()
-        link = await make_login_link(storage, config, WebIdentity("operator"),
-                                     datetime.now(UTC))
+        link = await make_login_link(storage, config, WebIdentity("operator"), datetime.now(UTC))
         await storage.close()
         process = start_vestnik(config_path)
         try:
@@ -210,7 +232,7 @@ async def run(args: argparse.Namespace) -> None:
                 pages = {
                     "first page (with the total)": "/web/journal",
                     "phone search 8 (916) 000-01-23": "/web/journal?q="
-                                                      + quote("8 (916) 000-01-23"),
+                    + quote("8 (916) 000-01-23"),
                     "status = failed": "/web/journal?status=failed",
                     "order number ЗН-000123": "/web/journal?q=" + quote("ЗН-000123"),
                 }
@@ -225,13 +247,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--database", help="a PostgreSQL URL (the database is created "
-                                           "afresh) or sqlite:///path; default: a temporary "
-                                           "SQLite file")
-    parser.add_argument("--settle", type=float, default=10,
-                        help="seconds to wait after start-up before measuring")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure a database an earlier run filled (no new rows)")
+    parser.add_argument(
+        "--database",
+        help="a PostgreSQL URL (the database is created "
+        "afresh) or sqlite:///path; default: a temporary "
+        "SQLite file",
+    )
+    parser.add_argument(
+        "--settle", type=float, default=10, help="seconds to wait after start-up before measuring"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database an earlier run filled (no new rows)",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

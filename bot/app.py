@@ -66,8 +66,9 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app[METRICS] = Metrics()
     app[SENDERS] = {}
     app[SCHEDULER_HOOKS] = []
-    app[TEMPLATES] = Templates(timezone=config.service.timezone,
-                               region=config.service.default_region)
+    app[TEMPLATES] = Templates(
+        timezone=config.service.timezone, region=config.service.default_region
+    )
     app[PLANNER] = Planner(config, app[TEMPLATES])
     app.cleanup_ctx.append(storage_ctx)
     app.cleanup_ctx.append(http_session_ctx)
@@ -124,8 +125,14 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     storage, senders = app[STORAGE], app[SENDERS]
-    dispatcher = Dispatcher(storage, senders, app[CONFIG], app[CLOCK], app[METRICS],
-                            due_stage=ResolveWhenDue(storage, app[PLANNER], app[CLOCK]))
+    dispatcher = Dispatcher(
+        storage,
+        senders,
+        app[CONFIG],
+        app[CLOCK],
+        app[METRICS],
+        due_stage=ResolveWhenDue(storage, app[PLANNER], app[CLOCK]),
+    )
     app[DISPATCHER] = dispatcher
 
     async def committed() -> None:
@@ -147,11 +154,26 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     scheduler = AsyncIOScheduler(timezone=config.service.tz)
     app[SCHEDULER] = scheduler
-    scheduler.add_job(purge_journal, "cron", hour=3, minute=17, args=[app], id="retention",
-                      coalesce=True, misfire_grace_time=3600)
+    scheduler.add_job(
+        purge_journal,
+        "cron",
+        hour=3,
+        minute=17,
+        args=[app],
+        id="retention",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
     # balances and modem health: once right after start, then every 10 minutes
-    scheduler.add_job(refresh_channels, "interval", minutes=10, args=[app], id="channels",
-                      coalesce=True, next_run_time=datetime.now(config.service.tz))
+    scheduler.add_job(
+        refresh_channels,
+        "interval",
+        minutes=10,
+        args=[app],
+        id="channels",
+        coalesce=True,
+        next_run_time=datetime.now(config.service.tz),
+    )
     add_time_jobs(app, scheduler)  # birthdays at schedule.daily_at, lease recovery
     for hook in app[SCHEDULER_HOOKS]:
         hook(app, scheduler)

@@ -48,8 +48,11 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     webhook = config.webhook
     check_port_free(webhook.host, webhook.port, webhook.listen)  # busy: said, nothing started
     app = init_app(config)
-    print(f"vestnik: webhook on http://{webhook.listen}{webhook.path}, "
-          f"database {mask_url(config.service.database)}", flush=True)
+    print(
+        f"vestnik: webhook on http://{webhook.listen}{webhook.path}, "
+        f"database {mask_url(config.service.database)}",
+        flush=True,
+    )
     from bot.serving import run
 
     try:
@@ -70,8 +73,9 @@ def check_port_free(host: str, port: int, listen: str) -> None:
     import socket
 
     try:
-        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
-                                   flags=socket.AI_PASSIVE)
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
         with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(infos[0][4])
@@ -85,7 +89,8 @@ def port_problem(exc: OSError, host: str, port: int, listen: str) -> BadArgument
     if exc.errno == errno.EADDRINUSE:
         return BadArgument(
             f"port {port} on {host} is busy: another program (or another vestnik serve) "
-            f"listens there. Stop it, or change webhook.listen (now {listen!r}) in the config")
+            f"listens there. Stop it, or change webhook.listen (now {listen!r}) in the config"
+        )
     return BadArgument(f"cannot listen on {listen} (webhook.listen): {exc.strerror or exc}")
 
 
@@ -147,8 +152,7 @@ async def rule_warnings(config: Config, text: str) -> list[str]:
         async with storage.reader() as tx:
             for rule in parse_rules_toml(text):
                 seen = await tx.event_type_seen(rule.event)
-                warning = rule_event_warning(rule.name, rule.event, seen,
-                                             config.service.language)
+                warning = rule_event_warning(rule.name, rule.event, seen, config.service.language)
                 if warning is not None:
                     out.append(warning)
     return out
@@ -169,10 +173,12 @@ async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
         async with opened(config) as storage:
             try:
                 created, updated = await rules_admin.import_text(
-                    storage, text, author=args.author, now=SystemClock().now())
+                    storage, text, author=args.author, now=SystemClock().now()
+                )
             except RuleFileError as exc:
-                print(f"{args.file}: nothing imported, {len(exc.errors)} problem(s):",
-                      file=sys.stderr)
+                print(
+                    f"{args.file}: nothing imported, {len(exc.errors)} problem(s):", file=sys.stderr
+                )
                 for error in exc.errors:
                     print(f"  {error}", file=sys.stderr)
                 return EXIT_FAIL
@@ -199,16 +205,20 @@ TIME_FIELDS = ("created_at", "due_at", "sent_at", "failed_at")
 
 
 def journal_header(tz_name: str) -> str:
-    return (f"{'id':>6}  {'time (' + tz_name + ')':25}  {'status':9}  {'channel':8}  "
-            f"{'address':28}  {'type':22}  note")
+    return (
+        f"{'id':>6}  {'time (' + tz_name + ')':25}  {'status':9}  {'channel':8}  "
+        f"{'address':28}  {'type':22}  note"
+    )
 
 
 def journal_line(row: Any, tz: Any) -> str:
-    when = (row.sent_at or row.failed_at or row.due_at or row.created_at)
+    when = row.sent_at or row.failed_at or row.due_at or row.created_at
     stamp = when.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if when else "-"
     note = row.error or row.reason or row.receipt or ""
-    return (f"{row.id:>6}  {stamp:25}  {row.status:9}  {row.channel:8}  "
-            f"{(row.address or row.recipient_id or '-')[:28]:28}  {row.event_type:22}  {note}")
+    return (
+        f"{row.id:>6}  {stamp:25}  {row.status:9}  {row.channel:8}  "
+        f"{(row.address or row.recipient_id or '-')[:28]:28}  {row.event_type:22}  {note}"
+    )
 
 
 def local_times(data: dict[str, Any], tz: Any) -> dict[str, Any]:
@@ -242,14 +252,18 @@ async def cmd_journal(config: Config, args: argparse.Namespace) -> int:
                 else:
                     width = max(len(k) for k in data)
                     for key, value in data.items():
-                        suffix = f" ({config.service.timezone})" if (
-                            key in TIME_FIELDS and value) else ""
+                        suffix = (
+                            f" ({config.service.timezone})"
+                            if (key in TIME_FIELDS and value)
+                            else ""
+                        )
                         print(f"{key:{width}}  {'' if value is None else value}{suffix}")
                 return EXIT_OK
             return await cli_resend(storage, config, row_id, force=args.now)
         if args.action is not None:
-            raise UsageError("vestnik journal [--status S] [--limit N] [--json] | show ID | "
-                             "resend ID")
+            raise UsageError(
+                "vestnik journal [--status S] [--limit N] [--json] | show ID | resend ID"
+            )
         if args.status and args.status not in JOURNAL_STATUSES:
             raise BadArgument(f"--status must be one of {', '.join(JOURNAL_STATUSES)}")
         rows = await journal_service.latest_rows(storage, status=args.status, limit=args.limit)
@@ -276,14 +290,12 @@ async def cli_resend(storage: Storage, config: Config, row_id: int, *, force: bo
         print(say("resend.done", lang, id=row_id))
         return EXIT_OK
     due = due_text(outcome.row, config.service.tz) if outcome.row else ""
-    print(say(f"resend.{outcome.status}", lang, id=row_id, due=due, flag="--now"),
-          file=sys.stderr)
+    print(say(f"resend.{outcome.status}", lang, id=row_id, due=due, flag="--now"), file=sys.stderr)
     return EXIT_FAIL
 
 
 # stop list ------------------------------------------------------------------------------------------
-async def check_stop_scope(storage: Storage, event_type: str | None,
-                           channel: str | None) -> None:
+async def check_stop_scope(storage: Storage, event_type: str | None, channel: str | None) -> None:
     """A typo'd channel or type would make an entry that blocks nothing: refuse it."""
     from bot.core.catalog import CATALOG
     from bot.core.channels import CHANNELS
@@ -291,20 +303,24 @@ async def check_stop_scope(storage: Storage, event_type: str | None,
 
     if channel and channel != "*" and channel not in CHANNELS:
         close = did_you_mean(channel, CHANNELS)
-        raise BadArgument(f"--channel {channel!r} is not a channel: use one of "
-                          f"{', '.join(CHANNELS)} or *"
-                          + (f" (did you mean {close!r}?)" if close else ""))
+        raise BadArgument(
+            f"--channel {channel!r} is not a channel: use one of "
+            f"{', '.join(CHANNELS)} or *" + (f" (did you mean {close!r}?)" if close else "")
+        )
     if not event_type or event_type == "*" or event_type in CATALOG:
         return
     async with storage.reader() as tx:
         known = await tx.event_type_seen(event_type) or any(
-            rule.event == event_type for rule in await tx.list_rules())
+            rule.event == event_type for rule in await tx.list_rules()
+        )
     if not known:
         close = did_you_mean(event_type, CATALOG)
-        raise BadArgument(f"--type {event_type!r} is not a catalog type, no rule reads it and "
-                          "it was never posted: the entry would block nothing"
-                          + (f" (did you mean {close!r}?)" if close else "")
-                          + "; see `vestnik templates` for the types")
+        raise BadArgument(
+            f"--type {event_type!r} is not a catalog type, no rule reads it and "
+            "it was never posted: the entry would block nothing"
+            + (f" (did you mean {close!r}?)" if close else "")
+            + "; see `vestnik templates` for the types"
+        )
 
 
 async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
@@ -316,24 +332,31 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as storage:
         if args.action == "add":
             if not args.who:
-                raise UsageError("vestnik stoplist add WHO [--type T] [--channel C] "
-                                 "[--reason R]")
+                raise UsageError("vestnik stoplist add WHO [--type T] [--channel C] [--reason R]")
             await check_stop_scope(storage, args.type, args.channel)
             try:
                 entry = stop_service.new_entry(
-                    args.who, config.service.default_region, event_type=args.type or "*",
-                    channel=args.channel or "*", reason=args.reason or "",
-                    author=args.author, now=SystemClock().now())
+                    args.who,
+                    config.service.default_region,
+                    event_type=args.type or "*",
+                    channel=args.channel or "*",
+                    reason=args.reason or "",
+                    author=args.author,
+                    now=SystemClock().now(),
+                )
             except WhoError as exc:
                 raise BadArgument(t(f"who.bad.{exc.problem}", "en", value=exc.value)) from None
             except stop_service.StopListError as exc:
-                raise BadArgument(f"--{'type' if exc.problem == 'bad_type' else 'channel'}: "
-                                  f"{exc.value!r} is not valid") from None
+                raise BadArgument(
+                    f"--{'type' if exc.problem == 'bad_type' else 'channel'}: "
+                    f"{exc.value!r} is not valid"
+                ) from None
             saved = await stop_service.add(storage, entry)
             await storage.notify_new_rows()
             _print_json(saved.public()) if args.json else print(
                 f"stop list entry {saved.id}: {saved.who_kind} {saved.who}, type "
-                f"{saved.event_type}, channel {saved.channel}")
+                f"{saved.event_type}, channel {saved.channel}"
+            )
             return EXIT_OK
         if args.action == "remove":
             if not args.who or not args.who.isdigit():
@@ -349,8 +372,10 @@ async def cmd_stoplist(config: Config, args: argparse.Namespace) -> int:
         _print_json([e.public() for e in entries])
     else:
         for e in entries:
-            print(f"{e.id:>5}  {e.who_kind:8}  {e.who:24}  {e.event_type:22}  {e.channel:8}  "
-                  f"{e.reason}")
+            print(
+                f"{e.id:>5}  {e.who_kind:8}  {e.who:24}  {e.event_type:22}  {e.channel:8}  "
+                f"{e.reason}"
+            )
     return EXIT_OK
 
 
@@ -379,8 +404,9 @@ def cmd_templates(config: Config, args: argparse.Namespace) -> int:
             try:
                 subject, body = templates_help.default_text(args.type, channel, language)
             except LookupError:
-                raise BadArgument("--channel must be email, sms, modem, telegram or "
-                                  "internal") from None
+                raise BadArgument(
+                    "--channel must be email, sms, modem, telegram or internal"
+                ) from None
             print(f"# {args.type} / {channel} / {language}")
             if subject:
                 print(f'subject = "{subject}"')
@@ -398,8 +424,9 @@ async def cmd_send_test(config: Config, args: argparse.Namespace) -> int:
     from bot.services.send_test import send_test
 
     try:
-        answer = await send_test(config, args.channel, args.address, provider=args.provider,
-                                 text=args.text)
+        answer = await send_test(
+            config, args.channel, args.address, provider=args.provider, text=args.text
+        )
     except LookupError as exc:
         raise BadArgument(str(exc)) from None
     print(answer.summary)
@@ -413,8 +440,11 @@ async def cmd_receipt_urls(config: Config, args: argparse.Namespace) -> int:
     async with opened(config) as storage:
         addresses = await receipt_addresses(storage, config)
     if not addresses:
-        print("no [[sms.portals]] entry posts status callbacks (sms.ru, smsc.ru, SMS Aero, "
-              "Devino do); the others are polled", file=sys.stderr)
+        print(
+            "no [[sms.portals]] entry posts status callbacks (sms.ru, smsc.ru, SMS Aero, "
+            "Devino do); the others are polled",
+            file=sys.stderr,
+        )
         return EXIT_FAIL
     for name, kind, url in addresses:
         print(f"{name} ({kind}): {url}")
@@ -429,8 +459,9 @@ async def cmd_preview(config: Config, args: argparse.Namespace) -> int:
     if args.hours <= 0:
         raise BadArgument("--hours must be a positive number of hours")
     async with opened(config) as storage:
-        items = await preview_rows(storage, config, hours=args.hours, clock=SystemClock(),
-                                  limit=args.limit)
+        items = await preview_rows(
+            storage, config, hours=args.hours, clock=SystemClock(), limit=args.limit
+        )
     if args.json:
         _print_json(items)
     else:
@@ -457,15 +488,16 @@ async def cmd_web_login(config: Config, args: argparse.Namespace) -> int:
             async with storage.reader() as tx:
                 person = await tx.get_person("staff", args.staff)
             if person is None:
-                print(f"no staff member with id {args.staff!r} in the directory (the ERP "
-                      "posts staff with their events or staff_updated)", file=sys.stderr)
+                print(
+                    f"no staff member with id {args.staff!r} in the directory (the ERP "
+                    "posts staff with their events or staff_updated)",
+                    file=sys.stderr,
+                )
                 return EXIT_FAIL
             identity = WebIdentity("staff", staff_id=args.staff)
-        url = await make_login_link(storage, config, identity, SystemClock().now(),
-                                    args.minutes)
+        url = await make_login_link(storage, config, identity, SystemClock().now(), args.minutes)
     print(url)
-    print(f"the link opens one session and is valid for {args.minutes:g} minutes",
-          file=sys.stderr)
+    print(f"the link opens one session and is valid for {args.minutes:g} minutes", file=sys.stderr)
     return EXIT_OK
 
 
@@ -487,8 +519,11 @@ def cmd_validate(config: Config, args: argparse.Namespace) -> int:
     from bot.pipeline.payload_check import check_file, problem_line, summary_line
 
     lang = config.service.language
-    reports = [report for name in args.files
-               for report in check_file(Path(name), config.webhook.max_batch, lang)]
+    reports = [
+        report
+        for name in args.files
+        for report in check_file(Path(name), config.webhook.max_batch, lang)
+    ]
     if args.json:
         _print_json([report.public() for report in reports])
     else:
@@ -513,8 +548,9 @@ async def cmd_emulate(config: Config, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", help="config file (default ./config.toml when it exists)")
-    parser = argparse.ArgumentParser(prog="vestnik", parents=[common],
-                                     description="ERP events to notifications")
+    parser = argparse.ArgumentParser(
+        prog="vestnik", parents=[common], description="ERP events to notifications"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", parents=[common], help="run the webhook, bot and dispatcher")
     sub.add_parser("check-config", parents=[common], help="validate the configuration")
@@ -532,8 +568,9 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--status")
     journal.add_argument("--limit", type=int, default=50)
     journal.add_argument("--json", action="store_true")
-    journal.add_argument("--now", action="store_true",
-                         help="resend: also a scheduled row, at once (else refused)")
+    journal.add_argument(
+        "--now", action="store_true", help="resend: also a scheduled row, at once (else refused)"
+    )
 
     stop = sub.add_parser("stoplist", parents=[common], help="the stop list")
     stop.add_argument("action", choices=["list", "add", "remove"])
@@ -545,8 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--limit", type=int, default=200)
     stop.add_argument("--json", action="store_true")
 
-    customers = sub.add_parser("customers", parents=[common],
-                               help="import or list the customers")
+    customers = sub.add_parser("customers", parents=[common], help="import or list the customers")
     customers.add_argument("action", choices=["import", "list"])
     customers.add_argument("file", nargs="?")
     customers.add_argument("--encoding", help="force the file's encoding (default: detected)")
@@ -554,13 +590,15 @@ def build_parser() -> argparse.ArgumentParser:
     customers.add_argument("--limit", type=int, default=1000)
     customers.add_argument("--json", action="store_true")
 
-    birthdays = sub.add_parser("birthdays", parents=[common],
-                               help="run the birthday scan by hand and say what it planned")
+    birthdays = sub.add_parser(
+        "birthdays", parents=[common], help="run the birthday scan by hand and say what it planned"
+    )
     birthdays.add_argument("action", choices=["run"])
     birthdays.add_argument("--date", help="the day, YYYY-MM-DD (default today)")
 
-    templates = sub.add_parser("templates", parents=[common],
-                               help="default templates and their variables")
+    templates = sub.add_parser(
+        "templates", parents=[common], help="default templates and their variables"
+    )
     templates.add_argument("type", nargs="?")
     templates.add_argument("--channel")
 
@@ -570,41 +608,54 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--provider")
     send.add_argument("--text")
 
-    sub.add_parser("receipt-urls", parents=[common],
-                   help="the delivery-callback address to set in each SMS portal")
+    sub.add_parser(
+        "receipt-urls",
+        parents=[common],
+        help="the delivery-callback address to set in each SMS portal",
+    )
 
     preview = sub.add_parser("preview", parents=[common], help="what goes out in the next hours")
     preview.add_argument("--hours", type=float, default=24)
     preview.add_argument("--limit", type=int, default=1000)
     preview.add_argument("--json", action="store_true")
 
-    web_login = sub.add_parser("web-login", parents=[common],
-                               help="print a one-time login link to the web pages")
-    web_login.add_argument("--staff", help="the ERP staff id the link is for (default: the "
-                                           "operator)")
+    web_login = sub.add_parser(
+        "web-login", parents=[common], help="print a one-time login link to the web pages"
+    )
+    web_login.add_argument(
+        "--staff", help="the ERP staff id the link is for (default: the operator)"
+    )
     web_login.add_argument("--minutes", type=float, default=10)
-    schema = sub.add_parser("schema", parents=[common],
-                            help="print the event JSON Schema (or --openapi)")
+    schema = sub.add_parser(
+        "schema", parents=[common], help="print the event JSON Schema (or --openapi)"
+    )
     schema.add_argument("--openapi", action="store_true", help="the OpenAPI 3.1 document")
 
-    validate = sub.add_parser("validate", parents=[common],
-                              help="check event files offline, as the webhook would")
+    validate = sub.add_parser(
+        "validate", parents=[common], help="check event files offline, as the webhook would"
+    )
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument("--json", action="store_true")
 
-    emulate = sub.add_parser("emulate", parents=[common],
-                             help="post realistic event streams to a running service")
+    emulate = sub.add_parser(
+        "emulate", parents=[common], help="post realistic event streams to a running service"
+    )
     emulate.add_argument("--url", help="webhook URL (default from the config's webhook)")
     auth = emulate.add_mutually_exclusive_group()
     auth.add_argument("--token", help="bearer token (default: the config's)")
     auth.add_argument("--secret", help="whsec_ secret to sign with (default: the config's)")
-    emulate.add_argument("--type", action="append", metavar="T",
-                         help="only events of this type (repeatable)")
+    emulate.add_argument(
+        "--type", action="append", metavar="T", help="only events of this type (repeatable)"
+    )
     emulate.add_argument("--count", type=int, default=100, help="events in all")
     emulate.add_argument("--rate", type=float, default=50, help="events per second (0: no limit)")
     emulate.add_argument("--batch", type=int, default=1, help="events per request")
-    emulate.add_argument("--concurrency", type=int, default=16,
-                         help="requests in flight at once (stories keep their order)")
+    emulate.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        help="requests in flight at once (stories keep their order)",
+    )
     emulate.add_argument("--seed", type=int, help="repeatable names and times (ids stay fresh)")
     emulate.add_argument("--json", action="store_true")
     add_conversations_parser(sub, common)
@@ -618,11 +669,20 @@ def cmd_customers(config: Config, args: argparse.Namespace) -> Any:
 
 
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Any]] = {
-    "serve": cmd_serve, "migrate": cmd_migrate,
-    "rules": cmd_rules, "journal": cmd_journal, "stoplist": cmd_stoplist,
-    "customers": cmd_customers, "birthdays": cmd_birthdays, "templates": cmd_templates,
-    "send-test": cmd_send_test, "preview": cmd_preview, "schema": cmd_schema,
-    "validate": cmd_validate, "emulate": cmd_emulate, "receipt-urls": cmd_receipt_urls,
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "rules": cmd_rules,
+    "journal": cmd_journal,
+    "stoplist": cmd_stoplist,
+    "customers": cmd_customers,
+    "birthdays": cmd_birthdays,
+    "templates": cmd_templates,
+    "send-test": cmd_send_test,
+    "preview": cmd_preview,
+    "schema": cmd_schema,
+    "validate": cmd_validate,
+    "emulate": cmd_emulate,
+    "receipt-urls": cmd_receipt_urls,
     "web-login": cmd_web_login,
     "conversations": cmd_conversations,
 }
@@ -671,8 +731,10 @@ def _guarded(command: Callable[[], Any], language: str) -> int:
     except DatabaseInUse as exc:  # a second `vestnik serve` on one SQLite file
         from bot.core.ops_texts import say
 
-        print(say("serve.database_in_use", language, path=exc.path,
-                  pid=exc.pid or "?"), file=sys.stderr)
+        print(
+            say("serve.database_in_use", language, path=exc.path, pid=exc.pid or "?"),
+            file=sys.stderr,
+        )
         return EXIT_FAIL
     except StorageUnavailable as exc:
         from bot.core.redact import redact_urls

@@ -33,8 +33,7 @@ def offline_intake(config: Config, storage: Storage) -> Intake:
     # the bot's deep links need the running bot's name: none here (a template's
     # {% if telegram_link(customer) %} is left out, as with the bot off)
     templates.globals["telegram_link"] = lambda customer: ""
-    return Intake(config, storage, Planner(config, templates), SystemClock(), Metrics(),
-                  _nothing)
+    return Intake(config, storage, Planner(config, templates), SystemClock(), Metrics(), _nothing)
 
 
 async def cmd_birthdays(config: Config, args: argparse.Namespace, storage: Storage) -> int:
@@ -42,28 +41,43 @@ async def cmd_birthdays(config: Config, args: argparse.Namespace, storage: Stora
     zone) now, and say what was planned; already greeted customers are listed as such."""
     clock = SystemClock()
     try:
-        day = date.fromisoformat(args.date) if args.date else \
-            clock.now().astimezone(config.service.tz).date()
+        day = (
+            date.fromisoformat(args.date)
+            if args.date
+            else clock.now().astimezone(config.service.tz).date()
+        )
     except ValueError:
         print(f"usage: --date must be YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
         return 2
     lang = config.service.language
-    greetings = await greet_day(storage, offline_intake(config, storage), config, day,
-                                clock.now())
+    greetings = await greet_day(storage, offline_intake(config, storage), config, day, clock.now())
     if greetings is None:
         print(say("birthdays.no_rules", lang), file=sys.stderr)
         return 1
     planned = sum(len(g.rows) for g in greetings)
-    print(say("birthdays.header", lang, date=day.isoformat(), customers=len(greetings),
-              planned=planned))
+    print(
+        say(
+            "birthdays.header",
+            lang,
+            date=day.isoformat(),
+            customers=len(greetings),
+            planned=planned,
+        )
+    )
     for greeting in greetings:
         name = greeting.person.name or ""
         if greeting.already:
             print(say("birthdays.already", lang, id=greeting.person.id, name=name))
             continue
-        counts = Counter(f"{row.channel} {row.status}" + (
-            f" ({row.reason or row.error})" if row.status in ("skipped", "stopped", "failed")
-            else "") for row in greeting.rows)
+        counts = Counter(
+            f"{row.channel} {row.status}"
+            + (
+                f" ({row.reason or row.error})"
+                if row.status in ("skipped", "stopped", "failed")
+                else ""
+            )
+            for row in greeting.rows
+        )
         rows = ", ".join(f"{what} ×{n}" if n > 1 else what for what, n in counts.items())
         print(say("birthdays.customer", lang, id=greeting.person.id, name=name, rows=rows or "—"))
     if planned:

@@ -45,9 +45,11 @@ def missing_database(config: Config) -> str | None:
     if path == ":memory:" or Path(path).exists() or not Path(path).parent.is_dir():
         return None  # (a missing directory: the storage itself refuses, and says so)
     where = "" if Path(path).is_absolute() else f", relative to the working directory {Path.cwd()}"
-    return (f"no database at {Path(path).resolve()} (service.database = {url!r}{where}): "
-            "run `vestnik migrate` or `vestnik serve` to create it, or give --config with "
-            "the right database")
+    return (
+        f"no database at {Path(path).resolve()} (service.database = {url!r}{where}): "
+        "run `vestnik migrate` or `vestnik serve` to create it, or give --config with "
+        "the right database"
+    )
 
 
 @asynccontextmanager

@@ -28,24 +28,33 @@ async def cmd_customers(config: Config, args: argparse.Namespace) -> int:
         try:
             "".encode(args.encoding)
         except LookupError:
-            raise BadArgument(f"--encoding {args.encoding!r} is not an encoding "
-                              "(e.g. utf-8, cp1251)") from None
+            raise BadArgument(
+                f"--encoding {args.encoding!r} is not an encoding (e.g. utf-8, cp1251)"
+            ) from None
     from bot.cli_birthdays import offline_intake
 
     async with opened(config) as storage:
         intake = offline_intake(config, storage)  # customers born today are greeted now
         try:
             report = await import_customers(
-                storage, path, config.service.default_region,
+                storage,
+                path,
+                config.service.default_region,
                 progress=sys.stderr if sys.stderr.isatty() else None,
-                language=config.service.language, encoding=args.encoding,
-                on_batch=intake.greet_born_today)
+                language=config.service.language,
+                encoding=args.encoding,
+                on_batch=intake.greet_born_today,
+            )
         except UnicodeDecodeError as exc:
-            raise BadArgument(f"{path} is not {args.encoding}: byte 0x{exc.object[exc.start]:02X}"
-                              f" at offset {exc.start}") from None
+            raise BadArgument(
+                f"{path} is not {args.encoding}: byte 0x{exc.object[exc.start]:02X}"
+                f" at offset {exc.start}"
+            ) from None
         await storage.notify_new_rows()
-    print(f"customers imported: {report.imported}, rejected: {len(report.rejected)} "
-          f"(read as {report.encoding})")
+    print(
+        f"customers imported: {report.imported}, rejected: {len(report.rejected)} "
+        f"(read as {report.encoding})"
+    )
     if report.planned:
         print(f"birthday greetings planned: {report.planned}")
     for line, problems in report.rejected[:SHOWN_REJECTS]:
@@ -53,8 +62,9 @@ async def cmd_customers(config: Config, args: argparse.Namespace) -> int:
         for text in problems:
             print(f"    {text}", file=sys.stderr)
     if len(report.rejected) > SHOWN_REJECTS:
-        print(f"  ... and {len(report.rejected) - SHOWN_REJECTS} more rows rejected",
-              file=sys.stderr)
+        print(
+            f"  ... and {len(report.rejected) - SHOWN_REJECTS} more rows rejected", file=sys.stderr
+        )
     return EXIT_FAIL if report.rejected else EXIT_OK
 
 
@@ -70,15 +80,30 @@ async def list_customers(config: Config, args: argparse.Namespace) -> int:
     if args.search:
         needle = args.search.casefold()
         people = [p for p in people if _matches(p, needle)]
-    people = people[:args.limit]
+    people = people[: args.limit]
     if args.json:
-        _print_json([{"id": p.id, "name": p.name, "phone": p.phone, "email": p.email,
-                      "telegram_id": p.telegram_id, "group": p.group, "birthday": p.birthday,
-                      "language": p.language, "timezone": p.timezone} for p in people])
+        _print_json(
+            [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "phone": p.phone,
+                    "email": p.email,
+                    "telegram_id": p.telegram_id,
+                    "group": p.group,
+                    "birthday": p.birthday,
+                    "language": p.language,
+                    "timezone": p.timezone,
+                }
+                for p in people
+            ]
+        )
         return EXIT_OK
     print(f"{'id':16}  {'name':28}  {'phone':16}  {'email':28}  {'birthday':10}  lang")
     for p in people:
-        print(f"{p.id[:16]:16}  {(p.name or '-')[:28]:28}  {p.phone or '-':16}  "
-              f"{(p.email or '-')[:28]:28}  {p.birthday or '-':10}  {p.language or '-'}")
+        print(
+            f"{p.id[:16]:16}  {(p.name or '-')[:28]:28}  {p.phone or '-':16}  "
+            f"{(p.email or '-')[:28]:28}  {p.birthday or '-':10}  {p.language or '-'}"
+        )
     print(f"{len(people)} customer(s)")
     return EXIT_OK

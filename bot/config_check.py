@@ -12,9 +12,17 @@ from bot.core.config import Config, SmsConfig, read_config_data, validate_config
 
 # values config.example.toml shows as examples: left in place they cannot work
 PLACEHOLDERS = {
-    "app-password", "secret", "00000000-0000-0000-0000-000000000000",
-    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "random-string", "another-random-string",
-    "123456:ABC...", "1234", "sever", "owner@example.ru", "service@example.ru",
+    "app-password",
+    "secret",
+    "00000000-0000-0000-0000-000000000000",
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "random-string",
+    "another-random-string",
+    "123456:ABC...",
+    "1234",
+    "sever",
+    "owner@example.ru",
+    "service@example.ru",
 }
 
 
@@ -42,13 +50,17 @@ def _placeholders(data: Any, key: str = "") -> list[tuple[str, str]]:
         for index, value in enumerate(data):
             out += _placeholders(value, f"{key}[{index}]")
     elif isinstance(data, str) and data in PLACEHOLDERS:
-        out.append((key, f"{data!r} is the example value from config.example.toml, not a "
-                         "real one: put your own here (or in the environment)"))
+        out.append(
+            (
+                key,
+                f"{data!r} is the example value from config.example.toml, not a "
+                "real one: put your own here (or in the environment)",
+            )
+        )
     return out
 
 
-def check_config(path: str | Path | None,
-                 environ: dict[str, str] | None = None) -> ConfigReport:
+def check_config(path: str | Path | None, environ: dict[str, str] | None = None) -> ConfigReport:
     """Everything wrong with the config at ``path``, errors and warnings, all at once."""
     from bot.core.config import ConfigError
 
@@ -67,7 +79,8 @@ def check_config(path: str | Path | None,
         except Exception:  # its own errors are already among the model's
             sms = None
         if sms is not None:
-            report.errors += [(key, msg) for key, msg in _portal_problems(sms)
-                              if key.startswith("sms.")]
+            report.errors += [
+                (key, msg) for key, msg in _portal_problems(sms) if key.startswith("sms.")
+            ]
     report.warnings = _placeholders(data)
     return report

@@ -19,12 +19,14 @@ from storage.open import open_storage
 
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("conversations", parents=[common],
-                            help="customers' messages and the staff answers")
+    parser = sub.add_parser(
+        "conversations", parents=[common], help="customers' messages and the staff answers"
+    )
     parser.add_argument("--customer", help="phone, customer id, phone:+7... or chat:<id>")
     parser.add_argument("--limit", type=int, default=50)
-    parser.add_argument("--no-notifications", action="store_true",
-                        help="with --customer: only the messages")
+    parser.add_argument(
+        "--no-notifications", action="store_true", help="with --customer: only the messages"
+    )
     parser.add_argument("--json", action="store_true")
 
 
@@ -54,8 +56,7 @@ async def cmd_conversations(config: Config, args: argparse.Namespace) -> int:
             if not args.customer:
                 messages = await tx.list_conversation(limit=args.limit)
                 if args.json:
-                    print(json.dumps([m.public() for m in messages], ensure_ascii=False,
-                                     indent=2))
+                    print(json.dumps([m.public() for m in messages], ensure_ascii=False, indent=2))
                 else:
                     for m in messages:
                         print(message_line(m))
@@ -64,8 +65,9 @@ async def cmd_conversations(config: Config, args: argparse.Namespace) -> int:
             if who is None:
                 print(f"customer {args.customer} not found", file=sys.stderr)
                 return EXIT_FAIL
-            entries = await timeline(tx, who, limit=args.limit,
-                                     notifications=not args.no_notifications)
+            entries = await timeline(
+                tx, who, limit=args.limit, notifications=not args.no_notifications
+            )
     finally:
         await storage.close()
     if args.json:

@@ -28,8 +28,11 @@ SMS_READERS = web.AppKey("sms_readers", list)
 
 
 def sms_inbound_wanted(config: Config) -> bool:
-    return (config.conversations.enabled and config.conversations.sms_inbound
-            and bool(config.sms.modems))
+    return (
+        config.conversations.enabled
+        and config.conversations.sms_inbound
+        and bool(config.sms.modems)
+    )
 
 
 async def conversations_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -28,10 +28,24 @@ LEADERSHIP_POLL = 1.0  # seconds between leadership checks before the start-up c
 def add_time_jobs(app: web.Application, scheduler: BaseScheduler) -> None:
     config: Config = app[CONFIG]
     at = daily_time(config)
-    scheduler.add_job(birthday_job, "cron", hour=at.hour, minute=at.minute, args=[app],
-                      id="birthdays", coalesce=True, misfire_grace_time=3600)
-    scheduler.add_job(recover_leases, "interval", args=[app], id="leases", coalesce=True,
-                      seconds=max(5, config.service.lease_seconds // 2))
+    scheduler.add_job(
+        birthday_job,
+        "cron",
+        hour=at.hour,
+        minute=at.minute,
+        args=[app],
+        id="birthdays",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        recover_leases,
+        "interval",
+        args=[app],
+        id="leases",
+        coalesce=True,
+        seconds=max(5, config.service.lease_seconds // 2),
+    )
 
 
 def start_catch_up(app: web.Application) -> None:

@@ -34,9 +34,14 @@ def connection_cap(config: WebhookConfig) -> int:
         return config.max_connections
     room = max(8, soft - FD_RESERVE)
     if room < config.max_connections:
-        log.warning("webhook.max_connections = %d but only %d file descriptors are allowed "
-                    "(ulimit -n %d): at most %d connections", config.max_connections, soft,
-                    soft, room)
+        log.warning(
+            "webhook.max_connections = %d but only %d file descriptors are allowed "
+            "(ulimit -n %d): at most %d connections",
+            config.max_connections,
+            soft,
+            soft,
+            room,
+        )
     return min(config.max_connections, room)
 
 
@@ -47,10 +52,14 @@ class _Refuse(asyncio.Protocol):
         self.cap = cap
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        body = (f'{{"error": "too_many_connections", "message": "more than {self.cap} open '
-                'connections: retry later"}').encode()
-        head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                f"Retry-After: 5\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n")
+        body = (
+            f'{{"error": "too_many_connections", "message": "more than {self.cap} open '
+            'connections: retry later"}'
+        ).encode()
+        head = (
+            f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+            f"Retry-After: 5\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         assert isinstance(transport, asyncio.Transport)
         transport.write(head.encode() + body)
         transport.close()
@@ -76,9 +85,13 @@ class GuardedSite(web.TCPSite):
             return server()
 
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(factory, self._host, self._port,
-                                                backlog=self._backlog,
-                                                reuse_address=self._reuse_address)
+        self._server = await loop.create_server(
+            factory,
+            self._host,
+            self._port,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+        )
 
 
 class AcceptErrorReporter:
@@ -95,8 +108,13 @@ class AcceptErrorReporter:
             self.count += 1
             now = time.monotonic()
             if now - self.reported_at >= LOG_EVERY:
-                log.error("%d accept() failures in the last %.0f s (%s): too many connections "
-                          "for the file-descriptor limit", self.count, LOG_EVERY, exc)
+                log.error(
+                    "%d accept() failures in the last %.0f s (%s): too many connections "
+                    "for the file-descriptor limit",
+                    self.count,
+                    LOG_EVERY,
+                    exc,
+                )
                 self.count, self.reported_at = 0, now
             return
         if isinstance(exc, _ABORTS):
@@ -121,13 +139,16 @@ def run(app: web.Application, config: WebhookConfig, *, shutdown_timeout: float)
 
     async def main() -> None:
         asyncio.get_running_loop().set_exception_handler(AcceptErrorReporter())
-        runner = web.AppRunner(app, handle_signals=True, access_log=None,
-                               shutdown_timeout=shutdown_timeout,
-                               keepalive_timeout=config.header_timeout)
+        runner = web.AppRunner(
+            app,
+            handle_signals=True,
+            access_log=None,
+            shutdown_timeout=shutdown_timeout,
+            keepalive_timeout=config.header_timeout,
+        )
         await runner.setup()
         try:
-            await GuardedSite(runner, config.host, config.port,
-                              cap=connection_cap(config)).start()
+            await GuardedSite(runner, config.host, config.port, cap=connection_cap(config)).start()
             while True:
                 await asyncio.sleep(3600)
         finally:

@@ -87,8 +87,11 @@ def add_telegram_routes(app: web.Application) -> None:
     if not (config.telegram.enabled and config.telegram.mode == "webhook"):
         return
     for route in app.router.routes():  # idempotent: a second call adds nothing
-        if route.method == "POST" and route.resource is not None \
-                and route.resource.canonical == config.telegram.webhook_path:
+        if (
+            route.method == "POST"
+            and route.resource is not None
+            and route.resource.canonical == config.telegram.webhook_path
+        ):
             return
     app.router.add_post(config.telegram.webhook_path, handle_telegram_update)
 
@@ -139,22 +142,29 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
             links.bot_username = runtime.me.username
         max_wait = max(1.0, min(60.0, config.service.lease_seconds / 2))
         limiter = rate_limiter_for(storage, config.telegram.rate_per_second)
-        runtime.sender = TelegramSender(bot, limiter=limiter,
-                                        rate_per_second=config.telegram.rate_per_second,
-                                        max_wait=max_wait)
+        runtime.sender = TelegramSender(
+            bot, limiter=limiter, rate_per_second=config.telegram.rate_per_second, max_wait=max_wait
+        )
         runtime.internal = InternalSender(StorageInbox(storage, clock), telegram=runtime.sender)
         senders["telegram"] = runtime.sender
         senders["internal"] = runtime.internal
 
-        dp = build_dispatcher(storage=storage, config=config, senders=senders, clock=clock,
-                              control=dispatch_control(app), inflight=runtime.inflight,
-                              templates=templates)
+        dp = build_dispatcher(
+            storage=storage,
+            config=config,
+            senders=senders,
+            clock=clock,
+            control=dispatch_control(app),
+            inflight=runtime.inflight,
+            templates=templates,
+        )
         runtime.dispatcher = dp
         if runtime.me is not None:
             await set_menus(bot, config)
         if config.telegram.mode == "webhook":
-            runtime.webhook = SimpleRequestHandler(dispatcher=dp, bot=bot,
-                                                   secret_token=webhook_secret(config))
+            runtime.webhook = SimpleRequestHandler(
+                dispatcher=dp, bot=bot, secret_token=webhook_secret(config)
+            )
             await register_webhook(bot, dp, config)
             yield
         else:
@@ -174,7 +184,8 @@ async def preflight(bot: Bot) -> User | None:
     except TelegramUnauthorizedError as exc:
         raise TelegramStartupError(
             f"Telegram rejected telegram.token ({exc.message}); check the token from "
-            "@BotFather or remove it to run without the bot") from None
+            "@BotFather or remove it to run without the bot"
+        ) from None
     except (TelegramAPIError, TimeoutError, OSError) as exc:
         log.warning("Telegram Bot API is not reachable yet (%s); the bot keeps trying", exc)
         return None
@@ -182,21 +193,33 @@ async def preflight(bot: Bot) -> User | None:
     return me
 
 
-def build_dispatcher(*, storage: Storage, config: Config, senders: dict[str, Any],
-                     clock: Clock, control: DispatchControl,
-                     inflight: set[asyncio.Task[Any]] | None = None,
-                     templates: Templates | None = None) -> AiogramDispatcher:
+def build_dispatcher(
+    *,
+    storage: Storage,
+    config: Config,
+    senders: dict[str, Any],
+    clock: Clock,
+    control: DispatchControl,
+    inflight: set[asyncio.Task[Any]] | None = None,
+    templates: Templates | None = None,
+) -> AiogramDispatcher:
     """A Dispatcher with fresh routers and the services every handler and filter may ask for."""
     # dialogue state (the rule wizard) lives in the database, shared by every process; the
     # workflow key ``storage`` is ours, so it is set after the constructor, whose own
     # ``storage`` parameter is the FSM store
-    fsm = DatabaseFsmStorage(storage, clock,
-                             ttl=timedelta(hours=config.telegram.dialogue_ttl_hours))
-    dp = AiogramDispatcher(storage=fsm, config=config, senders=senders, clock=clock,
-                           control=control, link_secret=link_secret(config.telegram),
-                           templates=templates or Templates(
-                               timezone=config.service.timezone,
-                               region=config.service.default_region))
+    fsm = DatabaseFsmStorage(
+        storage, clock, ttl=timedelta(hours=config.telegram.dialogue_ttl_hours)
+    )
+    dp = AiogramDispatcher(
+        storage=fsm,
+        config=config,
+        senders=senders,
+        clock=clock,
+        control=control,
+        link_secret=link_secret(config.telegram),
+        templates=templates
+        or Templates(timezone=config.service.timezone, region=config.service.default_region),
+    )
     dp["storage"] = storage
     dp.include_routers(*build_routers())
     if inflight is not None:
@@ -214,8 +237,11 @@ def build_dispatcher(*, storage: Storage, config: Config, senders: dict[str, Any
 def _track(inflight: set[asyncio.Task[Any]]) -> Callable[..., Awaitable[Any]]:
     """Outer middleware: remember the task of every update being handled (for shutdown)."""
 
-    async def middleware(handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                         event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def middleware(
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         task = asyncio.current_task()
         if task is not None:
             inflight.add(task)
@@ -266,15 +292,17 @@ async def register_webhook(bot: Bot, dp: AiogramDispatcher, config: Config) -> N
     if not url.endswith(config.telegram.webhook_path):
         url += config.telegram.webhook_path
     try:
-        await bot.set_webhook(url, secret_token=webhook_secret(config),
-                              allowed_updates=dp.resolve_used_update_types())
+        await bot.set_webhook(
+            url, secret_token=webhook_secret(config), allowed_updates=dp.resolve_used_update_types()
+        )
     except TelegramAPIError as exc:
         log.error("set_webhook(%s) failed: %s; Telegram will not deliver updates", url, exc)
 
 
 @contextlib.asynccontextmanager
-async def polling(dp: AiogramDispatcher, bot: Bot, runtime: TelegramRuntime,
-                  config: Config) -> AsyncIterator[None]:
+async def polling(
+    dp: AiogramDispatcher, bot: Bot, runtime: TelegramRuntime, config: Config
+) -> AsyncIterator[None]:
     """Run polling as a task for the life of the block (signals stay aiohttp's)."""
     stopping = asyncio.Event()
 

@@ -33,8 +33,7 @@ def build_error_router() -> Router:
     @router.error(ExceptionTypeFilter(StorageUnavailable))
     async def storage_down(event: ErrorEvent) -> None:
         message = event.update.message
-        log.warning("update %s: storage unavailable: %s", event.update.update_id,
-                    event.exception)
+        log.warning("update %s: storage unavailable: %s", event.update.update_id, event.exception)
         if message is not None:
             lang = language_of(message.from_user.language_code if message.from_user else None)
             await message.answer(t("storage.down", lang))
@@ -56,12 +55,24 @@ def build_error_router() -> Router:
 
 def build_staff_routers() -> list[Router]:
     """One router per staff command group; the wizard's typed answers before the rest."""
-    return [wizard.build_router(), journal.build_router(), stoplist.build_router(),
-            rules.build_router(), templates.build_router(), status.build_router(),
-            inbox.build_router()]
+    return [
+        wizard.build_router(),
+        journal.build_router(),
+        stoplist.build_router(),
+        rules.build_router(),
+        templates.build_router(),
+        status.build_router(),
+        inbox.build_router(),
+    ]
 
 
 def build_routers() -> list[Router]:
-    return [build_error_router(), *build_staff_routers(), build_web_login_router(),
-            refusal.build_router(),
-            build_staff_answer_router(), build_conversation_router(), build_customer_router()]
+    return [
+        build_error_router(),
+        *build_staff_routers(),
+        build_web_login_router(),
+        refusal.build_router(),
+        build_staff_answer_router(),
+        build_conversation_router(),
+        build_customer_router(),
+    ]

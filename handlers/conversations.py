@@ -47,8 +47,9 @@ def is_command(message: Message) -> bool:
     return bool(message.text and message.text.startswith("/"))
 
 
-def service(storage: Storage, config: Config, clock: Clock, senders: dict[str, Any],
-            bot: Bot) -> Conversations:
+def service(
+    storage: Storage, config: Config, clock: Clock, senders: dict[str, Any], bot: Bot
+) -> Conversations:
     return Conversations(storage, config, clock, senders, bot)
 
 
@@ -60,22 +61,33 @@ class ConversationsOn(BaseFilter):
 class IsAnswer(BaseFilter):
     """A message that answers a customer; injects ``target`` (the customer's message)."""
 
-    async def __call__(self, message: Message, storage: Storage, config: Config,
-                       clock: Clock, senders: dict[str, Any], bot: Bot) -> bool | dict[str, Any]:
+    async def __call__(
+        self,
+        message: Message,
+        storage: Storage,
+        config: Config,
+        clock: Clock,
+        senders: dict[str, Any],
+        bot: Bot,
+    ) -> bool | dict[str, Any]:
         if not config.conversations.enabled or is_command(message) or message.from_user is None:
             return False
         private = message.chat.type == "private"
         if not private and message.chat.id != config.conversations.staff_chat:
             return False
-        if private and await find_staff(storage, config, user_id=message.from_user.id,
-                                        chat_id=message.chat.id) is None:
+        if (
+            private
+            and await find_staff(
+                storage, config, user_id=message.from_user.id, chat_id=message.chat.id
+            )
+            is None
+        ):
             return False  # a customer: their messages are not answers
         target = await reply_target(service(storage, config, clock, senders, bot), message)
         return {"target": target} if target is not None else False
 
 
-async def staff_name_of(bot: Bot, storage: Storage, config: Config,
-                        message: Message) -> str | None:
+async def staff_name_of(bot: Bot, storage: Storage, config: Config, message: Message) -> str | None:
     """Who answers, if they may: admins, verified staff, administrators of the staff chat."""
     user = message.from_user
     assert user is not None
@@ -96,13 +108,21 @@ def build_staff_answer_router() -> Router:
     router = Router(name="staff-answers")
 
     @router.message(IsAnswer())
-    async def answer(message: Message, target: Any, bot: Bot, storage: Storage,
-                     config: Config, clock: Clock, senders: dict[str, Any]) -> None:
+    async def answer(
+        message: Message,
+        target: Any,
+        bot: Bot,
+        storage: Storage,
+        config: Config,
+        clock: Clock,
+        senders: dict[str, Any],
+    ) -> None:
         lang = lang_of(message)
         name = await staff_name_of(bot, storage, config, message)
         if name is None:
-            await message.answer(t("conv.not_staff", lang),
-                                 reply_parameters=replying(message.message_id))
+            await message.answer(
+                t("conv.not_staff", lang), reply_parameters=replying(message.message_id)
+            )
             return
         conv = service(storage, config, clock, senders, bot)
         confirmation = await answer_customer(conv, bot, message, target, name)
@@ -117,8 +137,9 @@ def build_conversation_router() -> Router:
     private = F.chat.type == "private"
 
     @router.message(Command("dialog"), IsStaff())
-    async def dialog(message: Message, command: CommandObject, storage: Storage,
-                     config: Config) -> None:
+    async def dialog(
+        message: Message, command: CommandObject, storage: Storage, config: Config
+    ) -> None:
         for part in await dialog_answer(command.args, storage, config, lang_of(message)):
             await message.answer(part)
 
@@ -133,8 +154,9 @@ def build_conversation_router() -> Router:
         async with storage.reader() as tx:
             link = await tx.get_link(message.chat.id)
             if link is None or not link.customer_id:
-                await message.answer(t("orders.not_linked", lang),
-                                     reply_markup=contact_keyboard(lang))
+                await message.answer(
+                    t("orders.not_linked", lang), reply_markup=contact_keyboard(lang)
+                )
                 return
             found = await customer_orders(tx, link.customer_id)
         if not found:
@@ -145,15 +167,26 @@ def build_conversation_router() -> Router:
         await message.answer("\n\n".join(lines), reply_markup=orders_keyboard(lang))
 
     @router.message(private, ~F.contact, ConversationsOn())
-    async def from_customer(message: Message, bot: Bot, storage: Storage, config: Config,
-                            clock: Clock, senders: dict[str, Any]) -> None:
-        if message.from_user is not None and await find_staff(
-                storage, config, user_id=message.from_user.id,
-                chat_id=message.chat.id) is not None:
+    async def from_customer(
+        message: Message,
+        bot: Bot,
+        storage: Storage,
+        config: Config,
+        clock: Clock,
+        senders: dict[str, Any],
+    ) -> None:
+        if (
+            message.from_user is not None
+            and await find_staff(
+                storage, config, user_id=message.from_user.id, chat_id=message.chat.id
+            )
+            is not None
+        ):
             await message.answer(t("conv.staff_hint", lang_of(message)))
             return
-        notice = await relay_from_customer(service(storage, config, clock, senders, bot), bot,
-                                           message)
+        notice = await relay_from_customer(
+            service(storage, config, clock, senders, bot), bot, message
+        )
         if notice:
             await message.answer(notice)
 

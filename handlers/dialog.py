@@ -25,18 +25,31 @@ def entry_line(entry: Entry, zone: ZoneInfo, lang: str) -> str:
         text = (m.text or f"[{m.kind}]")[:TEXT_PREVIEW]
         if m.direction == "in":
             return t("dialog.in", lang, when=when, channel=m.channel, text=text)
-        return t("dialog.out", lang, when=when, staff=m.staff_name or "?", channel=m.channel,
-                 status=m.status + (f": {m.error}" if m.error else ""), text=text)
+        return t(
+            "dialog.out",
+            lang,
+            when=when,
+            staff=m.staff_name or "?",
+            channel=m.channel,
+            status=m.status + (f": {m.error}" if m.error else ""),
+            text=text,
+        )
     row = entry.notification
     assert row is not None
     kind = CATALOG.get(row.event_type)
     title = (kind.title_en if lang == "en" else kind.title_ru) if kind else row.event_type
-    return t("dialog.notification", lang, when=when, type=title or row.event_type,
-             channel=row.channel, status=row.status, id=row.id)
+    return t(
+        "dialog.notification",
+        lang,
+        when=when,
+        type=title or row.event_type,
+        channel=row.channel,
+        status=row.status,
+        id=row.id,
+    )
 
 
-async def dialog_answer(args: str | None, storage: Storage, config: Config,
-                        lang: str) -> list[str]:
+async def dialog_answer(args: str | None, storage: Storage, config: Config, lang: str) -> list[str]:
     who = (args or "").strip()
     if not who:
         return [t("dialog.usage", lang)]

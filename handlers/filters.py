@@ -28,15 +28,21 @@ class StaffMember:
     is_admin: bool
 
 
-async def find_staff(storage: Storage, config: Config, *, user_id: int,
-                     chat_id: int) -> StaffMember | None:
+async def find_staff(
+    storage: Storage, config: Config, *, user_id: int, chat_id: int
+) -> StaffMember | None:
     """The staff member writing from this private chat, or None."""
     is_admin = user_id in config.telegram.admins
     async with storage.reader() as tx:
         link = await tx.get_link(chat_id)
         person = None
-        if link is not None and link.active and link.staff_id and link.phone \
-                and link.user_id == user_id:
+        if (
+            link is not None
+            and link.active
+            and link.staff_id
+            and link.phone
+            and link.user_id == user_id
+        ):
             found = await tx.find_person_by_phone("staff", link.phone)
             if found is not None and found.id == link.staff_id:
                 person = found
@@ -51,8 +57,9 @@ class IsStaff(BaseFilter):
     """Passes staff in private chats and injects ``staff: StaffMember`` into the handler;
     for a button press, the chat is the one of the message the button is under."""
 
-    async def __call__(self, event: Message | CallbackQuery, storage: Storage,
-                       config: Config) -> bool | dict[str, Any]:
+    async def __call__(
+        self, event: Message | CallbackQuery, storage: Storage, config: Config
+    ) -> bool | dict[str, Any]:
         message = event if isinstance(event, Message) else event.message
         if not isinstance(message, Message) or event.from_user is None:
             return False
@@ -60,7 +67,10 @@ class IsStaff(BaseFilter):
         in_staff_chat = message.chat.id == config.conversations.staff_chat
         if message.chat.type != "private" and not in_staff_chat:
             return False
-        member = await find_staff(storage, config, user_id=event.from_user.id,
-                                  chat_id=event.from_user.id if in_staff_chat
-                                  else message.chat.id)
+        member = await find_staff(
+            storage,
+            config,
+            user_id=event.from_user.id,
+            chat_id=event.from_user.id if in_staff_chat else message.chat.id,
+        )
         return {"staff": member} if member is not None else False

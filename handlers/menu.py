@@ -10,8 +10,18 @@ from bot.core.texts import t
 
 CUSTOMER_COMMANDS = ("start", "orders", "stop", "help")
 CONVERSATION_STAFF_COMMANDS = ("dialog",)  # handled in handlers/conversations.py
-STAFF_COMMANDS = ("journal", "resend", "stoplist", "rules", "templates", "test", "inbox",
-                  "status", "preview", "web")
+STAFF_COMMANDS = (
+    "journal",
+    "resend",
+    "stoplist",
+    "rules",
+    "templates",
+    "test",
+    "inbox",
+    "status",
+    "preview",
+    "web",
+)
 
 
 def customer_menu(lang: str) -> list[BotCommand]:
@@ -19,5 +29,7 @@ def customer_menu(lang: str) -> list[BotCommand]:
 
 
 def staff_menu(lang: str) -> list[BotCommand]:
-    return [BotCommand(command=c, description=t(f"menu.{c}", lang))
-            for c in (*STAFF_COMMANDS, *CONVERSATION_STAFF_COMMANDS, *CUSTOMER_COMMANDS)]
+    return [
+        BotCommand(command=c, description=t(f"menu.{c}", lang))
+        for c in (*STAFF_COMMANDS, *CONVERSATION_STAFF_COMMANDS, *CUSTOMER_COMMANDS)
+    ]

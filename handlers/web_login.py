@@ -21,15 +21,18 @@ def build_web_login_router() -> Router:
     router.message.filter(IsStaff())
 
     @router.message(Command("web"))
-    async def web_link(message: Message, storage: Storage, config: Config, clock: Clock,
-                       staff: StaffMember) -> None:
+    async def web_link(
+        message: Message, storage: Storage, config: Config, clock: Clock, staff: StaffMember
+    ) -> None:
         lang = language_of(message.from_user.language_code if message.from_user else None)
         if not config.web.enabled:
             await message.answer(t("web.disabled", lang))
             return
         identity = WebIdentity("telegram", staff_id=staff.staff_id, user_id=staff.user_id)
         url = await make_login_link(storage, config, identity, clock.now())
-        await message.answer(t("web.link", lang, url=url, minutes=LINK_MINUTES),
-                             link_preview_options=LinkPreviewOptions(is_disabled=True))
+        await message.answer(
+            t("web.link", lang, url=url, minutes=LINK_MINUTES),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
 
     return router

@@ -6,8 +6,8 @@ SMTP 5xx for a recipient is permanent; connection errors, timeouts and 4xx are t
 from __future__ import annotations
 
 import asyncio
-import logging
 import email.policy
+import logging
 from email.header import Header
 from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
@@ -34,7 +34,7 @@ class WholeSubject(UnstructuredHeader):
 
     def fold(self, *, policy: Any) -> str:
         value = str(self)
-        name: str = getattr(self, "name")  # BaseHeader's, mixed in by the registry
+        name: str = self.name  # BaseHeader's, mixed in by the registry
         if value.isascii():
             return str(super().fold(policy=policy))  # type: ignore[misc]
         words = Header(value, "utf-8", header_name=name).encode(linesep=policy.linesep)
@@ -51,16 +51,17 @@ def envelope_recipient(message: OutgoingMessage) -> str:
     try:
         return parse_mailbox(message.address)
     except InvalidEmail as exc:
-        raise PermanentError(f"invalid e-mail address {message.address[:100]!r}: {exc}",
-                             provider="email") from None
+        raise PermanentError(
+            f"invalid e-mail address {message.address[:100]!r}: {exc}", provider="email"
+        ) from None
 
 
-def build_message(account: EmailAccount, message: OutgoingMessage, clock: Clock,
-                  recipient: str) -> EmailMessage:
+def build_message(
+    account: EmailAccount, message: OutgoingMessage, clock: Clock, recipient: str
+) -> EmailMessage:
     mail = EmailMessage(policy=MAIL_POLICY)
     display = message.sender_name or account.from_name
-    mail["From"] = formataddr((display, account.from_address)) if display \
-        else account.from_address
+    mail["From"] = formataddr((display, account.from_address)) if display else account.from_address
     mail["To"] = recipient
     mail["Subject"] = message.subject or "(no subject)"
     mail["Date"] = format_datetime(clock.now())
@@ -85,9 +86,14 @@ class AccountPool:
 
     async def connect(self) -> aiosmtplib.SMTP:
         a = self.account
-        client = aiosmtplib.SMTP(hostname=a.host, port=a.port, use_tls=a.tls == "ssl",
-                                 start_tls=a.tls == "starttls", timeout=a.timeout,
-                                 validate_certs=True)
+        client = aiosmtplib.SMTP(
+            hostname=a.host,
+            port=a.port,
+            use_tls=a.tls == "ssl",
+            start_tls=a.tls == "starttls",
+            timeout=a.timeout,
+            validate_certs=True,
+        )
         await client.connect()
         if a.username:
             await client.login(a.username, a.password.get_secret_value() if a.password else "")
@@ -109,16 +115,23 @@ def classify(exc: BaseException, account: str) -> PermanentError | TransientErro
         codes = [(r.code, r.message) for r in exc.recipients]
         code, text = codes[0] if codes else (550, str(exc))
         words = f"SMTP {code}: {text}"
-        return PermanentError(words, provider=account) if code >= 500 \
+        return (
+            PermanentError(words, provider=account)
+            if code >= 500
             else TransientError(words, provider=account)
+        )
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         # a wrong password is the operator's to fix; retry on the ladder meanwhile
-        return TransientError(f"SMTP authentication failed ({exc.code}): {exc.message}",
-                              provider=account)
+        return TransientError(
+            f"SMTP authentication failed ({exc.code}): {exc.message}", provider=account
+        )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         words = f"SMTP {exc.code}: {exc.message}"
-        return PermanentError(words, provider=account) if 500 <= exc.code < 600 \
+        return (
+            PermanentError(words, provider=account)
+            if 500 <= exc.code < 600
             else TransientError(words, provider=account)
+        )
     if isinstance(exc, (aiosmtplib.SMTPTimeoutError, TimeoutError)):
         return TransientError("SMTP timeout", provider=account)
     return TransientError(f"SMTP connection failed: {exc}", provider=account)
@@ -146,8 +159,12 @@ class EmailSender:
         return None  # nothing to refresh: the status is kept as sends happen
 
     def status(self) -> dict[str, Any]:
-        return {"accounts": list(self.pools), "sent": self.sent, "last_error": self.last_error,
-                "connections_opened": {n: p.opened for n, p in self.pools.items()}}
+        return {
+            "accounts": list(self.pools),
+            "sent": self.sent,
+            "last_error": self.last_error,
+            "connections_opened": {n: p.opened for n, p in self.pools.items()},
+        }
 
     async def send(self, message: OutgoingMessage) -> SendResult:
         name = message.providers[0] if message.providers else self.default
@@ -170,8 +187,7 @@ class EmailSender:
                     await client.send_message(mail, sender=sender, recipients=[recipient])
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 if client is not None:
-                    if isinstance(exc, aiosmtplib.SMTPResponseException) \
-                            and client.is_connected:
+                    if isinstance(exc, aiosmtplib.SMTPResponseException) and client.is_connected:
                         await _reset(client)  # the session is fine, only this mail was refused
                     if client.is_connected and isinstance(exc, aiosmtplib.SMTPResponseException):
                         pool.idle.append(client)

@@ -40,8 +40,11 @@ class InternalSender:
         return None  # nothing to refresh: the status is kept as sends happen
 
     def status(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"stored": self.stored, "forwarded": self.forwarded,
-                               "forwarding": self.telegram is not None}
+        out: dict[str, Any] = {
+            "stored": self.stored,
+            "forwarded": self.forwarded,
+            "forwarding": self.telegram is not None,
+        }
         if self.last_error:
             out["last_error"] = self.last_error
         return out
@@ -51,8 +54,11 @@ class InternalSender:
         if not staff_id:
             raise PermanentError("internal: no staff id to deliver to", provider="inbox")
         inbox_id, chat_id = await self.inbox.store(
-            staff_id=staff_id, text=message.text, subject=message.subject or None,
-            journal_id=message.row_id or None)
+            staff_id=staff_id,
+            text=message.text,
+            subject=message.subject or None,
+            journal_id=message.row_id or None,
+        )
         self.stored += 1
         detail = "stored in the inbox"
         if chat_id is not None and self.telegram is not None:
@@ -64,10 +70,19 @@ class InternalSender:
     async def _forward(self, message: OutgoingMessage, chat_id: int) -> str:
         text = message.text
         if message.subject:  # the subject is plain text; the body is already Telegram HTML
-            text = t("internal.forward", message.language, subject=message.subject,
-                     text=Markup(message.text))
-        forward = OutgoingMessage(row_id=message.row_id, channel="telegram",
-                                  address=str(chat_id), text=text, language=message.language)
+            text = t(
+                "internal.forward",
+                message.language,
+                subject=message.subject,
+                text=Markup(message.text),
+            )
+        forward = OutgoingMessage(
+            row_id=message.row_id,
+            channel="telegram",
+            address=str(chat_id),
+            text=text,
+            language=message.language,
+        )
         try:
             await self.telegram.send(forward)  # type: ignore[union-attr]
         except SendError as exc:

@@ -11,7 +11,9 @@ from bot.core.sending import OutgoingMessage, Sender, SendResult
 from bot.core.timeutil import Clock
 
 
-def build_senders(config: Config, session: aiohttp.ClientSession, clock: Clock) -> dict[str, Sender]:
+def build_senders(
+    config: Config, session: aiohttp.ClientSession, clock: Clock
+) -> dict[str, Sender]:
     """email, sms and modem from their config sections; telegram and internal are added by the
     bot runtime, which owns the aiogram Bot."""
     senders: dict[str, Sender] = {}

@@ -50,8 +50,14 @@ log = logging.getLogger("vestnik.telegram")
 
 DEFAULT_MAX_WAIT = 60.0  # seconds one send may spend waiting for slots and 429 pauses
 # 400 answers that mean the chat itself is gone: the link is deactivated like a 403
-DEAD_CHAT_MARKERS = ("chat not found", "user not found", "peer_id_invalid", "bot was kicked",
-                     "group chat was upgraded", "chat_write_forbidden")
+DEAD_CHAT_MARKERS = (
+    "chat not found",
+    "user not found",
+    "peer_id_invalid",
+    "bot was kicked",
+    "group chat was upgraded",
+    "chat_write_forbidden",
+)
 
 
 # the sender ---------------------------------------------------------------------------------------
@@ -59,8 +65,11 @@ def build_bot(config: TelegramConfig, *, session: AiohttpSession | None = None) 
     """A Bot on ``telegram.api_base`` with HTML as the default parse mode."""
     assert config.token is not None
     session = session or AiohttpSession(api=TelegramAPIServer.from_base(config.api_base))
-    return Bot(config.token.get_secret_value(), session=session,
-               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    return Bot(
+        config.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
 
 
 class TelegramSender:
@@ -68,9 +77,15 @@ class TelegramSender:
 
     channel = "telegram"
 
-    def __init__(self, bot: Bot, *, limiter: RateLimiter | None = None,
-                 rate_per_second: float = 25, max_wait: float = DEFAULT_MAX_WAIT,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        limiter: RateLimiter | None = None,
+        rate_per_second: float = 25,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.bot = bot
         self.limiter = limiter or LocalRateLimiter(rate_per_second)
         self.max_wait = max_wait
@@ -104,8 +119,9 @@ class TelegramSender:
         try:
             chat_id = int(message.address)
         except (TypeError, ValueError):
-            raise PermanentError(f"not a Telegram chat id: {message.address!r}",
-                                 provider="telegram") from None
+            raise PermanentError(
+                f"not a Telegram chat id: {message.address!r}", provider="telegram"
+            ) from None
         parts = split_message(message.text)
         deadline = self.clock() + self.max_wait
         ids = []
@@ -114,19 +130,26 @@ class TelegramSender:
             chat_id = sent.chat.id  # a group may have migrated to a supergroup
             ids.append(str(sent.message_id))
         self.sent += 1
-        return SendResult(provider="telegram", provider_message_id=",".join(ids),
-                          segments=len(parts) if len(parts) > 1 else None)
+        return SendResult(
+            provider="telegram",
+            provider_message_id=",".join(ids),
+            segments=len(parts) if len(parts) > 1 else None,
+        )
 
     async def _send_part(self, chat_id: int, text: str, deadline: float) -> Message:
         migrated = False
         while True:
             try:
-                await asyncio.wait_for(self.limiter.acquire(chat_id),
-                                       max(0.0, deadline - self.clock()))
+                await asyncio.wait_for(
+                    self.limiter.acquire(chat_id), max(0.0, deadline - self.clock())
+                )
             except TimeoutError:
-                raise TransientError("telegram: send slots are busy (rate limit), will retry",
-                                     provider="telegram", counts_as_attempt=False,
-                                     retry_after=5.0) from None
+                raise TransientError(
+                    "telegram: send slots are busy (rate limit), will retry",
+                    provider="telegram",
+                    counts_as_attempt=False,
+                    retry_after=5.0,
+                ) from None
             try:
                 return await self.bot.send_message(chat_id, text)
             except TelegramRetryAfter as exc:
@@ -136,8 +159,10 @@ class TelegramSender:
                 if self.clock() + exc.retry_after > deadline:
                     raise TransientError(
                         f"telegram flood control: retry after {exc.retry_after} s",
-                        provider="telegram", counts_as_attempt=False,
-                        retry_after=float(exc.retry_after)) from None
+                        provider="telegram",
+                        counts_as_attempt=False,
+                        retry_after=float(exc.retry_after),
+                    ) from None
                 log.info("telegram 429: all sending paused for %s s", exc.retry_after)
             except TelegramMigrateToChat as exc:
                 if migrated:
@@ -169,9 +194,9 @@ class TelegramSender:
 
 
 @asynccontextmanager
-async def standalone_sender(config: Config,
-                            session: aiohttp.ClientSession | None = None
-                            ) -> AsyncIterator[TelegramSender]:
+async def standalone_sender(
+    config: Config, session: aiohttp.ClientSession | None = None
+) -> AsyncIterator[TelegramSender]:
     """A sender with its own Bot for one-off use (``vestnik send-test telegram``).
 
     ``session`` is accepted for symmetry with the other channels; aiogram keeps its own.

@@ -49,10 +49,14 @@ def chat_interval(chat_id: int) -> float:
 class LocalRateLimiter:
     """Slot scheduling for one process; ``clock``/``sleep`` are injectable for tests."""
 
-    def __init__(self, rate_per_second: float, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 headroom: float = GLOBAL_HEADROOM) -> None:
+    def __init__(
+        self,
+        rate_per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        headroom: float = GLOBAL_HEADROOM,
+    ) -> None:
         if rate_per_second <= 0:
             raise ValueError("rate_per_second must be positive")
         self.rate = rate_per_second
@@ -120,8 +124,9 @@ class LocalRateLimiter:
 class PacingStore(Protocol):
     """What a shared limiter needs from the database (storage/postgres.py has it)."""
 
-    async def reserve_slot(self, bucket: str, spacing: float, key: str | None,
-                           key_gap: float) -> tuple[float, float]: ...
+    async def reserve_slot(
+        self, bucket: str, spacing: float, key: str | None, key_gap: float
+    ) -> tuple[float, float]: ...
 
     async def pause_bucket(self, bucket: str, seconds: float) -> None: ...
 
@@ -138,10 +143,16 @@ class SharedRateLimiter:
     overtook while its holder slept is given up and reserved again.
     """
 
-    def __init__(self, store: PacingStore, rate_per_second: float, *, bucket: str = "telegram",
-                 headroom: float = GLOBAL_HEADROOM,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        store: PacingStore,
+        rate_per_second: float,
+        *,
+        bucket: str = "telegram",
+        headroom: float = GLOBAL_HEADROOM,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if rate_per_second <= 0:
             raise ValueError("rate_per_second must be positive")
         self.store = store
@@ -180,7 +191,8 @@ class SharedRateLimiter:
             if local > 0:
                 await self.sleep(local)
             slot, wait = await self.store.reserve_slot(
-                self.bucket, self.spacing, f"chat:{chat_id}", chat_interval(chat_id))
+                self.bucket, self.spacing, f"chat:{chat_id}", chat_interval(chat_id)
+            )
             if wait > 0:
                 await self.sleep(wait)
             if self.clock() < self._paused_until:

@@ -77,8 +77,13 @@ class JournalSearch:
 
     @property
     def alternatives(self) -> bool:
-        return bool(self.addresses or self.order or self.event_id or self.recipient_ids
-                    or self.row_id is not None)
+        return bool(
+            self.addresses
+            or self.order
+            or self.event_id
+            or self.recipient_ids
+            or self.row_id is not None
+        )
 
 
 class ConversationQueries(abc.ABC):
@@ -94,18 +99,21 @@ class ConversationQueries(abc.ABC):
         """Set status, error, delivered_message, customer_id, customer_key."""
 
     @abc.abstractmethod
-    async def add_conversation_copy(self, message_id: int, chat_id: int,
-                                    copy_message_id: int) -> None: ...
+    async def add_conversation_copy(
+        self, message_id: int, chat_id: int, copy_message_id: int
+    ) -> None: ...
 
     @abc.abstractmethod
-    async def find_conversation_by_copy(self, chat_id: int,
-                                        copy_message_id: int) -> ConversationMessage | None:
+    async def find_conversation_by_copy(
+        self, chat_id: int, copy_message_id: int
+    ) -> ConversationMessage | None:
         """The message whose copy (or header) in ``chat_id`` has that id; for a staff reply
         also the reply the bot delivered to the customer (``delivered_message``)."""
 
     @abc.abstractmethod
-    async def find_delivered_reply(self, customer_chat_id: int,
-                                   delivered_message: int) -> ConversationMessage | None:
+    async def find_delivered_reply(
+        self, customer_chat_id: int, delivered_message: int
+    ) -> ConversationMessage | None:
         """The staff reply that became ``delivered_message`` in the customer's chat."""
 
     @abc.abstractmethod
@@ -115,34 +123,39 @@ class ConversationQueries(abc.ABC):
     async def count_inbound_since(self, customer_key: str, since: datetime) -> int: ...
 
     @abc.abstractmethod
-    async def list_conversation(self, *, customer_key: str | None = None,
-                                limit: int = 50) -> list[ConversationMessage]:
+    async def list_conversation(
+        self, *, customer_key: str | None = None, limit: int = 50
+    ) -> list[ConversationMessage]:
         """Newest first."""
 
     @abc.abstractmethod
     async def get_topic(self, staff_chat_id: int, customer_key: str) -> ForumTopic | None: ...
 
     @abc.abstractmethod
-    async def find_topic_by_thread(self, staff_chat_id: int,
-                                   thread_id: int) -> ForumTopic | None: ...
+    async def find_topic_by_thread(
+        self, staff_chat_id: int, thread_id: int
+    ) -> ForumTopic | None: ...
 
     @abc.abstractmethod
     async def save_topic(self, topic: ForumTopic) -> ForumTopic:
         """Insert or replace the customer's topic; returns what is stored."""
 
     @abc.abstractmethod
-    async def set_topic_header(self, staff_chat_id: int, customer_key: str,
-                               header: str) -> None: ...
+    async def set_topic_header(
+        self, staff_chat_id: int, customer_key: str, header: str
+    ) -> None: ...
 
     @abc.abstractmethod
-    async def customer_order_events(self, customer_id: str, *,
-                                    limit: int = 500) -> list[StoredEvent]:
+    async def customer_order_events(
+        self, customer_id: str, *, limit: int = 500
+    ) -> list[StoredEvent]:
         """Every stored event of the orders this customer appears in (by the event's
         customer id or by a journal row addressed to them), oldest first."""
 
     @abc.abstractmethod
-    async def find_journal_by_message(self, channel: str, address: str,
-                                      provider_message_id: str) -> JournalRow | None:
+    async def find_journal_by_message(
+        self, channel: str, address: str, provider_message_id: str
+    ) -> JournalRow | None:
         """The row whose send produced that message (a reply to a notification)."""
 
 
@@ -183,8 +196,9 @@ class Tx(ConversationQueries, abc.ABC):
     async def find_person_by_phone(self, kind: str, phone: str) -> Person | None: ...
 
     @abc.abstractmethod
-    async def list_persons(self, kind: str, *, with_birthday: bool = False,
-                           limit: int | None = None) -> list[Person]: ...
+    async def list_persons(
+        self, kind: str, *, with_birthday: bool = False, limit: int | None = None
+    ) -> list[Person]: ...
 
     @abc.abstractmethod
     async def persons_born_on(self, kind: str, month_days: Sequence[str]) -> list[Person]:
@@ -199,9 +213,13 @@ class Tx(ConversationQueries, abc.ABC):
     async def get_link(self, chat_id: int) -> TelegramLink | None: ...
 
     @abc.abstractmethod
-    async def find_active_link(self, *, customer_id: str | None = None,
-                               staff_id: str | None = None,
-                               phone: str | None = None) -> TelegramLink | None: ...
+    async def find_active_link(
+        self,
+        *,
+        customer_id: str | None = None,
+        staff_id: str | None = None,
+        phone: str | None = None,
+    ) -> TelegramLink | None: ...
 
     @abc.abstractmethod
     async def set_link_active(self, chat_id: int, active: bool) -> None: ...
@@ -221,8 +239,9 @@ class Tx(ConversationQueries, abc.ABC):
     async def list_stops(self, *, limit: int = 100, offset: int = 0) -> list[StopEntry]: ...
 
     @abc.abstractmethod
-    async def find_stop(self, keys: Sequence[str], event_type: str,
-                        channel: str) -> StopEntry | None:
+    async def find_stop(
+        self, keys: Sequence[str], event_type: str, channel: str
+    ) -> StopEntry | None:
         """The first entry whose ``who_kind:who`` is in ``keys`` and that covers the type and
         channel (``*`` covers all)."""
 
@@ -298,9 +317,13 @@ class Tx(ConversationQueries, abc.ABC):
         """Rewrite a not-yet-sent row's address, channel, text, due_at, status, reason."""
 
     @abc.abstractmethod
-    async def scheduled_rows(self, *, order_id: str | None = None,
-                             event_types: Sequence[str] = (),
-                             source_key: str | None = None) -> list[JournalRow]: ...
+    async def scheduled_rows(
+        self,
+        *,
+        order_id: str | None = None,
+        event_types: Sequence[str] = (),
+        source_key: str | None = None,
+    ) -> list[JournalRow]: ...
 
     @abc.abstractmethod
     async def cancel_rows(self, row_ids: Sequence[int], reason: str) -> int: ...
@@ -319,8 +342,9 @@ class Tx(ConversationQueries, abc.ABC):
 
     # the web pages -------------------------------------------------------------------------
     @abc.abstractmethod
-    async def search_journal(self, search: JournalSearch, *, offset: int = 0, limit: int = 50,
-                             newest_first: bool = True) -> list[JournalRow]:
+    async def search_journal(
+        self, search: JournalSearch, *, offset: int = 0, limit: int = 50, newest_first: bool = True
+    ) -> list[JournalRow]:
         """One page of the rows matching ``search``, by id (insertion time)."""
 
     @abc.abstractmethod
@@ -332,8 +356,9 @@ class Tx(ConversationQueries, abc.ABC):
         """{channel: rows that may still be sent and are due by ``until``}."""
 
     @abc.abstractmethod
-    async def search_stops(self, text: str, *, limit: int = 100,
-                           offset: int = 0) -> list[StopEntry]:
+    async def search_stops(
+        self, text: str, *, limit: int = 100, offset: int = 0
+    ) -> list[StopEntry]:
         """Stop list entries whose who, type, channel, reason or author contain ``text``."""
 
     @abc.abstractmethod
@@ -350,8 +375,9 @@ class Tx(ConversationQueries, abc.ABC):
 
     # dispatcher ------------------------------------------------------------------------------
     @abc.abstractmethod
-    async def claim_due(self, *, now: datetime, channel: str, limit: int, owner: str,
-                        lease_until: datetime) -> list[JournalRow]:
+    async def claim_due(
+        self, *, now: datetime, channel: str, limit: int, owner: str, lease_until: datetime
+    ) -> list[JournalRow]:
         """Take up to ``limit`` rows of ``channel`` that are due (pending/scheduled with
         due_at <= now, or sending with an expired lease), never one with sent_at or
         failed_at set; mark them ``sending`` under ``owner`` until ``lease_until``."""
@@ -384,13 +410,15 @@ class Tx(ConversationQueries, abc.ABC):
 
     # delivery receipts and alerts (storage/sql_receipts.py) ---------------------------------
     @abc.abstractmethod
-    async def rows_by_provider_ids(self, provider: str,
-                                   message_ids: Sequence[str]) -> list[JournalRow]:
+    async def rows_by_provider_ids(
+        self, provider: str, message_ids: Sequence[str]
+    ) -> list[JournalRow]:
         """Rows that ``provider`` (portal or modem name) accepted under these message ids."""
 
     @abc.abstractmethod
-    async def record_receipt(self, row_id: int, *, status: str, receipt: str, at: datetime,
-                             error: str | None = None) -> bool:
+    async def record_receipt(
+        self, row_id: int, *, status: str, receipt: str, at: datetime, error: str | None = None
+    ) -> bool:
         """A final receipt: a ``sent`` row becomes ``delivered`` (delivered_at) or
         ``undelivered`` (failed_at, error). False when the row is not ``sent`` (a replay)."""
 
@@ -411,8 +439,9 @@ class Tx(ConversationQueries, abc.ABC):
         """Rows failed or undelivered at or after ``since`` (by failed_at, id), oldest first."""
 
     @abc.abstractmethod
-    async def digest_counts(self, since: datetime, until: datetime
-                            ) -> dict[tuple[str, str], dict[str, int]]:
+    async def digest_counts(
+        self, since: datetime, until: datetime
+    ) -> dict[tuple[str, str], dict[str, int]]:
         """{(channel, rule): {"sent": n, "delivered": n, "failed": n}} in (since, until]."""
 
     @abc.abstractmethod
@@ -424,8 +453,9 @@ class Tx(ConversationQueries, abc.ABC):
         """Store a staff message; one per journal row (a repeat returns the stored id)."""
 
     @abc.abstractmethod
-    async def list_inbox(self, staff_id: str, *, limit: int = 10,
-                         unread_only: bool = False) -> list[InboxItem]: ...
+    async def list_inbox(
+        self, staff_id: str, *, limit: int = 10, unread_only: bool = False
+    ) -> list[InboxItem]: ...
 
     @abc.abstractmethod
     async def mark_inbox_read(self, ids: Sequence[int], now: datetime) -> None: ...
@@ -439,8 +469,7 @@ class Tx(ConversationQueries, abc.ABC):
 
     # signed webhook deliveries ------------------------------------------------------------------
     @abc.abstractmethod
-    async def remember_delivery(self, webhook_id: str, now: datetime,
-                                keep_until: datetime) -> bool:
+    async def remember_delivery(self, webhook_id: str, now: datetime, keep_until: datetime) -> bool:
         """Record a Standard Webhooks ``webhook-id``; False when it was seen already (a
         replay). Ids whose ``keep_until`` passed are forgotten on the way."""
 

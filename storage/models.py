@@ -8,17 +8,47 @@ from typing import Any
 
 from bot.core.timeutil import rfc3339
 
-JOURNAL_STATUSES = ("scheduled", "pending", "sending", "sent", "delivered", "undelivered",
-                    "failed", "cancelled", "stopped", "skipped")
+JOURNAL_STATUSES = (
+    "scheduled",
+    "pending",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "cancelled",
+    "stopped",
+    "skipped",
+)
 # a provider's receipt turns "sent" into one of these; "undelivered" is a failure staff see
 RECEIPT_STATUSES = ("delivered", "undelivered")
 
 # the exact journal column order (docs/rules.md), used by --json and the HTTP API
 JOURNAL_COLUMNS = (
-    "id", "event_id", "event_type", "rule", "recipient_role", "recipient_id", "recipient_name",
-    "channel", "provider", "address", "subject", "text", "segments", "created_at", "due_at",
-    "sent_at", "failed_at", "error", "attempts", "provider_message_id", "status", "reason",
-    "delivered_at", "receipt",
+    "id",
+    "event_id",
+    "event_type",
+    "rule",
+    "recipient_role",
+    "recipient_id",
+    "recipient_name",
+    "channel",
+    "provider",
+    "address",
+    "subject",
+    "text",
+    "segments",
+    "created_at",
+    "due_at",
+    "sent_at",
+    "failed_at",
+    "error",
+    "attempts",
+    "provider_message_id",
+    "status",
+    "reason",
+    "delivered_at",
+    "receipt",
 )
 
 
@@ -62,8 +92,11 @@ class Plan:
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     def to_json(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in _PLAN_FIELDS
-               if getattr(self, name) not in (None, False, [], {})}
+        out = {
+            name: getattr(self, name)
+            for name in _PLAN_FIELDS
+            if getattr(self, name) not in (None, False, [], {})
+        }
         out.update(self.extra)
         return out
 
@@ -132,9 +165,16 @@ class StopEntry:
     id: int | None = None
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "who": self.who, "who_kind": self.who_kind,
-                "event_type": self.event_type, "channel": self.channel, "reason": self.reason,
-                "author": self.author, "created_at": rfc3339(self.created_at)}
+        return {
+            "id": self.id,
+            "who": self.who,
+            "who_kind": self.who_kind,
+            "event_type": self.event_type,
+            "channel": self.channel,
+            "reason": self.reason,
+            "author": self.author,
+            "created_at": rfc3339(self.created_at),
+        }
 
     @property
     def key(self) -> str:

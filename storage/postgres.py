@@ -54,14 +54,19 @@ POOL_WAIT = 30.0  # seconds a burst waits for a free connection before it is tol
 
 # a connection or the server is gone (or going): the caller may retry later
 UNAVAILABLE: tuple[type[Exception], ...] = (
-    OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-    asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InsufficientResourcesError,
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
     asyncpg.exceptions.InternalClientError,  # a connection left mid-protocol by a dying server
 )
 # two transactions met: running the job again from the start settles it (the second intake
 # of one event id finds it stored and reports a duplicate)
 RETRYABLE: tuple[type[BaseException], ...] = (
-    asyncpg.exceptions.UniqueViolationError, asyncpg.exceptions.DeadlockDetectedError,
+    asyncpg.exceptions.UniqueViolationError,
+    asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.SerializationError,
 )
 WRITE_ATTEMPTS = 3
@@ -120,7 +125,8 @@ _DEAD_OWNERS = (
     "SELECT o.owner FROM dispatch_owners o WHERE NOT EXISTS (SELECT 1 FROM pg_locks l"
     " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
     " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " AND l.classid = ?::bigint::oid AND l.objid = o.lock_key::bigint::oid)")
+    " AND l.classid = ?::bigint::oid AND l.objid = o.lock_key::bigint::oid)"
+)
 
 
 def _rowcount(status: str) -> int:
@@ -208,8 +214,9 @@ class PostgresStorage(Storage):
         finally:
             await conn.close()
         try:
-            self._pool = await asyncpg.create_pool(self.dsn, min_size=self.pool_min,
-                                                   max_size=self.pool_max, timeout=self.timeout)
+            self._pool = await asyncpg.create_pool(
+                self.dsn, min_size=self.pool_min, max_size=self.pool_max, timeout=self.timeout
+            )
         except UNAVAILABLE as exc:
             raise StorageUnavailable(f"cannot connect to PostgreSQL: {describe(exc)}") from exc
         self._keeper = asyncio.create_task(self._keep(), name="postgres-keeper")
@@ -221,14 +228,13 @@ class PostgresStorage(Storage):
         try:
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS vestnik_schema (version INTEGER PRIMARY KEY,"
-                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+                " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
             current = await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM vestnik_schema")
-            for version, script in pending_migrations("postgres", current,
-                                                      "PostgreSQL database"):
+            for version, script in pending_migrations("postgres", current, "PostgreSQL database"):
                 async with conn.transaction():
                     await conn.execute(script)
-                    await conn.execute("INSERT INTO vestnik_schema (version) VALUES ($1)",
-                                       version)
+                    await conn.execute("INSERT INTO vestnik_schema (version) VALUES ($1)", version)
                 log.info("PostgreSQL schema migrated to version %d", version)
         finally:
             if not conn.is_closed():
@@ -289,7 +295,8 @@ class PostgresStorage(Storage):
             raise StorageUnavailable(
                 f"PostgreSQL: no free connection within {self.pool_wait:g} s (pool_max="
                 f"{self.pool_max}, {self.waiting} waiting): raise pool_max or pool_wait in the "
-                "database URL, or the server's max_connections") from exc
+                "database URL, or the server's max_connections"
+            ) from exc
         except UNAVAILABLE as exc:
             raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         finally:
@@ -369,8 +376,9 @@ class PostgresStorage(Storage):
         while self._notify_wanted and self._pool is not None:
             self._notify_wanted = False
             try:
-                await self._pool.execute("SELECT pg_notify($1, $2)", WAKEUP_CHANNEL,
-                                         self.instance, timeout=self.timeout)
+                await self._pool.execute(
+                    "SELECT pg_notify($1, $2)", WAKEUP_CHANNEL, self.instance, timeout=self.timeout
+                )
             except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
                 # the others find the rows at their next wakeup; nothing is lost
                 log.info("NOTIFY failed: %s", exc)
@@ -423,13 +431,13 @@ class PostgresStorage(Storage):
                         log.warning("leadership lost with the database connection")
                     self._leader = False
                     self._leader_conn = None
-                    conn = self._leader_conn = await asyncpg.connect(self.dsn,
-                                                                     timeout=self.timeout)
+                    conn = self._leader_conn = await asyncpg.connect(self.dsn, timeout=self.timeout)
                 if self._leader:
                     await conn.fetchval("SELECT 1", timeout=self.timeout)
                     return
-                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK,
-                                       timeout=self.timeout):
+                if await conn.fetchval(
+                    "SELECT pg_try_advisory_lock($1)", LEADER_LOCK, timeout=self.timeout
+                ):
                     self._leader = True
                     log.info("this process is now the leader: it runs the periodic jobs")
             except BaseException:
@@ -493,7 +501,9 @@ class PostgresStorage(Storage):
             await conn.execute(
                 "INSERT INTO dispatch_owners (owner, lock_key) VALUES ($1, $2)"
                 " ON CONFLICT (owner) DO UPDATE SET lock_key = excluded.lock_key",
-                self._owner, key)
+                self._owner,
+                key,
+            )
         except BaseException:
             conn.terminate()
             raise
@@ -515,8 +525,9 @@ class PostgresStorage(Storage):
         return settled
 
     # shared send pacing (senders/telegram_limits.py) -------------------------------------------
-    async def reserve_slot(self, bucket: str, spacing: float, key: str | None,
-                           key_gap: float) -> tuple[float, float]:
+    async def reserve_slot(
+        self, bucket: str, spacing: float, key: str | None, key_gap: float
+    ) -> tuple[float, float]:
         """Reserve the next slot of ``bucket``: returns (slot, seconds to wait), the slot in
         the server's epoch seconds."""
         async with self._connection() as conn:
@@ -524,7 +535,11 @@ class PostgresStorage(Storage):
                 row = await conn.fetchrow(
                     "SELECT s AS slot, s - extract(epoch FROM clock_timestamp())::float8 AS wait"
                     " FROM vestnik_reserve_slot($1, $2, $3, $4) AS s",
-                    bucket, spacing, key, key_gap)
+                    bucket,
+                    spacing,
+                    key,
+                    key_gap,
+                )
             except UNAVAILABLE as exc:
                 raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         return float(row["slot"]), float(row["wait"])
@@ -537,7 +552,9 @@ class PostgresStorage(Storage):
                     " VALUES ($1, extract(epoch FROM clock_timestamp())::float8 + $2)"
                     " ON CONFLICT (bucket) DO UPDATE SET paused_until ="
                     " GREATEST(rate_slots.paused_until, excluded.paused_until)",
-                    bucket, seconds)
+                    bucket,
+                    seconds,
+                )
             except UNAVAILABLE as exc:
                 raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
 
@@ -546,7 +563,9 @@ class PostgresStorage(Storage):
             try:
                 left = await conn.fetchval(
                     "SELECT paused_until - extract(epoch FROM clock_timestamp())::float8"
-                    " FROM rate_slots WHERE bucket = $1", bucket)
+                    " FROM rate_slots WHERE bucket = $1",
+                    bucket,
+                )
             except UNAVAILABLE as exc:
                 raise StorageUnavailable(f"PostgreSQL: {describe(exc)}") from exc
         return max(0.0, float(left or 0.0))
@@ -557,5 +576,6 @@ class PostgresStorage(Storage):
             status = await conn.execute(
                 "DELETE FROM rate_slots WHERE bucket LIKE 'chat:%'"
                 " AND next_slot < extract(epoch FROM clock_timestamp())::float8 - $1",
-                older_than)
+                older_than,
+            )
         return _rowcount(status)

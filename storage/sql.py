@@ -45,20 +45,35 @@ def pending_migrations(dialect: str, current: int, database: str) -> list[tuple[
     migrations = load_migrations(dialect)
     latest = migrations[-1][0]
     if current > latest:
-        raise SchemaTooNew(f"the {database} has schema version {current}, this Vestnik knows "
-                           f"only up to {latest}: upgrade Vestnik")
+        raise SchemaTooNew(
+            f"the {database} has schema version {current}, this Vestnik knows "
+            f"only up to {latest}: upgrade Vestnik"
+        )
     return [(version, script) for version, script in migrations if version > current]
 
 
-class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQueries,
-            ConversationSql, SqlBase):
+class SqlTx(
+    DirectoryQueries,
+    JournalQueries,
+    WebQueries,
+    ReceiptQueries,
+    StaffQueries,
+    ConversationSql,
+    SqlBase,
+):
     # stop list ----------------------------------------------------------------------------------
     async def add_stop(self, entry: StopEntry) -> StopEntry:
         row = await self._fetchrow(
             "INSERT INTO stoplist (who_kind, who, who_key, event_type, channel, reason, author,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-            entry.who_kind, entry.who, entry.key, entry.event_type, entry.channel, entry.reason,
-            entry.author, self._t(entry.created_at) if entry.created_at else self._now(),
+            entry.who_kind,
+            entry.who,
+            entry.key,
+            entry.event_type,
+            entry.channel,
+            entry.reason,
+            entry.author,
+            self._t(entry.created_at) if entry.created_at else self._now(),
         )
         return self._stop(row)
 
@@ -73,12 +88,14 @@ class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQ
         return await self._execute(sql, *args)
 
     async def list_stops(self, *, limit: int = 100, offset: int = 0) -> list[StopEntry]:
-        rows = await self._fetch("SELECT * FROM stoplist ORDER BY id DESC LIMIT ? OFFSET ?",
-                                 limit, offset)
+        rows = await self._fetch(
+            "SELECT * FROM stoplist ORDER BY id DESC LIMIT ? OFFSET ?", limit, offset
+        )
         return [self._stop(row) for row in rows]
 
-    async def find_stop(self, keys: Sequence[str], event_type: str,
-                        channel: str) -> StopEntry | None:
+    async def find_stop(
+        self, keys: Sequence[str], event_type: str, channel: str
+    ) -> StopEntry | None:
         if not keys:
             return None
         marks = ",".join("?" * len(keys))
@@ -89,15 +106,20 @@ class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQ
             # one person, one identity: an entry under either id of a merged customer counts,
             # whichever id the row was planned with
             ids = ",".join("?" * len(customers))
-            who = (f"({who} OR who_key IN (SELECT 'customer:' || id FROM person_aliases"
-                   f" WHERE kind = 'customer' AND alias IN ({ids})) OR who_key IN"
-                   f" (SELECT 'customer:' || alias FROM person_aliases WHERE kind = 'customer'"
-                   f" AND id IN ({ids})))")
+            who = (
+                f"({who} OR who_key IN (SELECT 'customer:' || id FROM person_aliases"
+                f" WHERE kind = 'customer' AND alias IN ({ids})) OR who_key IN"
+                f" (SELECT 'customer:' || alias FROM person_aliases WHERE kind = 'customer'"
+                f" AND id IN ({ids})))"
+            )
             args += customers * 2
         row = await self._fetchrow(
             f"SELECT * FROM stoplist WHERE {who} AND event_type IN (?, '*')"
             f" AND channel IN (?, '*') ORDER BY id LIMIT 1",
-            *args, event_type, channel)
+            *args,
+            event_type,
+            channel,
+        )
         return self._stop(row) if row else None
 
     # rules ----------------------------------------------------------------------------------
@@ -108,15 +130,25 @@ class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQ
             definition = json.dumps(rule.definition, ensure_ascii=False, default=str)
             changed = await self._execute(
                 "UPDATE rules SET event = ?, blocked = ?, definition = ?, updated_at = ?"
-                " WHERE name = ?", rule.event, self._bool(rule.blocked), definition, now,
-                rule.name)
+                " WHERE name = ?",
+                rule.event,
+                self._bool(rule.blocked),
+                definition,
+                now,
+                rule.name,
+            )
             if changed:
                 updated += 1
                 continue
             await self._execute(
                 "INSERT INTO rules (name, event, blocked, definition, updated_at)"
-                " VALUES (?, ?, ?, ?, ?)", rule.name, rule.event, self._bool(rule.blocked),
-                definition, now)
+                " VALUES (?, ?, ?, ?, ?)",
+                rule.name,
+                rule.event,
+                self._bool(rule.blocked),
+                definition,
+                now,
+            )
             created += 1
         await self._bump_rules()
         return created, updated
@@ -124,7 +156,8 @@ class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQ
     async def _bump_rules(self) -> None:
         await self._execute(
             "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
-            " WHERE key = 'rules_revision'")
+            " WHERE key = 'rules_revision'"
+        )
 
     async def list_rules(self) -> list[StoredRule]:
         return [self._rule(row) for row in await self._fetch("SELECT * FROM rules ORDER BY id")]
@@ -137,8 +170,12 @@ class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQ
         return self._rule(row) if row else None
 
     async def set_rule_blocked(self, rule_id: int, blocked: bool) -> bool:
-        changed = await self._execute("UPDATE rules SET blocked = ?, updated_at = ? WHERE id = ?",
-                                      self._bool(blocked), self._now(), rule_id)
+        changed = await self._execute(
+            "UPDATE rules SET blocked = ?, updated_at = ? WHERE id = ?",
+            self._bool(blocked),
+            self._now(),
+            rule_id,
+        )
         if changed:
             await self._bump_rules()
         return changed > 0
@@ -159,30 +196,45 @@ class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQ
             "INSERT INTO inbox (staff_id, journal_id, subject, text, created_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (journal_id) WHERE journal_id IS NOT NULL"
             " DO NOTHING RETURNING id",
-            item.staff_id, item.journal_id, item.subject, item.text, self._t(item.created_at))
+            item.staff_id,
+            item.journal_id,
+            item.subject,
+            item.text,
+            self._t(item.created_at),
+        )
         if row is None:  # the row's message is there already (a send repeated after a crash)
-            row = await self._fetchrow("SELECT id FROM inbox WHERE journal_id = ?",
-                                       item.journal_id)
+            row = await self._fetchrow("SELECT id FROM inbox WHERE journal_id = ?", item.journal_id)
         assert row is not None  # inserted above, or already there
         item.id = int(row["id"])
         return item.id
 
-    async def list_inbox(self, staff_id: str, *, limit: int = 10,
-                         unread_only: bool = False) -> list[InboxItem]:
+    async def list_inbox(
+        self, staff_id: str, *, limit: int = 10, unread_only: bool = False
+    ) -> list[InboxItem]:
         sql = "SELECT * FROM inbox WHERE staff_id = ?"
         if unread_only:
             sql += " AND read_at IS NULL"
         rows = await self._fetch(sql + " ORDER BY id DESC LIMIT ?", staff_id, limit)
-        return [InboxItem(id=r["id"], staff_id=r["staff_id"], journal_id=r["journal_id"],
-                          subject=r["subject"], text=r["text"],
-                          created_at=self._dt(r["created_at"]),
-                          read_at=self._dt(r["read_at"])) for r in rows]
+        return [
+            InboxItem(
+                id=r["id"],
+                staff_id=r["staff_id"],
+                journal_id=r["journal_id"],
+                subject=r["subject"],
+                text=r["text"],
+                created_at=self._dt(r["created_at"]),
+                read_at=self._dt(r["read_at"]),
+            )
+            for r in rows
+        ]
 
     async def mark_inbox_read(self, ids: Sequence[int], now: datetime) -> None:
         if ids:
             await self._execute(
                 f"UPDATE inbox SET read_at = ? WHERE id IN ({','.join('?' * len(ids))})",
-                self._t(now), *ids)
+                self._t(now),
+                *ids,
+            )
 
     # meta ----------------------------------------------------------------------------------------
     async def get_meta(self, key: str) -> str | None:
@@ -192,19 +244,31 @@ class SqlTx(DirectoryQueries, JournalQueries, WebQueries, ReceiptQueries, StaffQ
     async def set_meta(self, key: str, value: str) -> None:
         await self._execute(
             "INSERT INTO meta (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            key,
+            value,
+        )
 
     # signed webhook deliveries ---------------------------------------------------------------------
-    async def remember_delivery(self, webhook_id: str, now: datetime,
-                                keep_until: datetime) -> bool:
-        await self._execute("DELETE FROM webhook_deliveries WHERE keep_until < ?"
-                            " AND webhook_id = ?", self._t(now), webhook_id)
-        return await self._execute(
-            "INSERT INTO webhook_deliveries (webhook_id, seen_at, keep_until) VALUES (?, ?, ?)"
-            " ON CONFLICT (webhook_id) DO NOTHING", webhook_id, self._t(now),
-            self._t(keep_until)) == 1
+    async def remember_delivery(self, webhook_id: str, now: datetime, keep_until: datetime) -> bool:
+        await self._execute(
+            "DELETE FROM webhook_deliveries WHERE keep_until < ? AND webhook_id = ?",
+            self._t(now),
+            webhook_id,
+        )
+        return (
+            await self._execute(
+                "INSERT INTO webhook_deliveries (webhook_id, seen_at, keep_until) VALUES (?, ?, ?)"
+                " ON CONFLICT (webhook_id) DO NOTHING",
+                webhook_id,
+                self._t(now),
+                self._t(keep_until),
+            )
+            == 1
+        )
 
     async def forget_deliveries(self, now: datetime) -> int:
         """Drop the ids whose window has passed (the intake calls it now and then)."""
-        return await self._execute("DELETE FROM webhook_deliveries WHERE keep_until < ?",
-                                   self._t(now))
+        return await self._execute(
+            "DELETE FROM webhook_deliveries WHERE keep_until < ?", self._t(now)
+        )

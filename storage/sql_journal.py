@@ -30,8 +30,10 @@ class JournalQueries(SqlBase):
         return out
 
     async def insert_journal(self, rows: Sequence[JournalRow]) -> list[int]:
-        sql = (f"INSERT INTO journal ({', '.join(JOURNAL_WRITE_COLUMNS)}) "
-               f"VALUES ({', '.join('?' * len(JOURNAL_WRITE_COLUMNS))}) RETURNING id")
+        sql = (
+            f"INSERT INTO journal ({', '.join(JOURNAL_WRITE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(JOURNAL_WRITE_COLUMNS))}) RETURNING id"
+        )
         ids = []
         for row in rows:
             got = await self._fetchrow(sql, *self._journal_values(row))
@@ -46,7 +48,8 @@ class JournalQueries(SqlBase):
             await self._executemany(
                 f"INSERT INTO journal ({', '.join(JOURNAL_WRITE_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(JOURNAL_WRITE_COLUMNS))})",
-                [self._journal_values(row) for row in rows])
+                [self._journal_values(row) for row in rows],
+            )
 
     async def get_journal(self, row_id: int) -> JournalRow | None:
         row = await self._fetchrow("SELECT * FROM journal WHERE id = ?", row_id)
@@ -65,8 +68,10 @@ class JournalQueries(SqlBase):
             where.append("id < ?")
             args.append(flt["before_id"])
         if flt.get("order"):
-            where.append("(order_id = ? OR event_id IN"
-                         " (SELECT id FROM events WHERE order_number = ? OR order_id = ?))")
+            where.append(
+                "(order_id = ? OR event_id IN"
+                " (SELECT id FROM events WHERE order_number = ? OR order_id = ?))"
+            )
             args += [flt["order"]] * 3
         sql = "SELECT * FROM journal"
         if where:
@@ -81,7 +86,9 @@ class JournalQueries(SqlBase):
             " delivered_at = NULL, receipt = NULL, receipt_poll_at = NULL,"
             " status = 'pending', reason = 'resend', due_at = ?, lease_owner = NULL,"
             " lease_until = NULL WHERE id = ? AND status NOT IN ('sending')",
-            self._t(now), row_id)
+            self._t(now),
+            row_id,
+        )
         return await self.get_journal(row_id) if changed else None
 
     async def update_planned(self, row: JournalRow) -> None:
@@ -89,14 +96,30 @@ class JournalQueries(SqlBase):
             "UPDATE journal SET channel = ?, provider = ?, address = ?, subject = ?, text = ?,"
             " html = ?, segments = ?, due_at = ?, status = ?, reason = ?, error = ?, options = ?,"
             " recipient_id = ?, recipient_name = ? WHERE id = ? AND sent_at IS NULL",
-            row.channel, row.provider, row.address, row.subject, row.text, row.html,
-            row.segments, self._t(row.due_at), row.status, row.reason, row.error,
-            json.dumps(row.plan.to_json(), ensure_ascii=False, default=str), row.recipient_id,
-            row.recipient_name, row.id)
+            row.channel,
+            row.provider,
+            row.address,
+            row.subject,
+            row.text,
+            row.html,
+            row.segments,
+            self._t(row.due_at),
+            row.status,
+            row.reason,
+            row.error,
+            json.dumps(row.plan.to_json(), ensure_ascii=False, default=str),
+            row.recipient_id,
+            row.recipient_name,
+            row.id,
+        )
 
-    async def scheduled_rows(self, *, order_id: str | None = None,
-                             event_types: Sequence[str] = (),
-                             source_key: str | None = None) -> list[JournalRow]:
+    async def scheduled_rows(
+        self,
+        *,
+        order_id: str | None = None,
+        event_types: Sequence[str] = (),
+        source_key: str | None = None,
+    ) -> list[JournalRow]:
         where = ["status IN ('scheduled', 'pending')", "sent_at IS NULL", "failed_at IS NULL"]
         args: list[Any] = []
         if order_id is not None:
@@ -117,23 +140,31 @@ class JournalQueries(SqlBase):
         marks = ",".join("?" * len(row_ids))
         return await self._execute(
             f"UPDATE journal SET status = 'cancelled', reason = ? WHERE id IN ({marks})"
-            f" AND status IN ('scheduled', 'pending') AND sent_at IS NULL", reason, *row_ids)
+            f" AND status IN ('scheduled', 'pending') AND sent_at IS NULL",
+            reason,
+            *row_ids,
+        )
 
     async def upcoming(self, until: datetime, *, limit: int = 1000) -> list[JournalRow]:
         rows = await self._fetch(
             "SELECT * FROM journal WHERE status IN ('pending', 'scheduled') AND sent_at IS NULL"
             " AND failed_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?",
-            self._t(until), int(limit))
+            self._t(until),
+            int(limit),
+        )
         return [self._journal(row) for row in rows]
 
     async def purge_journal(self, before: datetime) -> int:
         return await self._execute(
             "DELETE FROM journal WHERE created_at < ? AND status NOT IN"
-            " ('scheduled', 'pending', 'sending')", self._t(before))
+            " ('scheduled', 'pending', 'sending')",
+            self._t(before),
+        )
 
     async def counts(self) -> dict[str, dict[str, int]]:
         rows = await self._fetch(
-            "SELECT channel, status, COUNT(*) AS n FROM journal GROUP BY channel, status")
+            "SELECT channel, status, COUNT(*) AS n FROM journal GROUP BY channel, status"
+        )
         out: dict[str, dict[str, int]] = {}
         for row in rows:
             out.setdefault(row["channel"], {})[row["status"]] = row["n"]
@@ -142,14 +173,20 @@ class JournalQueries(SqlBase):
     # dispatcher -------------------------------------------------------------------------------
     _LOCK_CLAUSE = ""  # PostgreSQL: " FOR UPDATE SKIP LOCKED"
 
-    async def claim_due(self, *, now: datetime, channel: str, limit: int, owner: str,
-                        lease_until: datetime) -> list[JournalRow]:
+    async def claim_due(
+        self, *, now: datetime, channel: str, limit: int, owner: str, lease_until: datetime
+    ) -> list[JournalRow]:
         rows = await self._fetch(
             "UPDATE journal SET status = 'sending', lease_owner = ?, lease_until = ?"
             " WHERE id IN (SELECT id FROM journal WHERE channel = ?"
             " AND status IN ('pending', 'scheduled') AND sent_at IS NULL AND failed_at IS NULL"
             f" AND due_at <= ? ORDER BY due_at LIMIT ?{self._LOCK_CLAUSE}) RETURNING *",
-            owner, self._t(lease_until), channel, self._t(now), limit)
+            owner,
+            self._t(lease_until),
+            channel,
+            self._t(now),
+            limit,
+        )
         claimed = [self._journal(row) for row in rows]
         claimed.sort(key=lambda row: (row.due_at or now, row.id or 0))
         return claimed
@@ -158,7 +195,9 @@ class JournalQueries(SqlBase):
         return await self._execute(
             "UPDATE journal SET status = 'pending', lease_owner = NULL, lease_until = NULL,"
             " reason = 'recovered: the previous sender stopped mid-send'"
-            " WHERE status = 'sending' AND lease_until < ?", self._t(now))
+            " WHERE status = 'sending' AND lease_until < ?",
+            self._t(now),
+        )
 
     async def due_by_channel(self, channels: Sequence[str]) -> dict[str, datetime]:
         out: dict[str, datetime] = {}
@@ -166,7 +205,9 @@ class JournalQueries(SqlBase):
             row = await self._fetchrow(
                 "SELECT MIN(due_at) AS t FROM journal WHERE channel = ?"
                 " AND status IN ('pending', 'scheduled') AND sent_at IS NULL"
-                " AND failed_at IS NULL", channel)
+                " AND failed_at IS NULL",
+                channel,
+            )
             moment = self._dt(row["t"]) if row else None
             if moment is not None:
                 out[channel] = moment
@@ -182,20 +223,29 @@ class JournalQueries(SqlBase):
             args.append(self._t(value) if key in _TIME_FIELDS else value)
         changed = await self._execute(
             f"UPDATE journal SET {', '.join(sets)} WHERE id = ? AND lease_owner = ?"
-            f" AND status = 'sending'", *args, row_id, owner)
+            f" AND status = 'sending'",
+            *args,
+            row_id,
+            owner,
+        )
         return changed > 0
 
     async def release_owner(self, owner: str) -> int:
         return await self._execute(
             "UPDATE journal SET status = 'pending', lease_owner = NULL, lease_until = NULL"
-            " WHERE lease_owner = ? AND status = 'sending'", owner)
+            " WHERE lease_owner = ? AND status = 'sending'",
+            owner,
+        )
 
     async def settle_sending(self, owners: Sequence[str] | None = None) -> int:
-        sql = ("UPDATE journal SET status = 'pending', lease_owner = NULL, lease_until = NULL,"
-               " reason = 'recovered: the process sending it died' WHERE status = 'sending'")
+        sql = (
+            "UPDATE journal SET status = 'pending', lease_owner = NULL, lease_until = NULL,"
+            " reason = 'recovered: the process sending it died' WHERE status = 'sending'"
+        )
         if owners is None:
             return await self._execute(sql)
         if not owners:
             return 0
-        return await self._execute(f"{sql} AND lease_owner IN ({','.join('?' * len(owners))})",
-                                   *owners)
+        return await self._execute(
+            f"{sql} AND lease_owner IN ({','.join('?' * len(owners))})", *owners
+        )

@@ -15,14 +15,13 @@ from typing import Any
 from storage.base import JournalSearch
 from storage.models import JournalRow, StopEntry
 
-_QUEUE = ("status IN ('pending', 'scheduled') AND sent_at IS NULL AND failed_at IS NULL")
+_QUEUE = "status IN ('pending', 'scheduled') AND sent_at IS NULL AND failed_at IS NULL"
 
 
 def _name_variants(text: str) -> list[str]:
     """Spellings to try: SQLite compares non-ASCII letters case-sensitively, so "иван" must
     also be tried as "Иван" and "ИВАН"."""
-    return list(dict.fromkeys([text, text.lower(), text.capitalize(), text.title(),
-                               text.upper()]))
+    return list(dict.fromkeys([text, text.lower(), text.capitalize(), text.title(), text.upper()]))
 
 
 def _like(text: str) -> str:
@@ -57,8 +56,11 @@ class WebQueries:
         if search.statuses:
             where.append(f"status IN ({','.join('?' * len(search.statuses))})")
             args += list(search.statuses)
-        for column, value in (("channel", search.channel), ("event_type", search.event_type),
-                              ("rule", search.rule)):
+        for column, value in (
+            ("channel", search.channel),
+            ("event_type", search.event_type),
+            ("rule", search.rule),
+        ):
             if value:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -81,17 +83,22 @@ class WebQueries:
         branches: list[str] = []
         args: list[Any] = []
         if search.addresses:
-            branches.append("SELECT id FROM journal WHERE address IN "
-                            f"({','.join('?' * len(search.addresses))})")
+            branches.append(
+                f"SELECT id FROM journal WHERE address IN ({','.join('?' * len(search.addresses))})"
+            )
             args += list(search.addresses)
         if search.recipient_ids:
-            branches.append("SELECT id FROM journal WHERE recipient_id IN "
-                            f"({','.join('?' * len(search.recipient_ids))})")
+            branches.append(
+                "SELECT id FROM journal WHERE recipient_id IN "
+                f"({','.join('?' * len(search.recipient_ids))})"
+            )
             args += list(search.recipient_ids)
         if search.order:
             branches.append("SELECT id FROM journal WHERE order_id = ?")
-            branches.append("SELECT j.id FROM journal j JOIN events e ON j.event_id = e.id"
-                            " WHERE e.order_number = ? OR e.order_id = ?")
+            branches.append(
+                "SELECT j.id FROM journal j JOIN events e ON j.event_id = e.id"
+                " WHERE e.order_number = ? OR e.order_id = ?"
+            )
             args += [search.order] * 3
         if search.event_id:
             branches.append("SELECT id FROM journal WHERE event_id = ?")
@@ -101,8 +108,9 @@ class WebQueries:
             args.append(search.row_id)
         return branches, args
 
-    async def search_journal(self, search: JournalSearch, *, offset: int = 0, limit: int = 50,
-                             newest_first: bool = True) -> list[JournalRow]:
+    async def search_journal(
+        self, search: JournalSearch, *, offset: int = 0, limit: int = 50, newest_first: bool = True
+    ) -> list[JournalRow]:
         where, args = self._search_where(search)
         sql = "SELECT * FROM journal"
         if where:
@@ -116,29 +124,41 @@ class WebQueries:
         inner = "SELECT 1 FROM journal"
         if where:
             inner += " WHERE " + " AND ".join(where)
-        row = await self._fetchrow(f"SELECT COUNT(*) AS n FROM ({inner} LIMIT ?) AS capped",
-                                   *args, int(cap) + 1)
+        row = await self._fetchrow(
+            f"SELECT COUNT(*) AS n FROM ({inner} LIMIT ?) AS capped", *args, int(cap) + 1
+        )
         return int(row["n"]) if row else 0
 
     async def due_counts(self, until: datetime) -> dict[str, int]:
         rows = await self._fetch(
             f"SELECT channel, COUNT(*) AS n FROM journal WHERE {_QUEUE} AND due_at <= ?"
-            " GROUP BY channel", self._t(until))
+            " GROUP BY channel",
+            self._t(until),
+        )
         return {row["channel"]: int(row["n"]) for row in rows}
 
-    async def search_stops(self, text: str, *, limit: int = 100,
-                           offset: int = 0) -> list[StopEntry]:
+    async def search_stops(
+        self, text: str, *, limit: int = 100, offset: int = 0
+    ) -> list[StopEntry]:
         text = text.strip()
         if not text:
-            rows = await self._fetch("SELECT * FROM stoplist ORDER BY id DESC LIMIT ? OFFSET ?",
-                                     int(limit), int(offset))
+            rows = await self._fetch(
+                "SELECT * FROM stoplist ORDER BY id DESC LIMIT ? OFFSET ?", int(limit), int(offset)
+            )
             return [self._stop(row) for row in rows]
         variants = _name_variants(text)
-        likes = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for _ in variants
-                            for column in ("who", "event_type", "channel", "reason", "author"))
+        likes = " OR ".join(
+            f"{column} LIKE ? ESCAPE '\\'"
+            for _ in variants
+            for column in ("who", "event_type", "channel", "reason", "author")
+        )
         args = [_like(v) for v in variants for _ in range(5)]
-        rows = await self._fetch(f"SELECT * FROM stoplist WHERE {likes} ORDER BY id DESC"
-                                 " LIMIT ? OFFSET ?", *args, int(limit), int(offset))
+        rows = await self._fetch(
+            f"SELECT * FROM stoplist WHERE {likes} ORDER BY id DESC LIMIT ? OFFSET ?",
+            *args,
+            int(limit),
+            int(offset),
+        )
         return [self._stop(row) for row in rows]
 
     async def get_stop(self, entry_id: int) -> StopEntry | None:
@@ -148,9 +168,11 @@ class WebQueries:
     async def customer_ids_named(self, text: str, *, limit: int = 200) -> list[str]:
         variants = _name_variants(text.strip())
         likes = " OR ".join("name LIKE ? ESCAPE '\\'" for _ in variants)
-        rows = await self._fetch(f"SELECT id FROM persons WHERE kind = 'customer' AND ({likes})"
-                                 " ORDER BY id LIMIT ?", *[_like(v) for v in variants],
-                                 int(limit))
+        rows = await self._fetch(
+            f"SELECT id FROM persons WHERE kind = 'customer' AND ({likes}) ORDER BY id LIMIT ?",
+            *[_like(v) for v in variants],
+            int(limit),
+        )
         return [row["id"] for row in rows]
 
     async def use_login_token(self, token_id: str, now: datetime, expires_at: datetime) -> bool:
@@ -158,5 +180,8 @@ class WebQueries:
         row = await self._fetchrow(
             "INSERT INTO web_login_used (token_id, used_at, expires_at) VALUES (?, ?, ?)"
             " ON CONFLICT (token_id) DO NOTHING RETURNING token_id",
-            token_id, self._t(now), self._t(expires_at))
+            token_id,
+            self._t(now),
+            self._t(expires_at),
+        )
         return row is not None

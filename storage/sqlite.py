@@ -132,8 +132,9 @@ class SqliteStorage(Storage):
 
     # lifecycle -------------------------------------------------------------------------------
     async def _connect(self) -> aiosqlite.Connection:
-        db = await aiosqlite.connect(self.path, isolation_level=None,
-                                     timeout=self.busy_timeout_ms / 1000)
+        db = await aiosqlite.connect(
+            self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000
+        )
         db.row_factory = aiosqlite.Row
         await db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         await db.execute("PRAGMA journal_mode = WAL")
@@ -141,8 +142,12 @@ class SqliteStorage(Storage):
         return db
 
     def _connect_writer(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                             timeout=self.busy_timeout_ms / 1000)
+        db = sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=self.busy_timeout_ms / 1000,
+        )
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         db.execute("PRAGMA journal_mode = WAL")
@@ -169,8 +174,9 @@ class SqliteStorage(Storage):
     def _migrate(self, db: sqlite3.Connection) -> None:
         current = db.execute("PRAGMA user_version").fetchone()[0]
         for version, script in pending_migrations("sqlite", current, f"database {self.path}"):
-            db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};"
-                             "\nCOMMIT;")
+            db.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
+            )
 
     async def schema_version(self) -> int:
         assert self._writer is not None
@@ -205,8 +211,10 @@ class SqliteStorage(Storage):
         """True when a write transaction can be started (a lock held elsewhere says no)."""
         if self._writer is None or self.file.problem() is not None:
             return False
-        if self.write_failed_at is not None \
-                and time.monotonic() - self.write_failed_at < WRITE_FAILURE_WINDOW:
+        if (
+            self.write_failed_at is not None
+            and time.monotonic() - self.write_failed_at < WRITE_FAILURE_WINDOW
+        ):
             return False  # (a full disk lets small writes through: one failure counts a while)
         try:
             async with self._lock:
@@ -272,8 +280,9 @@ class SqliteStorage(Storage):
                 batch, self._queue = self._queue[:_MAX_GROUP], self._queue[_MAX_GROUP:]
                 await self._run_group(batch)
 
-    async def _run_group(self, batch: list[tuple[Callable[[Tx], Awaitable[Any]],
-                                                 asyncio.Future[Any]]]) -> None:
+    async def _run_group(
+        self, batch: list[tuple[Callable[[Tx], Awaitable[Any]], asyncio.Future[Any]]]
+    ) -> None:
         db = self._writer
         assert db is not None
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
@@ -361,6 +370,7 @@ class SqliteStorage(Storage):
             self._serve_lock = take_serve_lock(self.path)
         settled = await self.write(lambda tx: tx.settle_sending())
         if settled:
-            log.warning("%d row(s) left sending by a previous run that died are pending again",
-                        settled)
+            log.warning(
+                "%d row(s) left sending by a previous run that died are pending again", settled
+            )
         return settled

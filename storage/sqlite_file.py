@@ -36,15 +36,18 @@ class DatabaseFile:
             raise MissingDirectory(
                 f"the directory {folder} of the SQLite database does not exist: refusing to "
                 "create a new, empty database (was it deleted? restore it, or create the "
-                "directory to start with an empty database)")
+                "directory to start with an empty database)"
+            )
         return not Path(self.path).exists()
 
     def opened(self, created: bool) -> None:
         if self.in_memory:
             return
         if created:
-            log.warning("NEW DATABASE created at %s (there was no database file at this path)",
-                        os.path.abspath(self.path))
+            log.warning(
+                "NEW DATABASE created at %s (there was no database file at this path)",
+                os.path.abspath(self.path),
+            )
         stat = os.stat(self.path)
         self.identity = (stat.st_dev, stat.st_ino)
         self.lost = None
@@ -57,15 +60,19 @@ class DatabaseFile:
             try:
                 stat = os.stat(self.path)
             except FileNotFoundError:
-                self.lost = (f"the database file {self.path} was deleted while the service "
-                             "ran: nothing is stored until it is restored and the service "
-                             "restarted")
+                self.lost = (
+                    f"the database file {self.path} was deleted while the service "
+                    "ran: nothing is stored until it is restored and the service "
+                    "restarted"
+                )
             except OSError as exc:
                 self.lost = f"the database file {self.path} cannot be checked: {exc}"
             else:
                 if (stat.st_dev, stat.st_ino) != self.identity:
-                    self.lost = (f"the database file {self.path} was replaced while the "
-                                 "service ran: restart the service to open the new one")
+                    self.lost = (
+                        f"the database file {self.path} was replaced while the "
+                        "service ran: restart the service to open the new one"
+                    )
             if self.lost is not None:
                 log.error("storage: %s", self.lost)
         return self.lost

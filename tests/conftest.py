@@ -34,10 +34,14 @@ from tests.fakes.smtp import SmtpServer
 
 pytest_plugins: list[str] = []
 
-POSTGRES_ADMIN_URL = os.environ.get("VESTNIK_TEST_POSTGRES",
-                                    "postgresql://postgres@127.0.0.1:5432/postgres")
-BACKENDS = [name.strip() for name in
-            os.environ.get("VESTNIK_TEST_BACKENDS", "sqlite,postgres").split(",") if name.strip()]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "VESTNIK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = [
+    name.strip()
+    for name in os.environ.get("VESTNIK_TEST_BACKENDS", "sqlite,postgres").split(",")
+    if name.strip()
+]
 _database_names = itertools.count(1)
 
 
@@ -51,7 +55,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _postgres_problem and _postgres_problem[0] is not None:
         terminalreporter.write_line(
             f"NOTE: PostgreSQL tests skipped: no server at {POSTGRES_ADMIN_URL} "
-            f"({_postgres_problem[0]}); set VESTNIK_TEST_POSTGRES", yellow=True)
+            f"({_postgres_problem[0]}); set VESTNIK_TEST_POSTGRES",
+            yellow=True,
+        )
 
 
 def _in_thread(coro_factory: Callable[[], Awaitable[Any]]) -> Any:
@@ -107,8 +113,10 @@ def new_postgres_database() -> str:
         pytest.skip("VESTNIK_TEST_BACKENDS leaves PostgreSQL out")
     problem = postgres_unreachable()
     if problem is not None:
-        reason = (f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} "
-                  f"(set VESTNIK_TEST_POSTGRES): {problem}")
+        reason = (
+            f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} "
+            f"(set VESTNIK_TEST_POSTGRES): {problem}"
+        )
         if os.environ.get("VESTNIK_TEST_REQUIRE_POSTGRES"):  # CI: both backends or fail
             pytest.fail(reason)
         pytest.skip(reason)
@@ -131,8 +139,7 @@ def postgres_database() -> Iterator[str]:
     drop_postgres_database(url)
 
 
-@pytest.fixture(params=[pytest.param(name, marks=getattr(pytest.mark, name))
-                        for name in BACKENDS])
+@pytest.fixture(params=[pytest.param(name, marks=getattr(pytest.mark, name)) for name in BACKENDS])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -165,9 +172,19 @@ def make_config(tmp_path: Path, database_url: str, smtp: SmtpServer) -> Callable
             "webhook": {"listen": "127.0.0.1:8080"},
             "schedule": {"retry_backoff": ["1s", "1s", "1s"]},
         }
-        email = {"accounts": [{"name": "main", "host": "127.0.0.1", "port": smtp.port,
-                               "tls": "none", "from_address": "service@example.ru",
-                               "from_name": "Автосервис Север", "timeout": 5}]}
+        email = {
+            "accounts": [
+                {
+                    "name": "main",
+                    "host": "127.0.0.1",
+                    "port": smtp.port,
+                    "tls": "none",
+                    "from_address": "service@example.ru",
+                    "from_name": "Автосервис Север",
+                    "timeout": 5,
+                }
+            ]
+        }
         data["email"] = email
         for name, values in sections.items():
             data.setdefault(name, {}).update(values)
@@ -188,12 +205,14 @@ class RunningApp:
     def storage(self) -> Any:
         return self.app[STORAGE]
 
-    async def post(self, body: Any, *, headers: dict[str, str] | None = None,
-                   raw: bytes | None = None) -> tuple[int, Any]:
+    async def post(
+        self, body: Any, *, headers: dict[str, str] | None = None, raw: bytes | None = None
+    ) -> tuple[int, Any]:
         data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
         hdrs = {"Content-Type": "application/json", **(headers or {})}
-        async with self.session.post(self.url + self.app[CONFIG].webhook.path, data=data,
-                                     headers=hdrs) as response:
+        async with self.session.post(
+            self.url + self.app[CONFIG].webhook.path, data=data, headers=hdrs
+        ) as response:
             text = await response.text()
             try:
                 return response.status, json.loads(text)
@@ -207,8 +226,9 @@ class RunningApp:
     async def rules(self, text: str) -> None:
         await import_rules(self.storage, text)
 
-    async def wait_rows(self, predicate: Callable[[list[JournalRow]], bool], *,
-                        timeout: float = 20.0, **flt: Any) -> list[JournalRow]:
+    async def wait_rows(
+        self, predicate: Callable[[list[JournalRow]], bool], *, timeout: float = 20.0, **flt: Any
+    ) -> list[JournalRow]:
         """Poll the journal until ``predicate`` holds (eventual delivery, not a timing test)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -216,8 +236,10 @@ class RunningApp:
             if predicate(rows):
                 return rows
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"journal never reached the expected state: "
-                                     f"{[(r.id, r.channel, r.status, r.error) for r in rows]}")
+                raise AssertionError(
+                    f"journal never reached the expected state: "
+                    f"{[(r.id, r.channel, r.status, r.error) for r in rows]}"
+                )
             await asyncio.sleep(0.05)
 
 
@@ -254,12 +276,23 @@ channels = ["email"]
 def booked(event_id: str = "evt-1", **extra: Any) -> dict[str, Any]:
     """A realistic order_booked event as a 1C site posts it."""
     event: dict[str, Any] = {
-        "id": event_id, "type": "order_booked", "occurred_at": "2026-11-25T10:00:00+03:00",
-        "customer": {"id": "C-001", "name": "Иван Петров", "phone": "8 (916) 123-45-67",
-                     "email": "ivan@example.ru"},
+        "id": event_id,
+        "type": "order_booked",
+        "occurred_at": "2026-11-25T10:00:00+03:00",
+        "customer": {
+            "id": "C-001",
+            "name": "Иван Петров",
+            "phone": "8 (916) 123-45-67",
+            "email": "ivan@example.ru",
+        },
         "manager": {"id": "S-7", "name": "Ольга", "phone": "+7 916 000-00-07"},
-        "order": {"id": "ORD-1", "number": "ЗН-000123", "planned_start":
-                  "2026-11-27T09:00:00", "amount": 15000, "currency": "RUB"},
+        "order": {
+            "id": "ORD-1",
+            "number": "ЗН-000123",
+            "planned_start": "2026-11-27T09:00:00",
+            "amount": 15000,
+            "currency": "RUB",
+        },
         "vehicle": {"make": "Lada", "model": "Vesta", "plate": "А123ВС777"},
     }
     event.update(extra)

@@ -16,22 +16,33 @@ VECTORS = KIT / "CommonTemplates" / "вн_ВестникВекторы" / "Ext" 
 
 
 def samples() -> dict[str, dict[str, Any]]:
-    return {path.stem: json.loads(path.read_text(encoding="utf-8"))
-            for path in sorted(SAMPLES.glob("*.json"))}
+    return {
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(SAMPLES.glob("*.json"))
+    }
 
 
 async def vestnik(*args: str, timeout: float = 120) -> tuple[int, str, str]:
     """Run ``python -m bot ARGS`` from the worktree root; (exit status, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-def cli_config(tmp_path: Path, database: str, *, listen: str = "127.0.0.1:8080",
-               extra: str = "") -> str:
+def cli_config(
+    tmp_path: Path, database: str, *, listen: str = "127.0.0.1:8080", extra: str = ""
+) -> str:
     path = tmp_path / "cli.toml"
-    path.write_text(f'[service]\ndatabase = "{database}"\n\n[webhook]\nlisten = "{listen}"\n'
-                    f"{extra}", encoding="utf-8")
+    path.write_text(
+        f'[service]\ndatabase = "{database}"\n\n[webhook]\nlisten = "{listen}"\n{extra}',
+        encoding="utf-8",
+    )
     return str(path)

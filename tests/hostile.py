@@ -14,14 +14,25 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def raw_request(url: str, method: str, path: str, headers: list[tuple[bytes, bytes]],
-                      body: bytes = b"", *, timeout: float = 20.0) -> tuple[int, Any]:
+async def raw_request(
+    url: str,
+    method: str,
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes = b"",
+    *,
+    timeout: float = 20.0,
+) -> tuple[int, Any]:
     """Send exactly these header bytes; returns (status, parsed JSON or text)."""
     parts = urlsplit(url)
     reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
     try:
-        head = [f"{method} {path} HTTP/1.1".encode(), f"Host: {parts.netloc}".encode(),
-                b"Connection: close", f"Content-Length: {len(body)}".encode()]
+        head = [
+            f"{method} {path} HTTP/1.1".encode(),
+            f"Host: {parts.netloc}".encode(),
+            b"Connection: close",
+            f"Content-Length: {len(body)}".encode(),
+        ]
         head += [name + b": " + value for name, value in headers]
         writer.write(b"\r\n".join(head) + b"\r\n\r\n" + body)
         await writer.drain()
@@ -39,8 +50,13 @@ async def raw_request(url: str, method: str, path: str, headers: list[tuple[byte
 
 def vestnik(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
     """``python -m bot ARGS`` from the project root, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def write_config(path: Path, text: str) -> str:

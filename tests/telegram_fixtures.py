@@ -35,13 +35,19 @@ async def tg_bot(fake_telegram: FakeTelegram) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-def telegram_config(make_config: Callable[..., Config],
-                    fake_telegram: FakeTelegram) -> Callable[..., Config]:
+def telegram_config(
+    make_config: Callable[..., Config], fake_telegram: FakeTelegram
+) -> Callable[..., Config]:
     """``make_config`` with the bot on the fake API; more sections/keys as keyword args."""
 
     def build(**sections: dict[str, Any]) -> Config:
-        telegram = {"token": TOKEN, "api_base": fake_telegram.base_url, "admins": [ADMIN_ID],
-                    "link_secret": "test-link-secret", **sections.pop("telegram", {})}
+        telegram = {
+            "token": TOKEN,
+            "api_base": fake_telegram.base_url,
+            "admins": [ADMIN_ID],
+            "link_secret": "test-link-secret",
+            **sections.pop("telegram", {}),
+        }
         return make_config(telegram=telegram, **sections)
 
     return build
@@ -120,16 +126,18 @@ class BotApp:
 
         return await self.send(message(chat_id, text, **kwargs), chat_id)
 
-    async def press(self, chat_id: int, label: str, *, message: Any = None,
-                    **kwargs: Any) -> Any:
+    async def press(self, chat_id: int, label: str, *, message: Any = None, **kwargs: Any) -> Any:
         """Press the button whose text contains ``label`` under ``message`` (default: the
         newest message to ``chat_id`` that has buttons); returns that message as it is
         afterwards, or the newest message the bot sent while handling the press."""
         from tests.fakes.telegram_api import buttons, callback
 
         if message is None:
-            message = next(s for s in reversed(self.fake.to(chat_id)) if s.reply_markup
-                           and "inline_keyboard" in s.reply_markup)
+            message = next(
+                s
+                for s in reversed(self.fake.to(chat_id))
+                if s.reply_markup and "inline_keyboard" in s.reply_markup
+            )
         matches = [data for text, data in buttons(message) if label in text]
         if not matches:
             raise AssertionError(f"no button {label!r} under: {buttons(message)}")
@@ -145,8 +153,9 @@ class BotApp:
 
 
 @pytest.fixture
-async def bot_app(telegram_config: Callable[..., Config], start_app: Any,
-                  fake_telegram: FakeTelegram) -> Callable[..., Awaitable[BotApp]]:
+async def bot_app(
+    telegram_config: Callable[..., Config], start_app: Any, fake_telegram: FakeTelegram
+) -> Callable[..., Awaitable[BotApp]]:
     async def start(**sections: dict[str, Any]) -> BotApp:
         running = await start_app(telegram_config(**sections))
         return BotApp(running, fake_telegram)

@@ -24,7 +24,8 @@ SECRET = "conversations-test-secret"
 
 def write_config(folder, database: str, port: int, api_base: str):
     path = folder / f"config-{port}.toml"
-    path.write_text(f'''
+    path.write_text(
+        f'''
 [service]
 database = "{database}?pool_max=4"
 log_level = "WARNING"
@@ -39,7 +40,9 @@ admins = [{ADMIN}]
 mode = "webhook"
 webhook_url = "http://127.0.0.1:{port}"
 webhook_secret = "{SECRET}"
-''', encoding="utf-8")
+''',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -51,8 +54,7 @@ async def stored_messages(database: str) -> int:
         await conn.close()
 
 
-async def test_the_same_update_sent_to_two_processes_is_handled_once(tmp_path,
-                                                                     postgres_database):
+async def test_the_same_update_sent_to_two_processes_is_handled_once(tmp_path, postgres_database):
     async with FakeTelegram() as fake, aiohttp.ClientSession() as session:
         servers = []
         try:
@@ -61,16 +63,21 @@ async def test_the_same_update_sent_to_two_processes_is_handled_once(tmp_path,
                 config = write_config(tmp_path, postgres_database, port, fake.base_url)
                 servers.append(Serve(config, port, tmp_path / f"serve-{port}.log"))
             for server in servers:
-                await wait_for(lambda s=server: s.health(session), f"{server.url} healthy",
-                               timeout=180)
+                await wait_for(
+                    lambda s=server: s.health(session), f"{server.url} healthy", timeout=180
+                )
             update = {"update_id": 1, **message(3003, "Один раз, пожалуйста")}
             fake.messages[(3003, update["message"]["message_id"])] = update["message"]
 
             async def post(server: Serve) -> int:
-                async with session.post(server.url + "/telegram", data=json.dumps(update),
-                                        headers={"Content-Type": "application/json",
-                                                 "X-Telegram-Bot-Api-Secret-Token": SECRET}
-                                        ) as response:
+                async with session.post(
+                    server.url + "/telegram",
+                    data=json.dumps(update),
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Telegram-Bot-Api-Secret-Token": SECRET,
+                    },
+                ) as response:
                     return response.status
 
             assert await asyncio.gather(*(post(s) for s in servers)) == [200, 200]

@@ -32,6 +32,7 @@ async def eventually(condition, limit: float = 30.0) -> None:
     async def poll() -> None:
         while not condition():
             await asyncio.sleep(0.02)
+
     await asyncio.wait_for(poll(), limit)
 
 
@@ -46,8 +47,10 @@ async def answer_of(app, update, chat_id: int):
 @pytest.fixture
 async def modem_app(bot_app, smtp, tmp_path):
     fake = FakeModem(tmp_path / "tty-gsm1")
-    app = await bot_app(sms={"modems": [{"name": "gsm1", "port": str(fake.port)}]},
-                        conversations={"sms_sweep_seconds": 1})
+    app = await bot_app(
+        sms={"modems": [{"name": "gsm1", "port": str(fake.port)}]},
+        conversations={"sms_sweep_seconds": 1},
+    )
     status, _ = await app.running.post(booked("sms-1"))
     assert status == 202
     await eventually(lambda: fake.sim.indications)
@@ -66,8 +69,11 @@ async def test_multipart_sms_reaches_staff_and_a_reply_goes_back_by_sms(modem_ap
     assert "ЗН-000123" in header.text and sms.reply_to == header.message_id
     await eventually(lambda: not fake.sim.stored)
     assert sorted(fake.sim.deleted) == sorted(indexes)
-    reply = message(ADMIN_ID, "Да, в пятницу в 15:00 ждём",
-                    reply_to_message=app.fake.messages[(ADMIN_ID, sms.message_id)])
+    reply = message(
+        ADMIN_ID,
+        "Да, в пятницу в 15:00 ждём",
+        reply_to_message=app.fake.messages[(ADMIN_ID, sms.message_id)],
+    )
     confirmation = await answer_of(app, reply, ADMIN_ID)
     assert confirmation.text == "✓ Отправлено по SMS (1 SMS, модем gsm1)"
     [sent] = fake.messages
@@ -77,17 +83,21 @@ async def test_multipart_sms_reaches_staff_and_a_reply_goes_back_by_sms(modem_ap
     async with app.storage.reader() as tx:
         history = list(reversed(await tx.list_conversation(customer_key="C-001")))
     assert [(m.direction, m.channel, m.status) for m in history] == [
-        ("in", "sms", "delivered"), ("out", "sms", "delivered")]
+        ("in", "sms", "delivered"),
+        ("out", "sms", "delivered"),
+    ]
 
 
 async def test_a_reply_with_media_cannot_go_by_sms(modem_app):
     app, fake = modem_app
     fake.sim.receive(PHONE, "Фото пришлёте?")
-    [sms] = await app.fake.wait_sent(lambda s: "Фото пришлёте?" in s.text, chat_id=ADMIN_ID,
-                                     timeout=30)
+    [sms] = await app.fake.wait_sent(
+        lambda s: "Фото пришлёте?" in s.text, chat_id=ADMIN_ID, timeout=30
+    )
     photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
-    reply = message(ADMIN_ID, None, photo=photo,
-                    reply_to_message=app.fake.messages[(ADMIN_ID, sms.message_id)])
+    reply = message(
+        ADMIN_ID, None, photo=photo, reply_to_message=app.fake.messages[(ADMIN_ID, sms.message_id)]
+    )
     answer = await answer_of(app, reply, ADMIN_ID)
     assert answer.text == "✗ Не доставлено: по SMS можно отправить только текст"
     assert fake.messages == []
@@ -101,7 +111,9 @@ async def test_a_stop_word_adds_stop_entries_and_is_journaled(modem_app, word):
     async with app.storage.reader() as tx:
         stops = await tx.list_stops()
     assert sorted((s.who, s.who_kind, s.event_type, s.channel, s.reason) for s in stops) == [
-        (PHONE, "phone", "*", "modem", "SMS STOP"), (PHONE, "phone", "*", "sms", "SMS STOP")]
+        (PHONE, "phone", "*", "modem", "SMS STOP"),
+        (PHONE, "phone", "*", "sms", "SMS STOP"),
+    ]
     [row] = await app.running.journal(event_type="sms_stop")
     assert (row.status, row.address, row.reason) == ("stopped", PHONE, "SMS STOP")
     assert not [s for s in texts(app.fake, ADMIN_ID) if "SMS" in s.text]
@@ -110,16 +122,18 @@ async def test_a_stop_word_adds_stop_entries_and_is_journaled(modem_app, word):
 async def test_stored_sms_are_found_by_the_sweep_without_an_indication(modem_app):
     app, fake = modem_app
     fake.sim.receive("+79035550011", "Hello, is my car ready?", announce=False)
-    await app.fake.wait_sent(lambda s: "Hello, is my car ready?" in s.text, chat_id=ADMIN_ID,
-                             timeout=30)
+    await app.fake.wait_sent(
+        lambda s: "Hello, is my car ready?" in s.text, chat_id=ADMIN_ID, timeout=30
+    )
     assert "номер не найден среди клиентов" in texts(app.fake, ADMIN_ID)[-2].text
     await eventually(lambda: not fake.sim.stored)
 
 
 # the decoder and the assembly on their own -------------------------------------------------------
 def test_decoder_reads_a_published_gsm7_deliver() -> None:
-    part = decode_deliver("07911326040000F0040B911346610089F600002080629173140"
-                          "80CC8F71D14969741F977FD07")
+    part = decode_deliver(
+        "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07"
+    )
     assert (part.sender, part.text, part.concat) == ("+31641600986", "How are you?", None)
     assert part.sent_at is not None and part.sent_at.year == 2002
 
@@ -132,8 +146,9 @@ def test_decoder_rejects_garbage() -> None:
 
 
 def test_parts_are_reassembled_and_a_lost_part_is_delivered_late() -> None:
-    pdus = deliver_pdus(PHONE, LONG, smsc="+79168999100", reference=9,
-                        moment=datetime(2026, 12, 1, 9, 0, 0))
+    pdus = deliver_pdus(
+        PHONE, LONG, smsc="+79168999100", reference=9, moment=datetime(2026, 12, 1, 9, 0, 0)
+    )
     lines = []
     for index, pdu in enumerate(pdus):
         lines += [f"+CMGL: {index},0,,{len(pdu) // 2 - 8}", pdu]
@@ -154,8 +169,9 @@ async def test_an_sms_arriving_during_a_send_does_not_disturb_it(modem_app):
     app, fake = modem_app
     fake.cmgs_delay = 0.3
     pool = app.app[SENDERS]["modem"]
-    outgoing = OutgoingMessage(row_id=1, channel="modem", address="+79035550022",
-                               text="Ваш автомобиль готов")
+    outgoing = OutgoingMessage(
+        row_id=1, channel="modem", address="+79035550022", text="Ваш автомобиль готов"
+    )
     send = asyncio.create_task(pool.send(outgoing))
     await eventually(lambda: fake.pending)  # the submit is in flight
     fake.sim.receive(PHONE, "Спасибо, заеду")  # +CMTI arrives in the middle of it

@@ -54,16 +54,16 @@ async def test_customer_message_reaches_the_admin_with_context(tg):
 async def test_admin_reply_goes_to_the_customer_and_is_confirmed(tg):
     await tg.say(CUSTOMER, "Можно в 11?")
     [copy] = copies(tg.fake, ADMIN_ID)
-    reply = message(ADMIN_ID, "Да, ждём в 11", reply_to_message=tg.fake.messages[
-        (ADMIN_ID, copy.message_id)])
+    reply = message(
+        ADMIN_ID, "Да, ждём в 11", reply_to_message=tg.fake.messages[(ADMIN_ID, copy.message_id)]
+    )
     [confirmation] = await tg.send(reply, ADMIN_ID)
     assert confirmation.text == "✓ Отправлено клиенту"
     [delivered] = copies(tg.fake, CUSTOMER)
     assert delivered.text == "Да, ждём в 11"
     first, answer = await history(tg)
     assert delivered.reply_to == int(first.source_message)
-    assert (answer.direction, answer.status, answer.staff_user_id) == ("out", "delivered",
-                                                                       ADMIN_ID)
+    assert (answer.direction, answer.status, answer.staff_user_id) == ("out", "delivered", ADMIN_ID)
     assert answer.delivered_message == delivered.message_id
 
 
@@ -71,8 +71,9 @@ async def test_a_failed_answer_shows_the_telegram_error(tg):
     await tg.say(CUSTOMER, "Алло")
     [copy] = copies(tg.fake, ADMIN_ID)
     tg.fake.fail_chat(CUSTOMER, 403, "Forbidden: bot was blocked by the user")
-    reply = message(ADMIN_ID, "Ответ", reply_to_message=tg.fake.messages[
-        (ADMIN_ID, copy.message_id)])
+    reply = message(
+        ADMIN_ID, "Ответ", reply_to_message=tg.fake.messages[(ADMIN_ID, copy.message_id)]
+    )
     [confirmation] = await tg.send(reply, ADMIN_ID)
     assert confirmation.text.startswith("✗ Не доставлено:") and "blocked" in confirmation.text
     assert (await history(tg))[-1].status == "failed"
@@ -88,16 +89,22 @@ async def test_an_unregistered_chat_is_forwarded_marked(tg):
 
 async def test_a_reply_to_a_notification_names_it(bot_app, smtp):
     app = await bot_app()
-    await app.running.rules('[[rules]]\nname = "tg"\nevent = "order_booked"\n'
-                            'recipients = ["customer"]\nchannels = ["telegram"]\n')
+    await app.running.rules(
+        '[[rules]]\nname = "tg"\nevent = "order_booked"\n'
+        'recipients = ["customer"]\nchannels = ["telegram"]\n'
+    )
     await register_customer(app)
     from tests.conftest import booked
 
     await app.running.post(booked("conv-2"))
-    note = (await app.fake.wait_sent(chat_id=CUSTOMER, count=1,
-                                     predicate=lambda s: "ЗН-000123" in s.text))[-1]
-    answer = message(CUSTOMER, "А можно позже?",
-                     reply_to_message=app.fake.messages[(CUSTOMER, note.message_id)])
+    note = (
+        await app.fake.wait_sent(
+            chat_id=CUSTOMER, count=1, predicate=lambda s: "ЗН-000123" in s.text
+        )
+    )[-1]
+    answer = message(
+        CUSTOMER, "А можно позже?", reply_to_message=app.fake.messages[(CUSTOMER, note.message_id)]
+    )
     await app.send(answer, CUSTOMER)
     header = texts(app.fake, ADMIN_ID)[-1]
     assert "Ответ на уведомление «order_booked»" in header.text
@@ -119,8 +126,10 @@ async def test_media_are_copied_and_a_long_caption_follows_as_text(tg):
     assert copy.text == "Вот так" and "caption" not in copy.fields
     assert not tg.fake.calls("getFile")  # copied by Telegram, never downloaded
     long = "ц" * 2000
-    await tg.send(message(CUSTOMER, None, document={"file_id": "d1", "file_unique_id": "d1"},
-                          caption=long), CUSTOMER)
+    await tg.send(
+        message(CUSTOMER, None, document={"file_id": "d1", "file_unique_id": "d1"}, caption=long),
+        CUSTOMER,
+    )
     copy = copies(tg.fake, ADMIN_ID)[-1]
     assert copy.fields["caption"] == "ц" * 1000 + "…"
     follow = texts(tg.fake, ADMIN_ID)[-1]
@@ -136,8 +145,12 @@ async def test_flooding_customer_is_throttled_with_one_notice(bot_app, smtp):
     assert "слишком много" in notice.text
     assert await app.say(CUSTOMER, "4") == []
     assert [c.text for c in copies(app.fake, ADMIN_ID)] == ["1", "2"]
-    assert [m.status for m in await history(app)] == ["delivered", "delivered", "throttled",
-                                                      "throttled"]
+    assert [m.status for m in await history(app)] == [
+        "delivered",
+        "delivered",
+        "throttled",
+        "throttled",
+    ]
 
 
 async def test_a_repeated_update_is_handled_once(tg):
@@ -157,18 +170,23 @@ async def test_plain_group_header_copy_and_who_may_answer(bot_app, smtp):
     assert "Иван Петров" in header.text and copy.reply_to == header.message_id
     assert not app.fake.calls("createForumTopic") and copies(app.fake, ADMIN_ID) == []
     source = app.fake.messages[(STAFF_CHAT, copy.message_id)]
-    [refusal] = await app.send(message(STAFF_CHAT, "я не сотрудник", from_id=STRANGER,
-                                       reply_to_message=source), STAFF_CHAT)
+    [refusal] = await app.send(
+        message(STAFF_CHAT, "я не сотрудник", from_id=STRANGER, reply_to_message=source), STAFF_CHAT
+    )
     assert refusal.text == "Отвечать клиентам могут только сотрудники."
     assert copies(app.fake, CUSTOMER) == []
     app.fake.members[(STAFF_CHAT, STRANGER)] = "creator"  # the group's owner is staff
-    [ok] = await app.send(message(STAFF_CHAT, "Ответ владельца", from_id=STRANGER,
-                                  reply_to_message=source), STAFF_CHAT)
+    [ok] = await app.send(
+        message(STAFF_CHAT, "Ответ владельца", from_id=STRANGER, reply_to_message=source),
+        STAFF_CHAT,
+    )
     assert ok.text == "✓ Отправлено клиенту"
     assert copies(app.fake, CUSTOMER)[-1].text == "Ответ владельца"
     # staff talking among themselves is not sent anywhere
-    assert await app.send(message(STAFF_CHAT, "коллеги, кто возьмёт?", from_id=ADMIN_ID),
-                          STAFF_CHAT) == []
+    assert (
+        await app.send(message(STAFF_CHAT, "коллеги, кто возьмёт?", from_id=ADMIN_ID), STAFF_CHAT)
+        == []
+    )
 
 
 async def test_staff_commands_work_in_the_staff_chat(bot_app, smtp):
@@ -192,8 +210,14 @@ async def test_forum_topic_per_customer_answers_and_a_deleted_topic(bot_app, smt
     assert thread and all(s.thread_id == thread for s in app.fake.to(STAFF_CHAT))
     assert len(texts(app.fake, STAFF_CHAT)) == 1  # the header once: the context did not change
     # any message in the topic answers the customer, no reply needed
-    staff = message(STAFF_CHAT, "Ждём вас", from_id=ADMIN_ID, message_thread_id=thread,
-                    is_topic_message=True, chat_type="supergroup")
+    staff = message(
+        STAFF_CHAT,
+        "Ждём вас",
+        from_id=ADMIN_ID,
+        message_thread_id=thread,
+        is_topic_message=True,
+        chat_type="supergroup",
+    )
     [ok] = await app.send(staff, STAFF_CHAT)
     assert ok.text == "✓ Отправлено клиенту" and ok.thread_id == thread
     assert copies(app.fake, CUSTOMER)[-1].text == "Ждём вас"
@@ -230,8 +254,10 @@ async def test_dialog_shows_messages_and_notifications(bot_app, smtp):
     await tg.running.wait_rows(lambda rows: any(r.status == "sent" for r in rows))
     await tg.say(CUSTOMER, "Когда готово?")
     [copy] = copies(tg.fake, ADMIN_ID)
-    await tg.send(message(ADMIN_ID, "Завтра", reply_to_message=tg.fake.messages[
-        (ADMIN_ID, copy.message_id)]), ADMIN_ID)
+    await tg.send(
+        message(ADMIN_ID, "Завтра", reply_to_message=tg.fake.messages[(ADMIN_ID, copy.message_id)]),
+        ADMIN_ID,
+    )
     answer = await tg.reply(ADMIN_ID, "/dialog +7 916 123-45-67")
     assert "Диалог с Иван Петров" in answer
     assert answer.index("Когда готово?") < answer.index("Завтра")
@@ -270,7 +296,10 @@ async def test_the_customer_time_line_over_http(tg):
         assert r.status == 200
         [entry] = [e for e in await r.json() if e["entry"] == "message"]
     assert (entry["text"], entry["direction"], entry["customer_key"]) == (
-        "Когда готово?", "in", "C-001")
+        "Когда готово?",
+        "in",
+        "C-001",
+    )
     async with tg.running.session.get(base, params={"customer": "C-404"}) as r:
         assert r.status == 404 and "not found" in (await r.json())["error"]
     async with tg.running.session.get(base, params={"limit": "x"}) as r:

@@ -31,7 +31,8 @@ def free_port() -> int:
 
 def write_config(tmp_path: Path, smtp_port: int, http_port: int, database: str) -> Path:
     path = tmp_path / "config.toml"
-    path.write_text(f'''
+    path.write_text(
+        f'''
 [service]
 database = "{database}"
 lease_seconds = 120
@@ -50,14 +51,20 @@ port = {smtp_port}
 tls = "none"
 from_address = "service@example.ru"
 max_connections = 4
-''', encoding="utf-8")
+''',
+        encoding="utf-8",
+    )
     (tmp_path / "rules.toml").write_text(CUSTOMER_EMAIL_RULE, encoding="utf-8")
     return path
 
 
 def vestnik(*args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 async def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -76,8 +83,22 @@ async def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def journal_statuses(config: Path) -> list[str]:
-    out = subprocess.run([sys.executable, "-m", "bot", "journal", "--json", "--limit", "100",
-                          "--config", str(config)], cwd=ROOT, capture_output=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "journal",
+            "--json",
+            "--limit",
+            "100",
+            "--config",
+            str(config),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
     return [row["status"] for row in json.loads(out.stdout)]
 
 
@@ -88,18 +109,39 @@ async def test_kill_9_mid_send_then_restart_delivers_everything(tmp_path, databa
         port = free_port()
         config = write_config(tmp_path, smtp.port, port, database_url)
         url = f"http://127.0.0.1:{port}"
-        assert subprocess.run([sys.executable, "-m", "bot", "migrate", "--config", str(config)],
-                              cwd=ROOT, check=False).returncode == 0
-        assert subprocess.run([sys.executable, "-m", "bot", "rules", "import",
-                               str(tmp_path / "rules.toml"), "--config", str(config)],
-                              cwd=ROOT, check=False).returncode == 0
+        assert (
+            subprocess.run(
+                [sys.executable, "-m", "bot", "migrate", "--config", str(config)],
+                cwd=ROOT,
+                check=False,
+            ).returncode
+            == 0
+        )
+        assert (
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "rules",
+                    "import",
+                    str(tmp_path / "rules.toml"),
+                    "--config",
+                    str(config),
+                ],
+                cwd=ROOT,
+                check=False,
+            ).returncode
+            == 0
+        )
         first = vestnik("serve", "--config", str(config))
         try:
             await wait_healthy(url, first)
             async with aiohttp.ClientSession() as session:
-                events = [booked(f"k-{i}", customer={"id": f"C-{i}",
-                                                     "email": f"c{i}@example.ru"})
-                          for i in range(40)]
+                events = [
+                    booked(f"k-{i}", customer={"id": f"C-{i}", "email": f"c{i}@example.ru"})
+                    for i in range(40)
+                ]
                 async with session.post(url + "/events", json={"events": events}) as response:
                     assert response.status == 202
                     assert (await response.json())["planned"] == 40
@@ -127,8 +169,21 @@ async def test_kill_9_mid_send_then_restart_delivers_everything(tmp_path, databa
             rows: list[dict[str, object]] = []
             while time.monotonic() < deadline:
                 out = subprocess.run(
-                    [sys.executable, "-m", "bot", "journal", "--json", "--limit", "100",
-                     "--config", str(config)], cwd=ROOT, capture_output=True, check=True)
+                    [
+                        sys.executable,
+                        "-m",
+                        "bot",
+                        "journal",
+                        "--json",
+                        "--limit",
+                        "100",
+                        "--config",
+                        str(config),
+                    ],
+                    cwd=ROOT,
+                    capture_output=True,
+                    check=True,
+                )
                 rows = json.loads(out.stdout)
                 if len(rows) == 40 and all(r["status"] == "sent" for r in rows):
                     break

@@ -36,8 +36,9 @@ quiet_hours = false
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
 
 
 async def journal(database: str, **flt: object) -> list:
@@ -57,40 +58,49 @@ async def wait_journal(database: str, predicate, what: str, timeout: float = 60.
         if predicate(rows):
             return rows
         if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}: "
-                                 f"{[(r.id, r.status, r.sent_at) for r in rows]}")
+            raise AssertionError(
+                f"never happened: {what}: {[(r.id, r.status, r.sent_at) for r in rows]}"
+            )
         await asyncio.sleep(0.1)
 
 
 async def test_cli_resend_and_customers_import_reach_a_running_serve_within_a_second(
-        tmp_path, database_url):
+    tmp_path, database_url
+):
     with SmtpServer() as smtp:
         port = free_port()
         config = write_config(tmp_path, smtp.port, port, database_url)
         # the daily scan's hour has always passed: a birthday planned now is due now
-        text = config.read_text().replace('[schedule]\n', '[schedule]\ndaily_at = "00:00"\n')
+        text = config.read_text().replace("[schedule]\n", '[schedule]\ndaily_at = "00:00"\n')
         config.write_text(text, encoding="utf-8")
         (tmp_path / "rules.toml").write_text(
-            (tmp_path / "rules.toml").read_text() + BIRTHDAY_RULE, encoding="utf-8")
+            (tmp_path / "rules.toml").read_text() + BIRTHDAY_RULE, encoding="utf-8"
+        )
         assert cli("migrate", "--config", str(config)).returncode == 0
-        assert cli("rules", "import", str(tmp_path / "rules.toml"),
-                   "--config", str(config)).returncode == 0
+        assert (
+            cli("rules", "import", str(tmp_path / "rules.toml"), "--config", str(config)).returncode
+            == 0
+        )
         serve = vestnik("serve", "--config", str(config))
         try:
             await wait_healthy(f"http://127.0.0.1:{port}", serve)
             async with aiohttp.ClientSession() as session:
-                async with session.post(f"http://127.0.0.1:{port}/events",
-                                        json=booked("x-1")) as response:
+                async with session.post(
+                    f"http://127.0.0.1:{port}/events", json=booked("x-1")
+                ) as response:
                     assert response.status == 202
-            [row] = await wait_journal(database_url, lambda rows: rows and
-                                       rows[0].status == "sent", "the booking sent")
+            [row] = await wait_journal(
+                database_url, lambda rows: rows and rows[0].status == "sent", "the booking sent"
+            )
 
             resend = cli("journal", "resend", str(row.id), "--config", str(config))
             assert resend.returncode == 0, resend.stderr
             assert f"Уведомление {row.id} снова в очереди" in resend.stdout
             [again] = await wait_journal(
-                database_url, lambda rows: rows[0].sent_at and rows[0].sent_at > row.sent_at,
-                "the resent row sent again")
+                database_url,
+                lambda rows: rows[0].sent_at and rows[0].sent_at > row.sent_at,
+                "the resent row sent again",
+            )
             # due_at is the moment the CLI made the row pending
             latency = (again.sent_at - again.due_at).total_seconds()
             assert latency < 1.0, f"the resend waited {latency:.2f} s for the service"
@@ -100,15 +110,19 @@ async def test_cli_resend_and_customers_import_reach_a_running_serve_within_a_se
             # import, sent by the service without waiting for anything else
             today = datetime.now(ZoneInfo("Europe/Moscow")).date()
             (tmp_path / "customers.csv").write_text(
-                "id,name,email,birthday\n"
-                f"B-1,Анна Соколова,anna@example.ru,1990-{today:%m-%d}\n", encoding="utf-8")
-            imported = cli("customers", "import", str(tmp_path / "customers.csv"),
-                           "--config", str(config))
+                f"id,name,email,birthday\nB-1,Анна Соколова,anna@example.ru,1990-{today:%m-%d}\n",
+                encoding="utf-8",
+            )
+            imported = cli(
+                "customers", "import", str(tmp_path / "customers.csv"), "--config", str(config)
+            )
             assert imported.returncode == 0, imported.stderr
             assert "customers imported: 1" in imported.stdout
             rows = await wait_journal(
-                database_url, lambda rows: any(r.event_type == "birthday" and r.status == "sent"
-                                               for r in rows), "the greeting sent")
+                database_url,
+                lambda rows: any(r.event_type == "birthday" and r.status == "sent" for r in rows),
+                "the greeting sent",
+            )
             [greeting] = [r for r in rows if r.event_type == "birthday"]
             assert greeting.address == "anna@example.ru"
             latency = (greeting.sent_at - greeting.created_at).total_seconds()
@@ -119,8 +133,9 @@ async def test_cli_resend_and_customers_import_reach_a_running_serve_within_a_se
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_a_second_serve_on_one_sqlite_file_is_refused_naming_the_first(tmp_path,
-                                                                            database_url):
+async def test_a_second_serve_on_one_sqlite_file_is_refused_naming_the_first(
+    tmp_path, database_url
+):
     with SmtpServer() as smtp:
         port = free_port()
         config = write_config(tmp_path, smtp.port, port, database_url)
@@ -128,8 +143,9 @@ async def test_a_second_serve_on_one_sqlite_file_is_refused_naming_the_first(tmp
         try:
             await wait_healthy(f"http://127.0.0.1:{port}", first)
             other = tmp_path / "other.toml"
-            other.write_text(config.read_text().replace(str(port), str(free_port())),
-                             encoding="utf-8")
+            other.write_text(
+                config.read_text().replace(str(port), str(free_port())), encoding="utf-8"
+            )
             second = cli("serve", "--config", str(other))
             assert second.returncode == 1
             assert f"(PID {first.pid})" in second.stderr

@@ -30,12 +30,16 @@ async def test_email_reaches_the_customer_with_proper_headers(make_config, start
 
 async def test_html_alternative_and_rule_templates(make_config, start_app, smtp):
     app = await start_app(make_config())
-    await app.rules(CUSTOMER_EMAIL_RULE + '''subject = "Заказ {{ order.number }}"
+    await app.rules(
+        CUSTOMER_EMAIL_RULE
+        + """subject = "Заказ {{ order.number }}"
 body = "Сумма {{ order.amount|money(order.currency) }}"
 html = "<p>Клиент {{ customer.name }}</p>"
-''')
-    await app.post(booked("h-1", customer={"id": "C-9", "name": "<b>Хакер</b>",
-                                           "email": "h@example.ru"}))
+"""
+    )
+    await app.post(
+        booked("h-1", customer={"id": "C-9", "name": "<b>Хакер</b>", "email": "h@example.ru"})
+    )
     await app.wait_rows(lambda rows: rows and rows[0].status == "sent")
     [mail] = smtp.recorder.by_recipient("h@example.ru")
     assert mail["Subject"] == "Заказ ЗН-000123"
@@ -48,18 +52,29 @@ async def test_template_error_fails_only_that_notification(make_config, start_ap
     app = await start_app(make_config())
     # a template that does not compile is refused by the import (tests/test_security_templates.py);
     # one stored before that check still fails only its own row
-    broken = StoredRule(name="broken", event="order_booked", definition={
-        "name": "broken", "event": "order_booked", "recipients": ["customer"],
-        "channels": ["email"], "body": "{{ order.number | no_such_filter }}"})
+    broken = StoredRule(
+        name="broken",
+        event="order_booked",
+        definition={
+            "name": "broken",
+            "event": "order_booked",
+            "recipients": ["customer"],
+            "channels": ["email"],
+            "body": "{{ order.number | no_such_filter }}",
+        },
+    )
     await app.storage.write(lambda tx: tx.upsert_rules([broken]))
-    await app.rules(CUSTOMER_EMAIL_RULE + '''
+    await app.rules(
+        CUSTOMER_EMAIL_RULE
+        + """
 [[rules]]
 name = "raises"
 event = "order_booked"
 recipients = ["customer"]
 channels = ["email"]
 body = "{{ 1 / 0 }}"
-''')
+"""
+    )
     status, body = await app.post(booked("te-1"))
     assert status == 202 and body["planned"] == 3
     rows = await app.wait_rows(lambda rows: any(r.status == "sent" for r in rows))
@@ -73,15 +88,21 @@ body = "{{ 1 / 0 }}"
 async def test_stop_list_at_planning(make_config, start_app, smtp):
     app = await start_app(make_config())
     await app.rules(CUSTOMER_EMAIL_RULE)
-    entry = await app.storage.write(lambda tx: tx.add_stop(
-        StopEntry(who="+79161234567", who_kind="phone", reason="asked by phone")))
+    entry = await app.storage.write(
+        lambda tx: tx.add_stop(
+            StopEntry(who="+79161234567", who_kind="phone", reason="asked by phone")
+        )
+    )
     await app.post(booked("s-1"))
     [row] = await app.journal()
     assert row.status == "stopped" and row.reason == f"stop list entry {entry.id}"
     other_type = await app.storage.write(lambda tx: tx.remove_stop(entry.id))
     assert other_type
-    await app.storage.write(lambda tx: tx.add_stop(
-        StopEntry(who="C-001", who_kind="customer", event_type="payment_received")))
+    await app.storage.write(
+        lambda tx: tx.add_stop(
+            StopEntry(who="C-001", who_kind="customer", event_type="payment_received")
+        )
+    )
     await app.post(booked("s-2"))  # a different type is not stopped
     rows = await app.wait_rows(lambda rows: rows[-1].status == "sent")
     assert rows[-1].event_id == "s-2"
@@ -94,8 +115,9 @@ async def test_stop_list_checked_again_before_sending(make_config, start_app, sm
     await app.post(booked("s-3"))
     rows = await app.wait_rows(lambda rows: rows and rows[0].attempts == 1)
     assert rows[0].status == "pending" and "451" in rows[0].error
-    entry = await app.storage.write(lambda tx: tx.add_stop(
-        StopEntry(who="ivan@example.ru", who_kind="email", channel="email")))
+    entry = await app.storage.write(
+        lambda tx: tx.add_stop(StopEntry(who="ivan@example.ru", who_kind="email", channel="email"))
+    )
     rows = await app.wait_rows(lambda rows: rows[0].status == "stopped")
     assert rows[0].reason == f"stop list entry {entry.id}"
     assert smtp.recorder.by_recipient("ivan@example.ru") == []
@@ -120,8 +142,9 @@ async def test_transient_failures_exhaust_the_ladder(make_config, start_app, smt
     assert rows[0].attempts == 2 and rows[0].failed_at is not None and "451" in rows[0].error
 
 
-async def test_permanent_failure_stays_failed_until_resend(make_config, start_app, smtp,
-                                                           tmp_path, capsys):
+async def test_permanent_failure_stays_failed_until_resend(
+    make_config, start_app, smtp, tmp_path, capsys
+):
     config = make_config()
     app = await start_app(config)
     await app.rules(CUSTOMER_EMAIL_RULE)
@@ -138,8 +161,12 @@ async def test_permanent_failure_stays_failed_until_resend(make_config, start_ap
     config_path = tmp_path / "cli.toml"
     config_path.write_text(f'[service]\ndatabase = "{config.service.database}"\n')
     # the CLI is another program with its own connection (a thread: it runs its own loop)
-    assert await asyncio.to_thread(
-        cli, ["journal", "resend", str(row.id), "--config", str(config_path)]) == 0
+    assert (
+        await asyncio.to_thread(
+            cli, ["journal", "resend", str(row.id), "--config", str(config_path)]
+        )
+        == 0
+    )
     app.app[DISPATCHER].wake()  # SQLite: the CLI is another process; the API wakes directly
     rows = await app.wait_rows(lambda rows: rows[0].status == "sent")
     assert rows[0].error is None and rows[0].failed_at is None
@@ -157,11 +184,32 @@ async def test_resend_through_the_http_api(make_config, start_app, smtp):
     assert len(smtp.recorder.by_recipient("ivan@example.ru")) == 2
     async with app.session.get(f"{app.url}/journal/{rows[0].id}") as response:
         data = await response.json()
-    assert list(data) == ["id", "event_id", "event_type", "rule", "recipient_role",
-                          "recipient_id", "recipient_name", "channel", "provider", "address",
-                          "subject", "text", "segments", "created_at", "due_at", "sent_at",
-                          "failed_at", "error", "attempts", "provider_message_id", "status",
-                          "reason", "delivered_at", "receipt"]
+    assert list(data) == [
+        "id",
+        "event_id",
+        "event_type",
+        "rule",
+        "recipient_role",
+        "recipient_id",
+        "recipient_name",
+        "channel",
+        "provider",
+        "address",
+        "subject",
+        "text",
+        "segments",
+        "created_at",
+        "due_at",
+        "sent_at",
+        "failed_at",
+        "error",
+        "attempts",
+        "provider_message_id",
+        "status",
+        "reason",
+        "delivered_at",
+        "receipt",
+    ]
 
 
 async def test_smtp_connections_are_reused(make_config, start_app, smtp):

@@ -34,6 +34,9 @@ def test_every_journal_status_is_in_the_rules_page() -> None:
 def test_no_document_points_outside_the_repository() -> None:
     root = DOCS.parent
     pages = [root / "README.md", *DOCS.rglob("*.md")]
-    outside = [str(p.relative_to(root)) for p in pages
-               if re.search(r"\.\./shared|SPEC\.md|SPEC §", p.read_text(encoding="utf-8"))]
+    outside = [
+        str(p.relative_to(root))
+        for p in pages
+        if re.search(r"\.\./shared|SPEC\.md|SPEC §", p.read_text(encoding="utf-8"))
+    ]
     assert not outside, f"pages citing ../shared: {outside}"

@@ -31,8 +31,10 @@ def syntax_problems(source: bytes) -> list[str]:
     def walk(node: tree_sitter.Node) -> None:
         if node.is_error or node.is_missing:
             row, column = node.start_point
-            found.append(f"{row + 1}:{column + 1}: {'missing' if node.is_missing else 'error'} "
-                         f"{source[node.start_byte:node.end_byte][:60].decode(errors='replace')!r}")
+            found.append(
+                f"{row + 1}:{column + 1}: {'missing' if node.is_missing else 'error'} "
+                f"{source[node.start_byte : node.end_byte][:60].decode(errors='replace')!r}"
+            )
         for child in node.children:
             walk(child)
 
@@ -50,8 +52,14 @@ def vectors() -> dict:
 
 def test_the_kit_has_its_modules():
     names = {path.parent.parent.name for path in bsl_files()}
-    assert {"вн_ВестникПодпись", "вн_ВестникОчередь", "вн_ВестникСобытия", "вн_ВестникОтправка",
-            "вн_ВестникСамопроверка", "вн_ВестникВызовСервера"} <= names
+    assert {
+        "вн_ВестникПодпись",
+        "вн_ВестникОчередь",
+        "вн_ВестникСобытия",
+        "вн_ВестникОтправка",
+        "вн_ВестникСамопроверка",
+        "вн_ВестникВызовСервера",
+    } <= names
 
 
 @pytest.mark.parametrize("path", bsl_files(), ids=lambda p: str(p.relative_to(KIT)))
@@ -71,12 +79,20 @@ def test_every_xml_file_is_well_formed_and_listed():
     for path in files:
         ET.parse(path)  # raises on anything not well-formed
     root = ET.parse(KIT / "Configuration.xml").getroot()
-    listed = [(child.tag.removeprefix(MD), child.text) for child in
-              root.find(f"{MD}Configuration/{MD}ChildObjects")]
-    folders = {"Language": "Languages", "CommonModule": "CommonModules",
-               "CommonTemplate": "CommonTemplates", "CommonCommand": "CommonCommands",
-               "EventSubscription": "EventSubscriptions", "ScheduledJob": "ScheduledJobs",
-               "Constant": "Constants", "InformationRegister": "InformationRegisters"}
+    listed = [
+        (child.tag.removeprefix(MD), child.text)
+        for child in root.find(f"{MD}Configuration/{MD}ChildObjects")
+    ]
+    folders = {
+        "Language": "Languages",
+        "CommonModule": "CommonModules",
+        "CommonTemplate": "CommonTemplates",
+        "CommonCommand": "CommonCommands",
+        "EventSubscription": "EventSubscriptions",
+        "ScheduledJob": "ScheduledJobs",
+        "Constant": "Constants",
+        "InformationRegister": "InformationRegisters",
+    }
     for kind, name in listed:
         description = KIT / folders[kind] / f"{name}.xml"
         assert description.exists(), description
@@ -88,10 +104,16 @@ def test_every_xml_file_is_well_formed_and_listed():
 
 
 def test_subscriptions_and_the_job_name_procedures_that_exist():
-    for path in [*(KIT / "EventSubscriptions").glob("*.xml"), *(KIT / "ScheduledJobs").glob("*.xml")]:
+    for path in [
+        *(KIT / "EventSubscriptions").glob("*.xml"),
+        *(KIT / "ScheduledJobs").glob("*.xml"),
+    ]:
         props = ET.parse(path).getroot()[0].find(f"{MD}Properties")
-        target = (props.find(f"{MD}Handler") if props.find(f"{MD}Handler") is not None
-                  else props.find(f"{MD}MethodName")).text
+        target = (
+            props.find(f"{MD}Handler")
+            if props.find(f"{MD}Handler") is not None
+            else props.find(f"{MD}MethodName")
+        ).text
         _, module, procedure = target.split(".")
         source = (KIT / "CommonModules" / module / "Ext" / "Module.bsl").read_text("utf-8")
         assert re.search(rf"^Процедура {procedure}\(.*\) Экспорт$", source, re.M), target
@@ -99,8 +121,7 @@ def test_subscriptions_and_the_job_name_procedures_that_exist():
 
 def test_the_outbox_register_has_the_columns_the_modules_use():
     register = ET.parse(KIT / "InformationRegisters" / "вн_ОчередьСобытий.xml").getroot()[0]
-    columns = {e.find(f"{MD}Properties/{MD}Name").text
-               for e in register.find(f"{MD}ChildObjects")}
+    columns = {e.find(f"{MD}Properties/{MD}Name").text for e in register.find(f"{MD}ChildObjects")}
     source = (KIT / "CommonModules" / "вн_ВестникОчередь" / "Ext" / "Module.bsl").read_text()
     used = set(re.findall(r"Запись\.(\w+) =", source))
     assert used <= columns and "ИдСобытия" in columns
@@ -119,8 +140,11 @@ def test_our_signer_and_verifier_meet_the_standard_webhooks_vectors(vector):
     key = base64.b64decode(vector["secret"].removeprefix("whsec_"))
     body = vector["body"].encode("utf-8")
     assert sign(key, vector["id"], vector["timestamp"], body) == vector["signature"]
-    headers = {"webhook-id": vector["id"], "webhook-timestamp": str(vector["timestamp"]),
-               "webhook-signature": f"v1,b2xkLXNpZ25hdHVyZQ== {vector['signature']}"}
+    headers = {
+        "webhook-id": vector["id"],
+        "webhook-timestamp": str(vector["timestamp"]),
+        "webhook-signature": f"v1,b2xkLXNpZ25hdHVyZQ== {vector['signature']}",
+    }
     assert signature_problem(headers, body, key, vector["timestamp"], 300) is None
     config = WebhookConfig(secret=vector["secret"])
     assert authenticate(config, headers, body, vector["timestamp"] + 299) is None
@@ -128,8 +152,12 @@ def test_our_signer_and_verifier_meet_the_standard_webhooks_vectors(vector):
     for variant, wrong in vector.get("wrong", {}).items():
         raw = b"\xef\xbb\xbf" + body if variant == "utf8_bom" else vector["body"].encode("cp1251")
         assert sign(key, vector["id"], vector["timestamp"], raw) == wrong != vector["signature"]
-        assert signature_problem({**headers, "webhook-signature": wrong}, body, key,
-                                 vector["timestamp"], 300) == "no signature matches"
+        assert (
+            signature_problem(
+                {**headers, "webhook-signature": wrong}, body, key, vector["timestamp"], 300
+            )
+            == "no signature matches"
+        )
 
 
 @pytest.mark.parametrize("vector", vectors()["hmac_sha256"], ids=lambda v: v["name"])

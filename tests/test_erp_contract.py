@@ -26,15 +26,13 @@ def checker(schema: dict) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-async def test_served_event_schema_is_valid_2020_12_without_authentication(make_config,
-                                                                           start_app):
+async def test_served_event_schema_is_valid_2020_12_without_authentication(make_config, start_app):
     app = await start_app(make_config(webhook=TOKENS))
     status, content_type, schema = await get_json(app, "/schema/event.json")
     assert status == 200 and content_type == "application/schema+json"
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert {"id", "type", "occurred_at", "customer", "order", "items"} <= set(
-        schema["properties"])
+    assert {"id", "type", "occurred_at", "customer", "order", "items"} <= set(schema["properties"])
     assert schema["required"] == ["id", "type"]
 
 
@@ -51,15 +49,15 @@ async def test_served_openapi_is_valid_3_1_and_names_every_answer(make_config, s
     batch = document["components"]["schemas"]["Batch"]
     assert batch["properties"]["events"]["maxItems"] == 250  # the config's limit
     assert {"/healthz", "/journal", "/journal/{id}", "/journal/{id}/resend"} <= set(
-        document["paths"])
+        document["paths"]
+    )
 
 
 async def test_cli_schema_prints_the_served_documents(make_config, start_app, tmp_path):
     config = make_config()
     app = await start_app(config)
     config_path = tmp_path / "schema.toml"
-    config_path.write_text(f'[service]\ndatabase = "{config.service.database}"\n',
-                           encoding="utf-8")
+    config_path.write_text(f'[service]\ndatabase = "{config.service.database}"\n', encoding="utf-8")
     for flag, path in ((), "/schema/event.json"), (("--openapi",), "/openapi.json"):
         code, out, err = await vestnik("schema", *flag, "--config", str(config_path))
         assert code == 0, err
@@ -99,13 +97,16 @@ async def test_a_schema_valid_batch_is_accepted_and_planned(make_config, start_a
     assert answer["planned"] == 1  # the booking sample, e-mailed to its customer
 
 
-@pytest.mark.parametrize("broken", [
-    {"type": "order_booked"},  # no id
-    {"id": "x", "type": "Order Booked"},
-    {"id": "x", "type": "order_booked", "occurred_at": "вчера"},
-    {"id": "x", "type": "order_booked", "customer": {"birthday": "17.03.1984"}},
-    {"id": "x", "type": "order_booked", "order": {"amount": "много"}},
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"type": "order_booked"},  # no id
+        {"id": "x", "type": "Order Booked"},
+        {"id": "x", "type": "order_booked", "occurred_at": "вчера"},
+        {"id": "x", "type": "order_booked", "customer": {"birthday": "17.03.1984"}},
+        {"id": "x", "type": "order_booked", "order": {"amount": "много"}},
+    ],
+)
 async def test_what_the_schema_rejects_the_webhook_rejects(make_config, start_app, broken):
     app = await start_app(make_config())
     _, _, schema = await get_json(app, "/schema/event.json")

@@ -59,12 +59,21 @@ def test_stories_are_coherent_and_cover_their_types():
                 by_order[event["order"]["id"]].append(event["type"])
     repairs = [types for types in by_order.values() if types[0] == "order_booked"]
     full = [t for t in repairs if len(t) == 8]
-    assert full and full[0] == ["order_booked", "order_rescheduled", "supplier_order_placed",
-                                "parts_arrived", "all_parts_arrived", "repair_completed",
-                                "payment_received", "fully_paid"]
+    assert full and full[0] == [
+        "order_booked",
+        "order_rescheduled",
+        "supplier_order_placed",
+        "parts_arrived",
+        "all_parts_arrived",
+        "repair_completed",
+        "payment_received",
+        "fully_paid",
+    ]
     today = "-11-25"
-    assert any(e["type"] == "customer_updated" and e["customer"]["birthday"].endswith(today)
-               for e in events)
+    assert any(
+        e["type"] == "customer_updated" and e["customer"]["birthday"].endswith(today)
+        for e in events
+    )
     assert all("T" in e["occurred_at"] and "+" not in e["occurred_at"] for e in events)
 
 
@@ -77,16 +86,23 @@ def test_type_filter_keeps_only_those_types():
 async def test_cli_emulate_with_the_configs_token(make_config, start_app, tmp_path):
     app = await start_app(make_config(webhook={"tokens": [TOKEN]}))
     await app.rules(RULES)
-    config = cli_config(tmp_path, app.app[CONFIG].service.database, listen=listen_of(app),
-                        extra=f'tokens = ["{TOKEN}"]\n')
-    code, out, err = await vestnik("emulate", "--config", config, "--count", "60",
-                                   "--rate", "0", "--batch", "3", "--json")
+    config = cli_config(
+        tmp_path,
+        app.app[CONFIG].service.database,
+        listen=listen_of(app),
+        extra=f'tokens = ["{TOKEN}"]\n',
+    )
+    code, out, err = await vestnik(
+        "emulate", "--config", config, "--count", "60", "--rate", "0", "--batch", "3", "--json"
+    )
     assert code == 0, out + err
     report = json.loads(out)
     assert (report["accepted"], report["duplicates"], report["errors"]) == (60, 0, 0)
     assert report["statuses"] == {"202": report["requests"]} and report["requests"] >= 20
-    assert report["latency_ms"]["p50"] > 0 and report["latency_ms"]["p99"] >= \
-        report["latency_ms"]["p50"]
+    assert (
+        report["latency_ms"]["p50"] > 0
+        and report["latency_ms"]["p99"] >= report["latency_ms"]["p50"]
+    )
     rows = await app.journal()
     assert rows and {r.event_type for r in rows} <= {"order_booked", "invoice_issued"}
     ids = {r.event_id for r in rows}
@@ -100,9 +116,21 @@ async def test_cli_emulate_signs_with_a_secret(make_config, start_app, tmp_path)
     app = await start_app(make_config(webhook={"secret": SECRET}))
     await app.rules(RULES)
     config = cli_config(tmp_path, app.app[CONFIG].service.database)
-    code, out, err = await vestnik("emulate", "--config", config, "--url",
-                                   app.url + "/events", "--secret", SECRET, "--count", "12",
-                                   "--rate", "100", "--type", "order_booked")
+    code, out, err = await vestnik(
+        "emulate",
+        "--config",
+        config,
+        "--url",
+        app.url + "/events",
+        "--secret",
+        SECRET,
+        "--count",
+        "12",
+        "--rate",
+        "100",
+        "--type",
+        "order_booked",
+    )
     assert code == 0, out + err
     assert "событий 12" in out and "принято 12" in out and "ошибок 0" in out
     rows = await app.journal()  # one SMS row per booking, every booking a fresh order
@@ -110,12 +138,25 @@ async def test_cli_emulate_signs_with_a_secret(make_config, start_app, tmp_path)
     assert {r.event_type for r in rows} == {"order_booked"}
 
 
-async def test_refused_requests_are_errors_with_the_servers_answer(make_config, start_app,
-                                                                  tmp_path):
+async def test_refused_requests_are_errors_with_the_servers_answer(
+    make_config, start_app, tmp_path
+):
     app = await start_app(make_config(webhook={"tokens": [TOKEN]}))
     config = cli_config(tmp_path, app.app[CONFIG].service.database)
-    code, out, _ = await vestnik("emulate", "--config", config, "--url", app.url + "/events",
-                                 "--token", "wrong", "--count", "4", "--rate", "0", "--json")
+    code, out, _ = await vestnik(
+        "emulate",
+        "--config",
+        config,
+        "--url",
+        app.url + "/events",
+        "--token",
+        "wrong",
+        "--count",
+        "4",
+        "--rate",
+        "0",
+        "--json",
+    )
     assert code == 1
     report = json.loads(out)
     assert report["errors"] == 4 and report["statuses"] == {"401": 4}
@@ -134,8 +175,7 @@ async def test_bad_options_exit_2(tmp_path):
     assert code == 2 and "--type birthday" in err
     code, _, err = await vestnik("emulate", "--config", config, "--count", "0")
     assert code == 2
-    code, _, _ = await vestnik("emulate", "--config", config, "--token", "a", "--secret",
-                               SECRET)
+    code, _, _ = await vestnik("emulate", "--config", config, "--token", "a", "--secret", SECRET)
     assert code == 2
 
 
@@ -155,14 +195,19 @@ async def test_emulate_against_vestnik_serve_fills_the_journal(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     database = f"sqlite:///{tmp_path}/serve.db"
-    config = cli_config(tmp_path, database, listen=f"127.0.0.1:{port}",
-                        extra=f'tokens = ["{TOKEN}"]\n')
+    config = cli_config(
+        tmp_path, database, listen=f"127.0.0.1:{port}", extra=f'tokens = ["{TOKEN}"]\n'
+    )
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES, encoding="utf-8")
     assert (await vestnik("migrate", "--config", config))[0] == 0  # only migrate/serve create it
     assert (await vestnik("rules", "import", str(rules), "--config", config))[0] == 0
-    server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", config],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--config", config],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(600):  # startup is slow on a busy machine: wait for the condition
@@ -176,13 +221,13 @@ async def test_emulate_against_vestnik_serve_fills_the_journal(tmp_path):
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError("vestnik serve did not become healthy")
-        code, out, err = await vestnik("emulate", "--config", config, "--count", "150",
-                                       "--rate", "0", "--json")
+        code, out, err = await vestnik(
+            "emulate", "--config", config, "--count", "150", "--rate", "0", "--json"
+        )
         assert code == 0, out + err
         report = json.loads(out)
         assert report["accepted"] == 150 and report["errors"] == 0
-        code, out, _ = await vestnik("journal", "--config", config, "--limit", "1000",
-                                     "--json")
+        code, out, _ = await vestnik("journal", "--config", config, "--limit", "1000", "--json")
         rows = json.loads(out)
         assert rows and {r["event_type"] for r in rows} <= {"order_booked", "invoice_issued"}
     finally:

@@ -23,10 +23,15 @@ def vestnik(*args: str, cwd: Path, shell_tail: str = "") -> subprocess.Completed
     command = [sys.executable, "-m", "bot", *args]
     if shell_tail:
         line = " ".join(f"'{part}'" for part in command) + " " + shell_tail
-        return subprocess.run(["bash", "-o", "pipefail", "-c", line], cwd=cwd, env=env,
-                              capture_output=True, text=True, timeout=120)
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
+        return subprocess.run(
+            ["bash", "-o", "pipefail", "-c", line],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
@@ -48,8 +53,7 @@ CP1251_EXPORT = (
 )
 
 
-def test_customers_import_windows_1251_semicolons_rejects_rows_alone(tmp_path, config,
-                                                                      capsys):
+def test_customers_import_windows_1251_semicolons_rejects_rows_alone(tmp_path, config, capsys):
     export = tmp_path / "export.csv"
     export.write_bytes(CP1251_EXPORT.encode("cp1251"))
     assert cli(["customers", "import", str(export), "--config", config]) == 1
@@ -67,7 +71,9 @@ def test_customers_import_windows_1251_semicolons_rejects_rows_alone(tmp_path, c
     assert cli(["customers", "list", "--json", "--config", config]) == 0
     people = json.loads(capsys.readouterr().out)
     assert [(p["id"], p["name"], p["birthday"], p["language"]) for p in people] == [
-        ("C-1", "Иван Петров", "1985-05-05", "ru"), ("C-5", "Мария", "--03-08", "ru")]
+        ("C-1", "Иван Петров", "1985-05-05", "ru"),
+        ("C-5", "Мария", "--03-08", "ru"),
+    ]
     assert cli(["customers", "list", "--search", "иван", "--config", config]) == 0
     out = capsys.readouterr().out
     assert "Иван Петров" in out and "Мария" not in out and "1 customer(s)" in out
@@ -80,10 +86,10 @@ def test_customers_import_utf8_bom_commas_and_forced_encoding(tmp_path, config, 
     assert "imported: 1, rejected: 0 (read as utf-8-sig)" in capsys.readouterr().out
     latin = tmp_path / "latin.csv"
     latin.write_bytes("id;name\nC-8;Ёж\n".encode("cp1251"))
-    assert cli(["customers", "import", str(latin), "--encoding", "cp1251",
-                "--config", config]) == 0
-    assert cli(["customers", "import", str(latin), "--encoding", "klingon",
-                "--config", config]) == 2
+    assert cli(["customers", "import", str(latin), "--encoding", "cp1251", "--config", config]) == 0
+    assert (
+        cli(["customers", "import", str(latin), "--encoding", "klingon", "--config", config]) == 2
+    )
     assert "error: --encoding 'klingon'" in capsys.readouterr().err
     assert cli(["customers", "list", "--json", "--search", "ёж", "--config", config]) == 0
     assert [p["name"] for p in json.loads(capsys.readouterr().out)] == ["Ёж"]
@@ -96,8 +102,7 @@ def test_customers_import_of_a_missing_file_is_an_error_not_usage(tmp_path, conf
 
 
 def test_a_command_on_a_missing_database_does_not_create_one(tmp_path):
-    for args in (["journal"], ["rules", "export"], ["stoplist", "list"],
-                 ["customers", "list"]):
+    for args in (["journal"], ["rules", "export"], ["stoplist", "list"], ["customers", "list"]):
         result = vestnik(*args, cwd=tmp_path)
         assert result.returncode == 2, result
         assert f"no database at {tmp_path / 'vestnik.db'}" in result.stderr
@@ -108,10 +113,13 @@ def test_a_command_on_a_missing_database_does_not_create_one(tmp_path):
     assert result.returncode == 0 and result.stdout.split()[0] == "id"
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--channel", "smss"], "--channel 'smss' is not a channel"),
-    (["--type", "order_bookd"], "(did you mean 'order_booked'?)"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--channel", "smss"], "--channel 'smss' is not a channel"),
+        (["--type", "order_bookd"], "(did you mean 'order_booked'?)"),
+    ],
+)
 def test_stoplist_typos_are_refused(config, capsys, args, expected):
     assert cli(["stoplist", "add", "+79161234567", *args, "--config", config]) == 2
     err = capsys.readouterr().err
@@ -122,8 +130,11 @@ def test_stoplist_typos_are_refused(config, capsys, args, expected):
 
 def test_rule_for_a_type_nobody_posts_is_warned_with_did_you_mean(tmp_path, config, capsys):
     rules = tmp_path / "rules.toml"
-    rules.write_text('[[rules]]\nname = "typo"\nevent = "order_bookd"\n'
-                     'recipients = ["customer"]\nchannels = ["email"]\n', encoding="utf-8")
+    rules.write_text(
+        '[[rules]]\nname = "typo"\nevent = "order_bookd"\n'
+        'recipients = ["customer"]\nchannels = ["email"]\n',
+        encoding="utf-8",
+    )
     assert cli(["rules", "import", str(rules), "--config", config]) == 0
     err = capsys.readouterr().err
     assert "warning: правило 'typo': тип события 'order_bookd'" in err
@@ -131,13 +142,16 @@ def test_rule_for_a_type_nobody_posts_is_warned_with_did_you_mean(tmp_path, conf
 
 
 @pytest.mark.parametrize("key", ["subject", "body", "html"])
-def test_a_template_that_does_not_compile_is_refused_naming_key_and_line(tmp_path, config,
-                                                                          capsys, key):
+def test_a_template_that_does_not_compile_is_refused_naming_key_and_line(
+    tmp_path, config, capsys, key
+):
     rules = tmp_path / "rules.toml"
-    rules.write_text('[[rules]]\nname = "broken"\nevent = "order_booked"\n'
-                     'recipients = ["customer"]\nchannels = ["email"]\n'
-                     f'{key} = """Здравствуйте!\n{{{{ customer.name }}\n"""\n',
-                     encoding="utf-8")
+    rules.write_text(
+        '[[rules]]\nname = "broken"\nevent = "order_booked"\n'
+        'recipients = ["customer"]\nchannels = ["email"]\n'
+        f'{key} = """Здравствуйте!\n{{{{ customer.name }}\n"""\n',
+        encoding="utf-8",
+    )
     assert cli(["rules", "import", str(rules), "--config", config]) == 1
     err = capsys.readouterr().err
     assert f"rule 'broken': {key}: template does not compile, line 2" in err
@@ -148,8 +162,9 @@ def test_serve_on_a_busy_port_says_so_and_which_setting(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
         port = busy.getsockname()[1]
-        (tmp_path / "config.toml").write_text(f'[webhook]\nlisten = "127.0.0.1:{port}"\n',
-                                              encoding="utf-8")
+        (tmp_path / "config.toml").write_text(
+            f'[webhook]\nlisten = "127.0.0.1:{port}"\n', encoding="utf-8"
+        )
         result = vestnik("serve", cwd=tmp_path)
     assert result.returncode == 2, result
     assert f"port {port} on 127.0.0.1 is busy" in result.stderr
@@ -159,12 +174,15 @@ def test_serve_on_a_busy_port_says_so_and_which_setting(tmp_path):
 
 def test_output_into_head_ends_quietly(tmp_path, config, capsys):
     export = tmp_path / "many.csv"
-    export.write_text("id;name;phone\n" + "".join(
-        f"C-{i:05};Клиент номер {i} с длинным именем;\n" for i in range(3000)),
-        encoding="utf-8")
+    export.write_text(
+        "id;name;phone\n"
+        + "".join(f"C-{i:05};Клиент номер {i} с длинным именем;\n" for i in range(3000)),
+        encoding="utf-8",
+    )
     assert cli(["customers", "import", str(export), "--config", config]) == 0
-    result = vestnik("customers", "list", "--config", config, cwd=tmp_path,
-                     shell_tail="| head -n 2")
+    result = vestnik(
+        "customers", "list", "--config", config, cwd=tmp_path, shell_tail="| head -n 2"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert len(result.stdout.splitlines()) == 2
@@ -172,7 +190,8 @@ def test_output_into_head_ends_quietly(tmp_path, config, capsys):
 
 def test_check_config_reports_every_problem_in_one_run(tmp_path, capsys):
     path = tmp_path / "config.toml"
-    path.write_text('''
+    path.write_text(
+        """
 [service]
 timezone = "Europe/Moskow"
 quiet_hour = "21:00-09:00"
@@ -191,7 +210,9 @@ password = "app-password"
 name = "smsc"
 kind = "smsc"
 sender = "Sever"
-''', encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     assert cli(["check-config", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "service.timezone: unknown time zone 'Europe/Moskow'" in err
@@ -201,8 +222,10 @@ sender = "Sever"
     assert "sms.portals[0]: smsc (smsc): set login + password or api_key" in err
     assert "email.accounts[0].password: 'app-password' is the example value" in err
     # the cross-key webhook.listen problem no longer hides the portal's
-    path.write_text('[webhook]\nlisten = "0.0.0.0:8080"\n\n[[sms.portals]]\nname = "smsc"\n'
-                    'kind = "smsc"\n', encoding="utf-8")
+    path.write_text(
+        '[webhook]\nlisten = "0.0.0.0:8080"\n\n[[sms.portals]]\nname = "smsc"\nkind = "smsc"\n',
+        encoding="utf-8",
+    )
     assert cli(["check-config", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert "webhook.listen: 0.0.0.0:8080 is reachable" in err and "sms.portals[0]" in err

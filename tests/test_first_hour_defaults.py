@@ -35,7 +35,8 @@ quiet_hours = false
 def plain_config(tmp_path, database_url, smtp_port) -> str:
     """A config as a user writes it: nothing about quiet hours."""
     path = tmp_path / "plain.toml"
-    path.write_text(f'''[service]
+    path.write_text(
+        f'''[service]
 database = "{database_url}"
 
 [[email.accounts]]
@@ -44,12 +45,15 @@ host = "127.0.0.1"
 port = {smtp_port}
 tls = "none"
 from_address = "service@example.ru"
-''', encoding="utf-8")
+''',
+        encoding="utf-8",
+    )
     return str(path)
 
 
 async def test_quiet_hours_are_on_by_default_and_the_journal_shows_local_time(
-        tmp_path, database_url, smtp, start_app, clock, capsys):
+    tmp_path, database_url, smtp, start_app, clock, capsys
+):
     path = plain_config(tmp_path, database_url, smtp.port)
     config = load_config(path, environ={})
     assert config.service.quiet_hours == "21:00-09:00"
@@ -61,8 +65,9 @@ async def test_quiet_hours_are_on_by_default_and_the_journal_shows_local_time(
     rows = {r.rule: r for r in await app.journal()}
     assert rows["booked, customer"].status == "scheduled"
     assert rows["booked, customer"].due_at == datetime(2026, 11, 26, 9, 0, tzinfo=MOSCOW)
-    await app.wait_rows(lambda rs: any(r.rule == "booked, urgent" and r.status == "sent"
-                                       for r in rs))
+    await app.wait_rows(
+        lambda rs: any(r.rule == "booked, urgent" and r.status == "sent" for r in rs)
+    )
 
     assert await asyncio.to_thread(cli, ["journal", "--config", path]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -74,8 +79,7 @@ async def test_quiet_hours_are_on_by_default_and_the_journal_shows_local_time(
     assert data["booked, customer"]["due_at"] == "2026-11-26T09:00:00+03:00"
     assert data["booked, customer"]["created_at"] == "2026-11-25T21:54:00+03:00"
     row_id = rows["booked, customer"].id
-    assert await asyncio.to_thread(
-        cli, ["journal", "show", str(row_id), "--config", path]) == 0
+    assert await asyncio.to_thread(cli, ["journal", "show", str(row_id), "--config", path]) == 0
     shown = capsys.readouterr().out
     assert "2026-11-26T09:00:00+03:00 (Europe/Moscow)" in shown
 
@@ -83,13 +87,14 @@ async def test_quiet_hours_are_on_by_default_and_the_journal_shows_local_time(
 def readme_sample_event(start: str) -> dict:
     """The quick start's curl body, exactly as the README shows it."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    quick = readme[readme.index("## Quick start"):readme.index("## Posting events")]
-    body = quick[quick.index("-d '") + 4:quick.index("}'\n") + 1]
+    quick = readme[readme.index("## Quick start") : readme.index("## Posting events")]
+    body = quick[quick.index("-d '") + 4 : quick.index("}'\n") + 1]
     return json.loads(body.replace("'\"$START\"'", start))  # the shell's quoting of $START
 
 
-async def test_the_quick_start_sample_event_gives_journal_rows(tmp_path, database_url, smtp,
-                                                               start_app):
+async def test_the_quick_start_sample_event_gives_journal_rows(
+    tmp_path, database_url, smtp, start_app
+):
     path = plain_config(tmp_path, database_url, smtp.port)
     config = load_config(path, environ={})
     app = await start_app(config)

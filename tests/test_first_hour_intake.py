@@ -16,14 +16,17 @@ EMPTY_DATES = ["0001-01-01T00:00:00", "0001-01-01"]
 @pytest.mark.parametrize("field", ["order.planned_start", "order.planned_finish", "occurred_at"])
 async def test_1c_empty_date_means_not_set(make_config, start_app, field, empty):
     app = await start_app(make_config())
-    await app.rules(CUSTOMER_EMAIL_RULE + """
+    await app.rules(
+        CUSTOMER_EMAIL_RULE
+        + """
 [[rules]]
 name = "start reminder"
 event = "repair_start_reminder"
 recipients = ["customer"]
 channels = ["email"]
 before = "2h"
-""")
+"""
+    )
     event = booked(f"empty-{field}-{len(empty)}")
     if "." in field:
         event["order"][field.split(".")[1]] = empty
@@ -64,9 +67,13 @@ recipients = ["customer"]
 channels = ["email"]
 before = "1h"
 """)
-    status, answer = await app.post(booked("task-1", type="task_scheduled",
-                                           data={"task_id": "T-1",
-                                                 "starts_at": "0001-01-01T00:00:00"}))
+    status, answer = await app.post(
+        booked(
+            "task-1",
+            type="task_scheduled",
+            data={"task_id": "T-1", "starts_at": "0001-01-01T00:00:00"},
+        )
+    )
     assert status == 202, answer
     [row] = await app.journal(event_id="task-1")
     assert row.status == "skipped" and row.reason == "no data.starts_at in the event"
@@ -76,11 +83,14 @@ async def test_windows_1251_body_says_it_must_be_utf8_and_where(make_config, sta
     app = await start_app(make_config())
     text = json.dumps(booked("cp"), ensure_ascii=False)
     body = text.encode("cp1251")
-    offset = len(text[:text.index("Иван")].encode("cp1251"))
+    offset = len(text[: text.index("Иван")].encode("cp1251"))
     status, answer = await app.post(None, raw=body)
     assert status == 400
     assert answer["error"] == "not_utf8"
-    assert answer["message"].startswith("Тело запроса должно быть в UTF-8") and f"позиции {offset}" in answer["message"]
+    assert (
+        answer["message"].startswith("Тело запроса должно быть в UTF-8")
+        and f"позиции {offset}" in answer["message"]
+    )
     assert "0xC8" in answer["message"]  # И in Windows-1251
     status, answer = await app.post(None, raw=body, headers={"Accept-Language": "en-US,en"})
     assert answer["message"].startswith(f"The body must be UTF-8: byte 0xC8 at offset {offset}")
@@ -88,8 +98,11 @@ async def test_windows_1251_body_says_it_must_be_utf8_and_where(make_config, sta
 
 async def test_answers_are_utf8_not_escapes(make_config, start_app):
     app = await start_app(make_config())
-    async with app.session.post(app.url + "/events", data=b'{"type": "order_booked"}',
-                                headers={"Content-Type": "application/json"}) as response:
+    async with app.session.post(
+        app.url + "/events",
+        data=b'{"type": "order_booked"}',
+        headers={"Content-Type": "application/json"},
+    ) as response:
         raw = await response.read()
     assert response.status == 400
     assert "\\u04" not in raw.decode() and "События не приняты" in raw.decode("utf-8")
@@ -102,9 +115,13 @@ async def test_problems_in_the_language_of_the_message(make_config, start_app):
     assert status == 400
     [problem] = answer["problems"]
     assert answer["message"].startswith("События не приняты")
-    assert problem == {"path": "customer.telegram_id", "code": "integer", "value": "много",
-                       "expected": "целое число",
-                       "message": "customer.telegram_id: получено много; ожидается целое число"}
+    assert problem == {
+        "path": "customer.telegram_id",
+        "code": "integer",
+        "value": "много",
+        "expected": "целое число",
+        "message": "customer.telegram_id: получено много; ожидается целое число",
+    }
     status, answer = await app.post(event, headers={"Accept-Language": "en;q=0.9, ru;q=0.1"})
     [problem] = answer["problems"]
     assert answer["message"].startswith("No events stored")
@@ -114,9 +131,14 @@ async def test_problems_in_the_language_of_the_message(make_config, start_app):
 async def test_every_problem_names_path_value_and_expected(make_config, start_app):
     app = await start_app(make_config())
     long_number = "З" * 500
-    status, answer = await app.post({"type": "Order Booked", "occurred_at": "вчера",
-                                     "order": {"amount": long_number},
-                                     "customer": {"birthday": "1990-02-30"}})
+    status, answer = await app.post(
+        {
+            "type": "Order Booked",
+            "occurred_at": "вчера",
+            "order": {"amount": long_number},
+            "customer": {"birthday": "1990-02-30"},
+        }
+    )
     assert status == 400
     by_path = {p["path"]: p for p in answer["problems"]}
     assert set(by_path) == {"id", "type", "occurred_at", "order.amount", "customer.birthday"}

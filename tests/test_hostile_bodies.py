@@ -29,8 +29,9 @@ async def assert_nothing_stored(app, *event_ids: str) -> None:
 
 async def test_json_nested_100000_deep_is_400(make_config, start_app):
     app = await start_app(make_config())
-    body = b'{"id": "deep", "type": "order_booked", "data": ' + b"[" * 100_000 + \
-        b"]" * 100_000 + b"}"
+    body = (
+        b'{"id": "deep", "type": "order_booked", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    )
     status, answer = await app.post(None, raw=body)
     assert status == 400, answer
     assert answer["error"] == "too_deep"
@@ -67,25 +68,27 @@ async def test_integer_over_4300_digits_is_400(make_config, start_app, where):
 
 async def test_telegram_id_at_2_63_is_400_and_just_below_is_accepted(make_config, start_app):
     app = await start_app(make_config())
-    status, answer = await app.post(booked("tg-big", customer={"id": "C-9",
-                                                               "telegram_id": 2**63}))
+    status, answer = await app.post(booked("tg-big", customer={"id": "C-9", "telegram_id": 2**63}))
     assert status == 400, answer
     assert paths(answer) == {"customer.telegram_id"}
     assert answer["problems"][0]["value"] == str(2**63)
-    status, answer = await app.post(booked("tg-ok", customer={"id": "C-9",
-                                                              "telegram_id": 2**63 - 1}))
+    status, answer = await app.post(
+        booked("tg-ok", customer={"id": "C-9", "telegram_id": 2**63 - 1})
+    )
     assert status == 202, answer
 
 
-@pytest.mark.parametrize("field,value", [
-    ("order.planned_start", "9999-12-31T23:59:59-14:00"),
-    ("order.planned_finish", "9999-12-31T23:59:59"),
-    ("order.planned_start", "0001-01-02T00:00:00"),
-    ("occurred_at", "0002-06-01T12:00:00+14:00"),
-    ("occurred_at", "9999-12-31T23:59:59.999999-01:00"),
-])
-async def test_dates_that_overflow_are_400_naming_the_field(make_config, start_app,
-                                                             field, value):
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("order.planned_start", "9999-12-31T23:59:59-14:00"),
+        ("order.planned_finish", "9999-12-31T23:59:59"),
+        ("order.planned_start", "0001-01-02T00:00:00"),
+        ("occurred_at", "0002-06-01T12:00:00+14:00"),
+        ("occurred_at", "9999-12-31T23:59:59.999999-01:00"),
+    ],
+)
+async def test_dates_that_overflow_are_400_naming_the_field(make_config, start_app, field, value):
     app = await start_app(make_config())
     await app.rules(CUSTOMER_EMAIL_RULE)
     event = booked("far")
@@ -103,12 +106,33 @@ async def test_dates_that_overflow_are_400_naming_the_field(make_config, start_a
 
 
 SURROGATE_FIELDS = [
-    "id", "type", "customer.id", "customer.name", "customer.phone", "customer.email",
-    "customer.group", "customer.birthday", "customer.language", "customer.timezone",
-    "manager.name", "manager.phone", "order.id", "order.number", "order.kind",
-    "order.status", "order.territory", "order.organization", "order.warehouse",
-    "order.currency", "order.url", "vehicle.make", "vehicle.model", "vehicle.plate",
-    "vehicle.vin", "data.comment", "Склад",
+    "id",
+    "type",
+    "customer.id",
+    "customer.name",
+    "customer.phone",
+    "customer.email",
+    "customer.group",
+    "customer.birthday",
+    "customer.language",
+    "customer.timezone",
+    "manager.name",
+    "manager.phone",
+    "order.id",
+    "order.number",
+    "order.kind",
+    "order.status",
+    "order.territory",
+    "order.organization",
+    "order.warehouse",
+    "order.currency",
+    "order.url",
+    "vehicle.make",
+    "vehicle.model",
+    "vehicle.plate",
+    "vehicle.vin",
+    "data.comment",
+    "Склад",
 ]
 
 
@@ -160,7 +184,8 @@ filters = { "data.total" = { gte = 1000 }, "order.amount" = { gte = 1000 } }
 
 @pytest.mark.parametrize("text", ["NaN", "sNaN", "-Infinity", "nan"])
 async def test_nan_strings_in_a_gte_field_are_accepted_and_do_not_match(
-        make_config, start_app, text):
+    make_config, start_app, text
+):
     app = await start_app(make_config())
     await app.rules(GTE_RULE)
     status, answer = await app.post(booked(f"nan-{text}", data={"total": text}))
@@ -191,12 +216,12 @@ async def test_json_nan_literals_are_400(make_config, start_app, literal):
     assert paths(answer) == {"data.total"} and answer["problems"][0]["code"] == "json_number"
 
 
-async def test_batch_with_one_hostile_event_is_refused_whole_with_its_index(make_config,
-                                                                            start_app):
+async def test_batch_with_one_hostile_event_is_refused_whole_with_its_index(make_config, start_app):
     app = await start_app(make_config())
     await app.rules(CUSTOMER_EMAIL_RULE)
-    events = [booked(f"h-{i}", customer={"id": f"C-{i}", "email": f"c{i}@example.ru"})
-              for i in range(5)]
+    events = [
+        booked(f"h-{i}", customer={"id": f"C-{i}", "email": f"c{i}@example.ru"}) for i in range(5)
+    ]
     events[3]["order"]["planned_start"] = "9999-12-31T23:59:59-14:00"
     status, answer = await app.post({"events": events})
     assert status == 400, answer

@@ -47,10 +47,17 @@ def token_for(customer_id: str) -> str:
 
 
 def parts_arrived(event_id: str, n: int, phone: str) -> dict:
-    return {"id": event_id, "type": "parts_arrived",
-            "customer": {"id": f"C-{n}", "name": f"Клиент {n}", "phone": phone,
-                         "email": f"c{n}@example.ru"},
-            "order": {"id": f"O-{n}", "number": f"ЗН-{n}"}}
+    return {
+        "id": event_id,
+        "type": "parts_arrived",
+        "customer": {
+            "id": f"C-{n}",
+            "name": f"Клиент {n}",
+            "phone": phone,
+            "email": f"c{n}@example.ru",
+        },
+        "order": {"id": f"O-{n}", "number": f"ЗН-{n}"},
+    }
 
 
 class Case:
@@ -69,18 +76,17 @@ class Case:
 
     async def register(self) -> None:
         if self.kind.startswith("contact"):
-            await self.tg.send(contact(self.chat, f"7{self.digits}", user_id=self.chat),
-                               self.chat)
+            await self.tg.send(contact(self.chat, f"7{self.digits}", user_id=self.chat), self.chat)
         if self.kind.endswith("link_erp"):
             assert "Готово" in await self.tg.reply(self.chat, f"/start {token_for(f'C-{self.n}')}")
         if self.kind == "link_phone":  # e.g. an SMS to a customer the ERP sent without an id
-            assert "Готово" in await self.tg.reply(self.chat,
-                                                    f"/start {token_for(f'phone:{self.e164}')}")
+            assert "Готово" in await self.tg.reply(
+                self.chat, f"/start {token_for(f'phone:{self.e164}')}"
+            )
         self.linked, self.stopped = True, False  # registering subscribes
 
     async def erp_event(self) -> None:
-        status, _ = await self.tg.running.post(parts_arrived(f"e-{self.n}", self.n,
-                                                             self.erp_phone))
+        status, _ = await self.tg.running.post(parts_arrived(f"e-{self.n}", self.n, self.erp_phone))
         assert status == 202
         rows = await self.tg.running.journal(event_id=f"e-{self.n}")
         if self.stopped:  # the opt-out given before the ERP knew them holds
@@ -105,14 +111,20 @@ class Case:
         status, _ = await self.tg.running.post(parts_arrived(event_id, self.n, self.erp_phone))
         assert status == 202
         rows = await self.tg.running.wait_rows(
-            lambda rows: rows and all(r.status in ("sent", "stopped", "failed", "skipped")
-                                      for r in rows), event_id=event_id)
+            lambda rows: (
+                rows and all(r.status in ("sent", "stopped", "failed", "skipped") for r in rows)
+            ),
+            event_id=event_id,
+        )
         if self.stopped:
-            assert [(r.channel, r.status) for r in rows] == [("telegram", "stopped"),
-                                                             ("email", "stopped")], (self, rows)
+            assert [(r.channel, r.status) for r in rows] == [
+                ("telegram", "stopped"),
+                ("email", "stopped"),
+            ], (self, rows)
         else:
             assert [(r.channel, r.status, r.address) for r in rows] == [
-                ("telegram", "sent", str(self.chat))], (self, rows)
+                ("telegram", "sent", str(self.chat))
+            ], (self, rows)
 
     async def check_one_person(self) -> None:
         async with self.tg.storage.reader() as tx:
@@ -135,8 +147,9 @@ class Case:
 async def test_one_person_one_identity_in_every_order(bot_app):
     tg = await bot_app()
     await tg.running.rules(RULE)
-    cases = [Case(tg, n, kind, order) for n, (kind, order)
-             in enumerate(itertools.product(KINDS, ORDERS))]
+    cases = [
+        Case(tg, n, kind, order) for n, (kind, order) in enumerate(itertools.product(KINDS, ORDERS))
+    ]
     assert {case.erp_phone[:2] for case in cases} == {"8 ", "+7", "79"}
     for case in cases:
         await case.run()
@@ -153,8 +166,7 @@ async def test_the_reported_case_contact_stop_then_the_erp_event(bot_app):
     status, _ = await tg.running.post(parts_arrived("pa-1", 1, "8 (916) 123-45-67"))
     assert status == 202
     rows = await tg.running.journal(event_id="pa-1")
-    assert [(r.channel, r.status) for r in rows] == [("telegram", "stopped"),
-                                                     ("email", "stopped")]
+    assert [(r.channel, r.status) for r in rows] == [("telegram", "stopped"), ("email", "stopped")]
     async with tg.storage.reader() as tx:
         [entry] = await tx.list_stops()
         persons = await tx.list_persons("customer")
@@ -164,8 +176,9 @@ async def test_the_reported_case_contact_stop_then_the_erp_event(bot_app):
     # /start re-subscribes the merged person
     assert "снова включены" in await tg.reply(5002, "/start")
     status, _ = await tg.running.post(parts_arrived("pa-2", 1, "+7 916 1234567"))
-    rows = await tg.running.wait_rows(lambda rows: rows and rows[0].status == "sent",
-                                      event_id="pa-2")
+    rows = await tg.running.wait_rows(
+        lambda rows: rows and rows[0].status == "sent", event_id="pa-2"
+    )
     assert [(r.channel, r.address) for r in rows] == [("telegram", "5002")]
 
 
@@ -175,12 +188,19 @@ async def test_rows_planned_under_the_old_id_see_the_persons_opt_out(bot_app):
     tg = await bot_app()
 
     async def setup(tx):
-        await tx.upsert_person(Person(kind="customer", id="phone:+79160000001",
-                                      phone="+79160000001", telegram_id=42, language="en"))
-        await tx.add_stop(StopEntry(who="phone:+79160000001", who_kind="customer",
-                                    author="self", reason="/stop"))
-        await tx.upsert_person(Person(kind="customer", id="C-9", name="Пётр",
-                                      phone="+79160000001"))
+        await tx.upsert_person(
+            Person(
+                kind="customer",
+                id="phone:+79160000001",
+                phone="+79160000001",
+                telegram_id=42,
+                language="en",
+            )
+        )
+        await tx.add_stop(
+            StopEntry(who="phone:+79160000001", who_kind="customer", author="self", reason="/stop")
+        )
+        await tx.upsert_person(Person(kind="customer", id="C-9", name="Пётр", phone="+79160000001"))
         return await tx.merge_customer("phone:+79160000001", "C-9")
 
     moved = await tg.storage.write(setup)
@@ -191,13 +211,20 @@ async def test_rows_planned_under_the_old_id_see_the_persons_opt_out(bot_app):
         new_keys = await tx.find_stop(["customer:C-9"], "x", "sms")
         stranger = await tx.find_stop(["customer:C-10"], "x", "sms")
         again = await tx.merge_customer("phone:+79160000001", "C-9")
-    assert (merged.id, merged.name, merged.telegram_id, merged.language) == ("C-9", "Пётр", 42,
-                                                                             "en")
+    assert (merged.id, merged.name, merged.telegram_id, merged.language) == (
+        "C-9",
+        "Пётр",
+        42,
+        "en",
+    )
     assert old_keys is not None and new_keys is not None and old_keys.id == new_keys.id
     assert stranger is None and again == {}
     # an entry added later under the old id applies to the person's new id too
-    entry = await tg.storage.write(lambda tx: tx.add_stop(StopEntry(
-        who="phone:+79160000001", who_kind="customer", channel="email", author="cli")))
+    entry = await tg.storage.write(
+        lambda tx: tx.add_stop(
+            StopEntry(who="phone:+79160000001", who_kind="customer", channel="email", author="cli")
+        )
+    )
     async with tg.storage.reader() as tx:
         found = await tx.find_stop(["customer:C-9"], "x", "email")
     assert found is not None and found.id in (entry.id, new_keys.id)

@@ -24,8 +24,15 @@ async def storage(database_url: str) -> AsyncIterator[Storage]:
 
 
 def message(row_id: int, text: str) -> OutgoingMessage:
-    return OutgoingMessage(row_id=row_id, channel="internal", address="S-7", text=text,
-                           subject="", recipient_id="S-7", recipient_role="manager")
+    return OutgoingMessage(
+        row_id=row_id,
+        channel="internal",
+        address="S-7",
+        text=text,
+        subject="",
+        recipient_id="S-7",
+        recipient_role="manager",
+    )
 
 
 async def test_a_repeated_send_of_one_row_is_stored_once(storage: Storage):
@@ -38,8 +45,10 @@ async def test_a_repeated_send_of_one_row_is_stored_once(storage: Storage):
     assert first.provider_message_id == again.provider_message_id != other.provider_message_id
     async with storage.reader() as tx:
         items = await tx.list_inbox("S-7", limit=10)
-    assert sorted(item.text for item in items) == ["Заказ-наряд ЗН-1 ждёт запчасти",
-                                                  "Оплата по ЗН-1 получена"]
+    assert sorted(item.text for item in items) == [
+        "Заказ-наряд ЗН-1 ждёт запчасти",
+        "Оплата по ЗН-1 получена",
+    ]
 
 
 async def test_messages_without_a_journal_row_are_all_kept(storage: Storage):

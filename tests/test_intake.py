@@ -19,11 +19,15 @@ SECRET_KEY = b"0123456789abcdef01234567"
 SECRET = "whsec_" + base64.b64encode(SECRET_KEY).decode()
 
 
-def signed_headers(body: bytes, *, key: bytes = SECRET_KEY, msg_id: str = "msg_1",
-                   timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    body: bytes, *, key: bytes = SECRET_KEY, msg_id: str = "msg_1", timestamp: int | None = None
+) -> dict[str, str]:
     ts = int(time.time()) if timestamp is None else timestamp
-    return {"webhook-id": msg_id, "webhook-timestamp": str(ts),
-            "webhook-signature": sign(key, msg_id, ts, body)}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": sign(key, msg_id, ts, body),
+    }
 
 
 async def test_single_event_is_accepted_and_planned(make_config, start_app):
@@ -34,7 +38,8 @@ async def test_single_event_is_accepted_and_planned(make_config, start_app):
     assert body == {"accepted": ["e-1"], "duplicates": [], "planned": 1}
     rows = await app.journal(event_id="e-1")
     assert [(r.channel, r.address, r.recipient_role) for r in rows] == [
-        ("email", "ivan@example.ru", "customer")]
+        ("email", "ivan@example.ru", "customer")
+    ]
 
 
 async def test_batch_and_duplicates(make_config, start_app):
@@ -64,8 +69,9 @@ async def test_batch_with_one_bad_event_stores_nothing(make_config, start_app):
 
 async def test_schema_problems_name_their_path(make_config, start_app):
     app = await start_app(make_config())
-    status, body = await app.post({"type": "order_booked", "order": {"amount": "lots"},
-                                   "occurred_at": "yesterday"})
+    status, body = await app.post(
+        {"type": "order_booked", "order": {"amount": "lots"}, "occurred_at": "yesterday"}
+    )
     assert status == 400
     paths = {p["path"] for p in body["problems"]}
     assert {"id", "order.amount", "occurred_at"} <= paths
@@ -89,9 +95,13 @@ async def test_not_json_is_400(make_config, start_app):
 
 async def test_utf8_bom_is_tolerated_and_unknown_fields_go_to_data(make_config, start_app):
     app = await start_app(make_config())
-    raw = "\ufeff".encode() + json.dumps(
-        {"id": "bom-1", "type": "custom_thing", "Склад": "Основной", "data": {"x": 1}},
-        ensure_ascii=False).encode()
+    raw = (
+        "\ufeff".encode()
+        + json.dumps(
+            {"id": "bom-1", "type": "custom_thing", "Склад": "Основной", "data": {"x": 1}},
+            ensure_ascii=False,
+        ).encode()
+    )
     status, body = await app.post(None, raw=raw)
     assert status == 202, body
     async with app.storage.reader() as tx:
@@ -120,21 +130,24 @@ async def test_body_over_limit_is_413_even_without_content_length(make_config, s
             sent += 1024
             yield b"y" * 1024
 
-    async with app.session.post(app.url + "/events", data=endless(),
-                                headers={"Content-Type": "application/json"}) as response:
+    async with app.session.post(
+        app.url + "/events", data=endless(), headers={"Content-Type": "application/json"}
+    ) as response:
         assert response.status == 413
     assert sent < 10_000 * 1024  # the server answered long before the client finished
 
 
 async def test_bearer_tokens(make_config, start_app):
-    app = await start_app(make_config(webhook={"tokens": ["first-token-0123456789",
-                                                          "second-token-0123456789"]}))
+    app = await start_app(
+        make_config(webhook={"tokens": ["first-token-0123456789", "second-token-0123456789"]})
+    )
     status, _ = await app.post(booked("t-1"))
     assert status == 401
     status, _ = await app.post(booked("t-1"), headers={"Authorization": "Bearer wrong"})
     assert status == 401
-    status, _ = await app.post(booked("t-1"),
-                               headers={"Authorization": "Bearer second-token-0123456789"})
+    status, _ = await app.post(
+        booked("t-1"), headers={"Authorization": "Bearer second-token-0123456789"}
+    )
     assert status == 202
 
 
@@ -144,13 +157,15 @@ async def test_standard_webhooks_signature(make_config, start_app):
     status, _ = await app.post(None, raw=body, headers=signed_headers(body))
     assert status == 202
     # tampered body
-    status, _ = await app.post(None, raw=body.replace(b"sig-1", b"sig-2"),
-                               headers=signed_headers(body))
+    status, _ = await app.post(
+        None, raw=body.replace(b"sig-1", b"sig-2"), headers=signed_headers(body)
+    )
     assert status == 401
     # outside the tolerance window, either way
     for skew in (-301, 301):
-        status, _ = await app.post(None, raw=body,
-                                   headers=signed_headers(body, timestamp=int(time.time()) + skew))
+        status, _ = await app.post(
+            None, raw=body, headers=signed_headers(body, timestamp=int(time.time()) + skew)
+        )
         assert status == 401
     # several signatures (key rotation): one valid among them is enough
     body2 = json.dumps(booked("sig-2")).encode()
@@ -164,10 +179,12 @@ async def test_standard_webhooks_signature(make_config, start_app):
 
 
 async def test_either_method_passes_when_both_configured(make_config, start_app):
-    app = await start_app(make_config(webhook={"secret": SECRET,
-                                               "tokens": ["tok-0123456789abcdef"]}))
-    status, _ = await app.post(booked("both-1"),
-                               headers={"Authorization": "Bearer tok-0123456789abcdef"})
+    app = await start_app(
+        make_config(webhook={"secret": SECRET, "tokens": ["tok-0123456789abcdef"]})
+    )
+    status, _ = await app.post(
+        booked("both-1"), headers={"Authorization": "Bearer tok-0123456789abcdef"}
+    )
     assert status == 202
     body = json.dumps(booked("both-2")).encode()
     status, _ = await app.post(None, raw=body, headers=signed_headers(body))
@@ -203,10 +220,20 @@ async def test_storage_unavailable_is_503_then_recovers(make_config, start_app, 
 async def test_persons_are_upserted_with_normalised_phones(make_config, start_app):
     app = await start_app(make_config())
     await app.post(booked("p-1"))
-    await app.post({"id": "p-2", "type": "customer_updated",
-                    "customer": {"id": "C-001", "birthday": "1985-03-14", "group": "VIP"}})
-    await app.post({"id": "p-3", "type": "customer_updated",
-                    "customer": {"phone": "+7 (903) 555-11-22", "name": "Без кода"}})
+    await app.post(
+        {
+            "id": "p-2",
+            "type": "customer_updated",
+            "customer": {"id": "C-001", "birthday": "1985-03-14", "group": "VIP"},
+        }
+    )
+    await app.post(
+        {
+            "id": "p-3",
+            "type": "customer_updated",
+            "customer": {"phone": "+7 (903) 555-11-22", "name": "Без кода"},
+        }
+    )
     async with app.storage.reader() as tx:
         ivan = await tx.get_person("customer", "C-001")
         manager = await tx.get_person("staff", "S-7")

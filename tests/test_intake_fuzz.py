@@ -21,9 +21,12 @@ from bot.keys import CONFIG, STORAGE
 from bot.pipeline.rules import import_rules
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 
-FUZZ = settings(max_examples=80, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 class ThreadedApp:
@@ -49,8 +52,9 @@ class ThreadedApp:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
 
     def post(self, body: bytes) -> tuple[int, Any]:
-        request = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read())
@@ -65,6 +69,7 @@ class ThreadedApp:
         async def look() -> set[str]:
             async with self.app[STORAGE].reader() as tx:
                 return set(await tx.existing_events(ids))
+
         return set(self.call(look()))
 
     def close(self) -> None:
@@ -81,22 +86,69 @@ def threaded_app(make_config) -> Iterator[ThreadedApp]:
     app.close()
 
 
-HOSTILE_STRINGS = st.sampled_from([
-    "\ud800", "\udfff", "a\u0000b", "0001-01-01T00:00:00", "0001-01-01",
-    "9999-12-31T23:59:59-14:00", "NaN", "sNaN", "-Infinity", "1e999999", "", " ",
-    "ЗН-000123", "8 916 123-45-67", "+7", "x" * 300, "2026-02-30", "--02-29", "2026-11-27",
-])
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
-                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20),
-                    HOSTILE_STRINGS)
-JSONISH = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=20)
-FIELDS = ["id", "type", "occurred_at", "customer", "customer.id", "customer.phone",
-          "customer.email", "customer.telegram_id", "customer.birthday", "customer.language",
-          "customer.timezone", "manager", "order", "order.planned_start", "order.planned_finish",
-          "order.amount", "order.paid", "items", "vehicle", "vehicle.mileage", "data",
-          "data.starts_at", "extra"]
+HOSTILE_STRINGS = st.sampled_from(
+    [
+        "\ud800",
+        "\udfff",
+        "a\u0000b",
+        "0001-01-01T00:00:00",
+        "0001-01-01",
+        "9999-12-31T23:59:59-14:00",
+        "NaN",
+        "sNaN",
+        "-Infinity",
+        "1e999999",
+        "",
+        " ",
+        "ЗН-000123",
+        "8 916 123-45-67",
+        "+7",
+        "x" * 300,
+        "2026-02-30",
+        "--02-29",
+        "2026-11-27",
+    ]
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    HOSTILE_STRINGS,
+)
+JSONISH = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+FIELDS = [
+    "id",
+    "type",
+    "occurred_at",
+    "customer",
+    "customer.id",
+    "customer.phone",
+    "customer.email",
+    "customer.telegram_id",
+    "customer.birthday",
+    "customer.language",
+    "customer.timezone",
+    "manager",
+    "order",
+    "order.planned_start",
+    "order.planned_finish",
+    "order.amount",
+    "order.paid",
+    "items",
+    "vehicle",
+    "vehicle.mileage",
+    "data",
+    "data.starts_at",
+    "extra",
+]
 
 
 def mutate(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
@@ -130,7 +182,8 @@ def bodies(draw: Any) -> bytes:
     else:
         value = {"events": draw(st.lists(events("fb"), max_size=4))}
     return json.dumps(value, ensure_ascii=draw(st.booleans()), allow_nan=True).encode(
-        "utf-8", "surrogatepass")
+        "utf-8", "surrogatepass"
+    )
 
 
 @FUZZ
@@ -156,8 +209,10 @@ BAD_VALUES = [
 @FUZZ
 @given(size=st.integers(1, 6), data=st.data())
 def test_a_batch_with_one_bad_event_is_refused_whole(threaded_app, size, data):
-    batch = [mutate(booked(f"ok-{i}-{data.draw(st.integers(0, 10**9))}"), "data", {})
-             for i in range(size)]
+    batch = [
+        mutate(booked(f"ok-{i}-{data.draw(st.integers(0, 10**9))}"), "data", {})
+        for i in range(size)
+    ]
     bad_index = data.draw(st.integers(0, size - 1))
     path, value = data.draw(st.sampled_from(BAD_VALUES))
     mutate(batch[bad_index], path, value)

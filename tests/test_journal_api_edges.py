@@ -27,12 +27,22 @@ async def app_with_rows(make_config, start_app):
     return app
 
 
-@pytest.mark.parametrize("query,parameter", [
-    ("limit=-1", "limit"), ("limit=0", "limit"), ("limit=1001", "limit"),
-    ("limit=abc", "limit"), ("limit=99999999999999999999", "limit"), ("limit=1.5", "limit"),
-    ("status=bogus", "status"), ("channel=smss", "channel"), ("before_id=-5", "before_id"),
-    ("before_id=99999999999999999999", "before_id"), ("colour=red", "colour"),
-])
+@pytest.mark.parametrize(
+    "query,parameter",
+    [
+        ("limit=-1", "limit"),
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=99999999999999999999", "limit"),
+        ("limit=1.5", "limit"),
+        ("status=bogus", "status"),
+        ("channel=smss", "channel"),
+        ("before_id=-5", "before_id"),
+        ("before_id=99999999999999999999", "before_id"),
+        ("colour=red", "colour"),
+    ],
+)
 async def test_bad_query_parameters_are_400_with_the_reason(app_with_rows, query, parameter):
     status, body = await get(app_with_rows, f"/journal?{query}")
     assert status == 400, body

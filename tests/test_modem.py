@@ -19,8 +19,10 @@ from senders.modem.pdu import encode_submit, relative_validity, smsc_field
 from tests.fakes.modem import FakeModem, decode_submit
 
 PHONE = "+79161234567"
-LONG_RU = ("Здравствуйте! Ваш автомобиль готов, его можно забрать в любое время до 20:00. "
-           "Сумма к оплате 12 500 руб. Спасибо, что выбрали наш автосервис! ") * 2
+LONG_RU = (
+    "Здравствуйте! Ваш автомобиль готов, его можно забрать в любое время до 20:00. "
+    "Сумма к оплате 12 500 руб. Спасибо, что выбрали наш автосервис! "
+) * 2
 
 # Known-answer PDUs, each checked with three independent decoders.
 KNOWN_PDUS = [
@@ -35,8 +37,9 @@ KNOWN_PDUS = [
 
 
 @pytest.mark.parametrize(("text", "validity", "length", "pdu"), KNOWN_PDUS)
-def test_encoder_reproduces_the_worked_examples(text: str, validity: timedelta | None,
-                                                length: int, pdu: str) -> None:
+def test_encoder_reproduces_the_worked_examples(
+    text: str, validity: timedelta | None, length: int, pdu: str
+) -> None:
     [encoded] = encode_submit(PHONE, text, validity=validity)
     assert encoded.hex == pdu
     assert encoded.tpdu_length == length
@@ -57,20 +60,30 @@ def test_encoder_puts_a_configured_smsc_into_the_pdu() -> None:
     assert pdu.tpdu_length == 18  # the SMSC field is not counted
 
 
-@pytest.mark.parametrize(("period", "vp"), [
-    (timedelta(minutes=5), 0), (timedelta(hours=12), 143), (timedelta(hours=24), 167),
-    (timedelta(days=4), 170), (timedelta(days=30), 196), (timedelta(weeks=5), 197),
-])
+@pytest.mark.parametrize(
+    ("period", "vp"),
+    [
+        (timedelta(minutes=5), 0),
+        (timedelta(hours=12), 143),
+        (timedelta(hours=24), 167),
+        (timedelta(days=4), 170),
+        (timedelta(days=30), 196),
+        (timedelta(weeks=5), 197),
+    ],
+)
 def test_relative_validity_period(period: timedelta, vp: int) -> None:
     assert relative_validity(period) == vp
 
 
-@pytest.mark.parametrize(("pdu", "number", "text"), [
-    # python-gsmmodem's test vector and Lars Pettersson's, as published
-    ("0001000B917228001011F100000CC8329BFD065DDF72363904", "+27820001111", "Hello World!"),
-    ("0011000B916407281553F80000AA0AE8329BFD4697D9EC37", "+46708251358", "hellohello"),
-    ("0001000B919761214365F7000010C3F79CAE03D53665D086F75E6F7C", PHONE, "Cost: 5€ [ok]"),
-])
+@pytest.mark.parametrize(
+    ("pdu", "number", "text"),
+    [
+        # python-gsmmodem's test vector and Lars Pettersson's, as published
+        ("0001000B917228001011F100000CC8329BFD065DDF72363904", "+27820001111", "Hello World!"),
+        ("0011000B916407281553F80000AA0AE8329BFD4697D9EC37", "+46708251358", "hellohello"),
+        ("0001000B919761214365F7000010C3F79CAE03D53665D086F75E6F7C", PHONE, "Cost: 5€ [ok]"),
+    ],
+)
 def test_the_emulator_decoder_reads_published_pdus(pdu: str, number: str, text: str) -> None:
     decoded = decode_submit(pdu)
     assert (decoded.number, decoded.text) == (number, text)
@@ -122,14 +135,16 @@ def entry(fake: FakeModem, name: str = "gsm1", **keys: Any) -> dict[str, Any]:
 
 
 def sms(text: str, address: str = PHONE, providers: list[str] | None = None) -> OutgoingMessage:
-    return OutgoingMessage(row_id=1, channel="modem", address=address, text=text,
-                           providers=providers or [])
+    return OutgoingMessage(
+        row_id=1, channel="modem", address=address, text=text, providers=providers or []
+    )
 
 
 async def eventually(condition: Callable[[], bool], limit: float = 5.0) -> None:
     async def poll() -> None:
         while not condition():
             await asyncio.sleep(0.02)
+
     await asyncio.wait_for(poll(), limit)
 
 
@@ -139,8 +154,9 @@ async def test_pool_is_a_sender_on_channel_modem(make_fake: ModemFactory, make_p
     assert (pool.channel, pool.concurrency) == ("modem", 1)
 
 
-async def test_sends_a_gsm_text_after_the_init_dialogue(make_fake: ModemFactory,
-                                                       make_pool: Any) -> None:
+async def test_sends_a_gsm_text_after_the_init_dialogue(
+    make_fake: ModemFactory, make_pool: Any
+) -> None:
     fake = make_fake()
     pool = await make_pool(entry(fake))
     result = await pool.send(sms("Vash avtomobil gotov. Zhdem vas!"))
@@ -149,16 +165,26 @@ async def test_sends_a_gsm_text_after_the_init_dialogue(make_fake: ModemFactory,
     assert (submit.number, submit.toa) == (PHONE, 0x91)
     assert submit.text == "Vash avtomobil gotov. Zhdem vas!"
     assert (submit.dcs, submit.smsc, submit.concat, submit.srr) == (0x00, "", None, True)
-    assert fake.log[:9] == ["AT", "ATE0", "AT+CMEE=1", "AT+CPIN?", "AT+CREG?", "AT+CSQ",
-                            "AT+CMGF=0", "AT+CSCA?", "AT+COPS?"]
+    assert fake.log[:9] == [
+        "AT",
+        "ATE0",
+        "AT+CMEE=1",
+        "AT+CPIN?",
+        "AT+CREG?",
+        "AT+CSQ",
+        "AT+CMGF=0",
+        "AT+CSCA?",
+        "AT+COPS?",
+    ]
     assert fake.log[-1] == f"AT+CMGS={submit.tpdu_length}"
     state = pool.status()["gsm1"]
     assert state["state"] == "ready"
     assert (state["signal"], state["operator"], state["sent"]) == ("-77 dBm (CSQ 18)", "MegaFon", 1)
 
 
-async def test_long_cyrillic_text_arrives_as_concatenated_parts(make_fake: ModemFactory,
-                                                               make_pool: Any) -> None:
+async def test_long_cyrillic_text_arrives_as_concatenated_parts(
+    make_fake: ModemFactory, make_pool: Any
+) -> None:
     fake = make_fake()
     pool = await make_pool(entry(fake))
     first = await pool.send(sms(LONG_RU))
@@ -191,8 +217,9 @@ async def test_extension_characters_stay_gsm7(make_fake: ModemFactory, make_pool
 
 
 @pytest.mark.parametrize("prompt", [b"\r\n> ", b"\r\n>\r\n"])
-async def test_both_prompt_styles_and_unsolicited_lines(make_fake: ModemFactory,
-                                                        make_pool: Any, prompt: bytes) -> None:
+async def test_both_prompt_styles_and_unsolicited_lines(
+    make_fake: ModemFactory, make_pool: Any, prompt: bytes
+) -> None:
     fake = make_fake(prompt=prompt)
     fake.urc = "^RSSI:18"
     pool = await make_pool(entry(fake))
@@ -210,8 +237,7 @@ async def test_sim_pin_is_given_once(make_fake: ModemFactory, make_pool: Any) ->
     assert [m.text for m in fake.messages] == ["Hello"]
 
 
-async def test_wrong_pin_stops_with_a_clear_error(make_fake: ModemFactory,
-                                                  make_pool: Any) -> None:
+async def test_wrong_pin_stops_with_a_clear_error(make_fake: ModemFactory, make_pool: Any) -> None:
     fake = make_fake(pin="4321")
     pool = await make_pool(entry(fake, pin="0000"))
     state = pool.status()["gsm1"]
@@ -224,24 +250,27 @@ async def test_wrong_pin_stops_with_a_clear_error(make_fake: ModemFactory,
     assert fake.pin_attempts == 2
 
 
-async def test_missing_pin_says_where_to_set_it(make_fake: ModemFactory,
-                                                make_pool: Any) -> None:
+async def test_missing_pin_says_where_to_set_it(make_fake: ModemFactory, make_pool: Any) -> None:
     fake = make_fake(pin="4321")
     pool = await make_pool(entry(fake))
     assert "set pin" in pool.status()["gsm1"]["last_error"]
     assert not any(line.startswith("AT+CPIN=") for line in fake.log)
 
 
-@pytest.mark.parametrize(("code", "error", "meaning"), [
-    (1, PermanentError, "unassigned (unallocated) number"),
-    (21, PermanentError, "short message transfer rejected"),
-    (304, PermanentError, "invalid PDU mode parameter"),
-    (42, TransientError, "congestion"),
-    (332, TransientError, "network timeout"),
-    (500, TransientError, "unknown error"),
-])
-async def test_cms_errors_are_classified(make_fake: ModemFactory, make_pool: Any, code: int,
-                                         error: type[Exception], meaning: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "error", "meaning"),
+    [
+        (1, PermanentError, "unassigned (unallocated) number"),
+        (21, PermanentError, "short message transfer rejected"),
+        (304, PermanentError, "invalid PDU mode parameter"),
+        (42, TransientError, "congestion"),
+        (332, TransientError, "network timeout"),
+        (500, TransientError, "unknown error"),
+    ],
+)
+async def test_cms_errors_are_classified(
+    make_fake: ModemFactory, make_pool: Any, code: int, error: type[Exception], meaning: str
+) -> None:
     fake = make_fake()
     pool = await make_pool(entry(fake))
     fake.cms_errors.append(code)
@@ -254,8 +283,9 @@ async def test_cms_errors_are_classified(make_fake: ModemFactory, make_pool: Any
     assert (await pool.send(sms("Again"))).provider == "gsm1"
 
 
-async def test_a_modem_that_lost_its_sim_state_is_reinitialised(make_fake: ModemFactory,
-                                                                make_pool: Any) -> None:
+async def test_a_modem_that_lost_its_sim_state_is_reinitialised(
+    make_fake: ModemFactory, make_pool: Any
+) -> None:
     fake = make_fake(pin="4321")
     pool = await make_pool(entry(fake, pin="4321"))
     fake.sim_ready = False  # e.g. the modem rebooted by itself: +CMS ERROR: 311 on AT+CMGS
@@ -267,8 +297,7 @@ async def test_a_modem_that_lost_its_sim_state_is_reinitialised(make_fake: Modem
     assert [m.text for m in fake.messages] == ["Hello again"]
 
 
-async def test_a_slow_modem_hits_the_send_timeout(make_fake: ModemFactory,
-                                                  make_pool: Any) -> None:
+async def test_a_slow_modem_hits_the_send_timeout(make_fake: ModemFactory, make_pool: Any) -> None:
     fake = make_fake(cmgs_delay=0.6)
     pool = await make_pool(entry(fake, send_timeout=0.2))
     with pytest.raises(TransientError, match="may have been sent"):
@@ -282,8 +311,9 @@ async def test_a_slow_modem_hits_the_send_timeout(make_fake: ModemFactory,
     assert (await pool.send(sms("Third"))).provider_message_id == "2"
 
 
-async def test_unplugged_mid_send_raises_transient_and_reconnects(make_fake: ModemFactory,
-                                                                  make_pool: Any) -> None:
+async def test_unplugged_mid_send_raises_transient_and_reconnects(
+    make_fake: ModemFactory, make_pool: Any
+) -> None:
     fake = make_fake(pin="4321")
     pool = await make_pool(entry(fake, pin="4321"))
     fake.vanish_on_submit = True
@@ -301,9 +331,9 @@ async def test_unplugged_mid_send_raises_transient_and_reconnects(make_fake: Mod
     assert pool.status()["gsm1"]["reconnects"] == 1
 
 
-async def test_a_modem_missing_at_start_is_retried_in_background(tmp_path: Path,
-                                                                 make_fake: ModemFactory,
-                                                                 make_pool: Any) -> None:
+async def test_a_modem_missing_at_start_is_retried_in_background(
+    tmp_path: Path, make_fake: ModemFactory, make_pool: Any
+) -> None:
     port = tmp_path / "tty-gsm1"
     pool = await make_pool({"name": "gsm1", "port": str(port)})
     state = pool.status()["gsm1"]
@@ -387,5 +417,8 @@ async def test_echo_and_textual_errors_are_understood() -> None:
     with pytest.raises(AtError) as raised:
         await at.submit_pdu(18, "00AB", 1, 1)
     assert (raised.value.kind, raised.value.code, raised.value.text) == (
-        "CMS", None, "SMSC address unknown")
+        "CMS",
+        None,
+        "SMSC address unknown",
+    )
     await at.close()

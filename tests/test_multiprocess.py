@@ -34,7 +34,8 @@ MAX_CONNECTIONS = 4  # email sends in flight per process: the most a kill -9 can
 
 def write_config(folder: Path, database: str, http_port: int, smtp_port: int) -> Path:
     path = folder / f"config-{http_port}.toml"
-    path.write_text(f'''
+    path.write_text(
+        f'''
 [service]
 database = "{database}?pool_max=6"
 lease_seconds = 5
@@ -54,7 +55,9 @@ port = {smtp_port}
 tls = "none"
 from_address = "service@example.ru"
 max_connections = {MAX_CONNECTIONS}
-''', encoding="utf-8")
+''',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -65,8 +68,11 @@ class Serve:
         self.log = log
         with log.open("wb") as out:  # a file, never a pipe nobody reads
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve", "--config", str(config)], cwd=ROOT,
-                stdout=out, stderr=subprocess.STDOUT)
+                [sys.executable, "-m", "bot", "serve", "--config", str(config)],
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -80,9 +86,12 @@ class Serve:
 
 
 def event(n: int) -> dict[str, Any]:
-    return {"id": f"mp-{n}", "type": "order_booked",
-            "customer": {"id": f"C-{n}", "name": "Иван Петров", "email": f"m{n}@example.ru"},
-            "order": {"id": f"O-{n}", "number": f"ЗН-{n}"}}
+    return {
+        "id": f"mp-{n}",
+        "type": "order_booked",
+        "customer": {"id": f"C-{n}", "name": "Иван Петров", "email": f"m{n}@example.ru"},
+        "order": {"id": f"O-{n}", "number": f"ЗН-{n}"},
+    }
 
 
 async def wait_for(condition: Any, what: str, *, timeout: float = 60.0) -> Any:
@@ -112,20 +121,26 @@ async def held_by(database: str, pid: int) -> int:
     try:
         return await conn.fetchval(
             "SELECT COUNT(*) FROM journal WHERE status = 'sending' AND lease_owner LIKE $1",
-            f"%:{pid}:%")
+            f"%:{pid}:%",
+        )
     finally:
         await conn.close()
 
 
-async def post_all(session: aiohttp.ClientSession, servers: list[Serve], first: int,
-                   count: int) -> None:
+async def post_all(
+    session: aiohttp.ClientSession, servers: list[Serve], first: int, count: int
+) -> None:
     """Batches of 100, spread over every process, posted concurrently."""
+
     async def post(batch: int) -> None:
         start = first + batch * 100
         body = {"events": [event(n) for n in range(start, start + 100)]}
         server = servers[batch % len(servers)]
-        async with session.post(server.url + "/events", data=json.dumps(body),
-                                headers={"Content-Type": "application/json"}) as response:
+        async with session.post(
+            server.url + "/events",
+            data=json.dumps(body),
+            headers={"Content-Type": "application/json"},
+        ) as response:
             assert response.status == 202, await response.text()
             assert len((await response.json())["accepted"]) == 100
 
@@ -133,17 +148,22 @@ async def post_all(session: aiohttp.ClientSession, servers: list[Serve], first: 
 
 
 async def test_three_processes_deliver_exactly_once_and_survive_a_kill_9(
-        tmp_path, postgres_database):
+    tmp_path, postgres_database
+):
     with SmtpServer() as smtp:
         configs = []
         for _ in range(3):
             port = free_port()
             configs.append((write_config(tmp_path, postgres_database, port, smtp.port), port))
         (tmp_path / "rules.toml").write_text(CUSTOMER_EMAIL_RULE, encoding="utf-8")
-        assert await asyncio.to_thread(cli, ["rules", "import", str(tmp_path / "rules.toml"),
-                                             "--config", str(configs[0][0])]) == 0
-        servers = [Serve(config, port, tmp_path / f"serve-{port}.log")
-                   for config, port in configs]
+        assert (
+            await asyncio.to_thread(
+                cli,
+                ["rules", "import", str(tmp_path / "rules.toml"), "--config", str(configs[0][0])],
+            )
+            == 0
+        )
+        servers = [Serve(config, port, tmp_path / f"serve-{port}.log") for config, port in configs]
         try:
             async with aiohttp.ClientSession() as session:
                 for server in servers:
@@ -182,14 +202,16 @@ async def test_three_processes_deliver_exactly_once_and_survive_a_kill_9(
                 assert len(new_leader) == 1 and new_leader[0] in survivors
                 # the operator starts a replacement: it joins the work, not the leadership
                 port = free_port()
-                replacement = Serve(write_config(tmp_path, postgres_database, port, smtp.port),
-                                    port, tmp_path / f"serve-{port}.log")
+                replacement = Serve(
+                    write_config(tmp_path, postgres_database, port, smtp.port),
+                    port,
+                    tmp_path / f"serve-{port}.log",
+                )
                 servers.append(replacement)
                 await wait_for(lambda: replacement.health(session), "the replacement up")
                 assert await leaders() == new_leader
 
-                await wait_for(lambda: _all_sent(postgres_database, 3000), "3,000 sent",
-                               timeout=60)
+                await wait_for(lambda: _all_sent(postgres_database, 3000), "3,000 sent", timeout=60)
                 assert (await statuses(postgres_database)) == Counter({"sent": 3000})
         finally:
             for server in servers:

@@ -52,17 +52,36 @@ class PrivatePostgres:
         subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=60)
 
     def init(self) -> None:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.folder / "data"), "-A", "trust",
-                  "-U", "postgres", "-E", "UTF8", "--no-sync")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.folder / "data"),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
 
     def start(self) -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-w",
-                  "-l", str(self.folder / "log"), "-o",
-                  f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.folder / "data"),
+            "-w",
+            "-l",
+            str(self.folder / "log"),
+            "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1",
+            "start",
+        )
 
     def stop(self, mode: str = "fast") -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-w",
-                  "-m", mode, "stop")
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.folder / "data"), "-w", "-m", mode, "stop"
+        )
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -109,8 +128,9 @@ async def test_postgres_restart_during_intake(private_postgres, make_config, sta
         """Posts its events one by one, each again until it gets a 202, as the ERP does."""
         for n in range(count):
             event_id = f"o-{worker}-{n}"
-            event = booked(event_id, customer={"id": f"C-{worker}-{n}",
-                                               "email": f"c{worker}-{n}@example.ru"})
+            event = booked(
+                event_id, customer={"id": f"C-{worker}-{n}", "email": f"c{worker}-{n}@example.ru"}
+            )
             while True:
                 status, body = await app.post(event)
                 answers.append(status)
@@ -141,11 +161,14 @@ async def test_postgres_restart_during_intake(private_postgres, make_config, sta
     assert len(accepted) == workers * per_worker
 
     # every accepted event is stored with its notification, and the dispatcher resumed
-    rows = await app.wait_rows(lambda rows: len(rows) == workers * per_worker
-                               and all(r.status == "sent" for r in rows), timeout=90)
+    rows = await app.wait_rows(
+        lambda rows: len(rows) == workers * per_worker and all(r.status == "sent" for r in rows),
+        timeout=90,
+    )
     assert {r.event_id for r in rows} == accepted
     received = Counter(str(m["To"]) for m in smtp.recorder.messages)
-    assert received == Counter({f"c{w}-{n}@example.ru": 1 for w in range(workers)
-                                for n in range(per_worker)})
+    assert received == Counter(
+        {f"c{w}-{n}@example.ru": 1 for w in range(workers) for n in range(per_worker)}
+    )
     async with app.session.get(app.url + "/healthz") as response:
         assert response.status == 200

@@ -39,15 +39,27 @@ async def open_pg(postgres_database: str) -> AsyncIterator[Callable[[], Awaitabl
 
 
 def pending(n: int, channel: str = "email") -> list[JournalRow]:
-    return [JournalRow(event_id=f"e-{i}", event_type="order_booked", rule="r",
-                       recipient_role="customer", channel=channel, status="pending",
-                       address=f"c{i}@example.ru", created_at=NOW, due_at=NOW)
-            for i in range(n)]
+    return [
+        JournalRow(
+            event_id=f"e-{i}",
+            event_type="order_booked",
+            rule="r",
+            recipient_role="customer",
+            channel=channel,
+            status="pending",
+            address=f"c{i}@example.ru",
+            created_at=NOW,
+            due_at=NOW,
+        )
+        for i in range(n)
+    ]
 
 
 def test_placeholders_are_rewritten_outside_string_literals() -> None:
-    assert pg_sql("SELECT * FROM t WHERE a = ? AND b IN (?, '*?') LIMIT ?") == \
-        "SELECT * FROM t WHERE a = $1 AND b IN ($2, '*?') LIMIT $3"
+    assert (
+        pg_sql("SELECT * FROM t WHERE a = ? AND b IN (?, '*?') LIMIT ?")
+        == "SELECT * FROM t WHERE a = $1 AND b IN ($2, '*?') LIMIT $3"
+    )
 
 
 async def test_migrations_apply_in_order_and_record_the_version(open_pg, postgres_database):
@@ -66,8 +78,10 @@ async def test_migrations_apply_in_order_and_record_the_version(open_pg, postgre
 async def test_a_database_newer_than_the_code_is_refused(postgres_database, tmp_path, capsys):
     conn = await asyncpg.connect(postgres_database)
     try:
-        await conn.execute("CREATE TABLE vestnik_schema (version INTEGER PRIMARY KEY,"
-                           " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        await conn.execute(
+            "CREATE TABLE vestnik_schema (version INTEGER PRIMARY KEY,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
         await conn.execute("INSERT INTO vestnik_schema (version) VALUES (999)")
     finally:
         await conn.close()
@@ -95,9 +109,15 @@ async def test_concurrent_claims_split_the_rows_between_processes(open_pg):
 
     async def worker(storage: Storage, owner: str) -> None:
         while True:
-            rows = await storage.write(lambda tx: tx.claim_due(
-                now=NOW, channel="email", limit=5, owner=owner,
-                lease_until=NOW + timedelta(minutes=1)))
+            rows = await storage.write(
+                lambda tx: tx.claim_due(
+                    now=NOW,
+                    channel="email",
+                    limit=5,
+                    owner=owner,
+                    lease_until=NOW + timedelta(minutes=1),
+                )
+            )
             if not rows:
                 return
             claimed[owner] += [row.id for row in rows]  # type: ignore[misc]
@@ -112,16 +132,24 @@ async def test_concurrent_claims_split_the_rows_between_processes(open_pg):
 async def test_a_dead_owners_rows_are_recovered_once_the_lease_expires(open_pg):
     a = await open_pg()
     await a.write(lambda tx: tx.insert_journal_bulk(pending(3)))
-    await a.write(lambda tx: tx.claim_due(now=NOW, channel="email", limit=3, owner="dead",
-                                          lease_until=NOW + timedelta(seconds=30)))
+    await a.write(
+        lambda tx: tx.claim_due(
+            now=NOW, channel="email", limit=3, owner="dead", lease_until=NOW + timedelta(seconds=30)
+        )
+    )
     assert await a.write(lambda tx: tx.recover_expired(NOW + timedelta(seconds=10))) == 0
     assert await a.write(lambda tx: tx.recover_expired(NOW + timedelta(seconds=31))) == 3
-    rows = await a.write(lambda tx: tx.claim_due(
-        now=NOW + timedelta(seconds=31), channel="email", limit=10, owner="alive",
-        lease_until=NOW + timedelta(seconds=90)))
+    rows = await a.write(
+        lambda tx: tx.claim_due(
+            now=NOW + timedelta(seconds=31),
+            channel="email",
+            limit=10,
+            owner="alive",
+            lease_until=NOW + timedelta(seconds=90),
+        )
+    )
     assert len(rows) == 3
-    assert not await a.write(lambda tx: tx.finish(rows[0].id, "dead", status="sent",
-                                                  sent_at=NOW))
+    assert not await a.write(lambda tx: tx.finish(rows[0].id, "dead", status="sent", sent_at=NOW))
 
 
 async def test_new_rows_wake_the_other_processes(open_pg):
@@ -163,7 +191,8 @@ async def test_leadership_returns_after_the_connection_is_killed(open_pg, postgr
         await conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_locks"
             " WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database"
-            " WHERE datname = current_database()) AND pid <> pg_backend_pid()")
+            " WHERE datname = current_database()) AND pid <> pg_backend_pid()"
+        )
     finally:
         await conn.close()
     for _ in range(200):
@@ -205,18 +234,23 @@ async def test_a_429_in_one_process_pauses_the_others(open_pg):
     assert second.granted[0] >= first.granted[0] + 0.5 - 0.05
 
 
-@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_the_same_event_posted_to_two_processes_is_stored_once(make_config, start_app):
     config = make_config()
     one, two = await start_app(config), await start_app(config)
     await one.rules(CUSTOMER_EMAIL_RULE)
-    results = await asyncio.gather(*(app.post({"events": [booked(f"race-{i}")
-                                                          for i in range(20)]})
-                                     for app in (one, two, one, two)))
+    results = await asyncio.gather(
+        *(
+            app.post({"events": [booked(f"race-{i}") for i in range(20)]})
+            for app in (one, two, one, two)
+        )
+    )
     assert all(status == 202 for status, _ in results)
     accepted = [e for _, body in results for e in body["accepted"]]
     assert sorted(accepted) == sorted(f"race-{i}" for i in range(20))
-    rows = await one.wait_rows(lambda rows: len(rows) == 20 and
-                               all(r.status == "sent" for r in rows))
+    rows = await one.wait_rows(
+        lambda rows: len(rows) == 20 and all(r.status == "sent" for r in rows)
+    )
     assert len({r.event_id for r in rows}) == 20

@@ -26,18 +26,29 @@ _update_ids = itertools.count(1)
 
 async def push(running, body) -> None:  # type: ignore[no-untyped-def]
     """Telegram posts the update to whichever process the load balancer picked."""
-    async with running.session.post(running.url + "/telegram",
-                                    json={"update_id": next(_update_ids), **body},
-                                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+    async with running.session.post(
+        running.url + "/telegram",
+        json={"update_id": next(_update_ids), **body},
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+    ) as r:
         assert r.status == 200
 
 
-@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)],
-                         indirect=True)
-async def test_webhook_updates_can_land_on_any_process(telegram_config, start_app,  # noqa: F811
-                                                       fake_telegram):  # noqa: F811
-    config = telegram_config(telegram={"mode": "webhook", "webhook_url": "https://bot.example.org",
-                                       "webhook_secret": SECRET})
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_webhook_updates_can_land_on_any_process(
+    telegram_config,
+    start_app,  # noqa: F811
+    fake_telegram,
+):  # noqa: F811
+    config = telegram_config(
+        telegram={
+            "mode": "webhook",
+            "webhook_url": "https://bot.example.org",
+            "webhook_secret": SECRET,
+        }
+    )
     one, two = await start_app(config), await start_app(config)
     status, _ = await two.post(booked("wh-0"))  # the ERP makes the customer known
     assert status == 202
@@ -63,6 +74,9 @@ async def test_webhook_updates_can_land_on_any_process(telegram_config, start_ap
     await fake_telegram.wait_sent(chat_id=IVAN, count=before + 2)
     status, _ = await one.post(booked("wh-2"))
     assert status == 202
-    rows = await one.wait_rows(lambda rows: len(rows) == 2 and rows[-1].status != "pending"
-                               and rows[-1].status != "sending")
+    rows = await one.wait_rows(
+        lambda rows: (
+            len(rows) == 2 and rows[-1].status != "pending" and rows[-1].status != "sending"
+        )
+    )
     assert rows[-1].status == "stopped", rows[-1]

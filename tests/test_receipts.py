@@ -255,7 +255,8 @@ async def test_a_secret_another_process_stored_is_accepted(service, portals, clo
     await app.storage.write(lambda tx: tx.set_meta("receipts.secret.smsru", "from-the-other"))
 
     answer = await portals.post_callback(
-        "smsru", message_id, url=f"{app.url}/receipts/smsru/from-the-other")
+        "smsru", message_id, url=f"{app.url}/receipts/smsru/from-the-other"
+    )
 
     assert answer == (200, "100")
     [row] = await app.journal()

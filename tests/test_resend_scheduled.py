@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.test_cross_process import cli
 from tests.conftest import booked
 from tests.telegram_fixtures import (  # noqa: F401
     ADMIN_ID,
@@ -18,6 +17,7 @@ from tests.telegram_fixtures import (  # noqa: F401
     fake_telegram,
     telegram_config,
 )
+from tests.test_cross_process import cli
 
 REMINDER = """
 [[rules]]
@@ -35,10 +35,12 @@ async def reminder(bot_app, smtp):
     """The app with the bot, and a reminder row due in three days (08:00 Moscow)."""
     tg = await bot_app()
     await tg.running.rules(REMINDER)
-    start = (datetime.now(MOSCOW) + timedelta(days=3)).replace(hour=10, minute=0, second=0,
-                                                               microsecond=0)
-    status, _ = await tg.running.post(booked("rs-1", order={
-        "id": "ORD-9", "number": "ЗН-9", "planned_start": start.isoformat()}))
+    start = (datetime.now(MOSCOW) + timedelta(days=3)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    status, _ = await tg.running.post(
+        booked("rs-1", order={"id": "ORD-9", "number": "ЗН-9", "planned_start": start.isoformat()})
+    )
     assert status == 202
     [row] = await tg.running.journal(event_type="repair_start_reminder")
     assert row.status == "scheduled"
@@ -58,8 +60,9 @@ async def test_http_resend_of_a_scheduled_row_says_when_it_is_due_unless_now(rem
     async with session.post(f"{url}/journal/{row.id}/resend?now=1") as response:
         assert response.status == 200
         assert (await response.json())["status"] == "pending"
-    await tg.running.wait_rows(lambda rows: rows[0].status == "sent",
-                               event_type="repair_start_reminder")
+    await tg.running.wait_rows(
+        lambda rows: rows[0].status == "sent", event_type="repair_start_reminder"
+    )
     assert len(smtp.recorder.by_recipient("ivan@example.ru")) == 1
     async with session.post(f"{url}/journal/9999/resend") as response:
         assert response.status == 404 and (await response.json())["error"] == "not_found"
@@ -68,33 +71,39 @@ async def test_http_resend_of_a_scheduled_row_says_when_it_is_due_unless_now(rem
 async def test_bot_resend_of_a_scheduled_row_needs_now(reminder):
     tg, row, due = reminder
     answer = await tg.reply(ADMIN_ID, f"/resend {row.id}")
-    assert answer == (f"Уведомление #{row.id} ещё не отправлялось: оно запланировано на {due} "
-                      f"MSK. Отправить сейчас: /resend {row.id} now")
+    assert answer == (
+        f"Уведомление #{row.id} ещё не отправлялось: оно запланировано на {due} "
+        f"MSK. Отправить сейчас: /resend {row.id} now"
+    )
     assert await tg.reply(ADMIN_ID, f"/resend {row.id} later") == "Формат: /resend id [now]"
     assert (await tg.running.journal(event_type="repair_start_reminder"))[0].status == "scheduled"
     answer = await tg.reply(ADMIN_ID, f"/resend {row.id} now")
     assert answer.startswith(f"Уведомление #{row.id} поставлено в очередь")
-    await tg.running.wait_rows(lambda rows: rows[0].status == "sent",
-                               event_type="repair_start_reminder")
+    await tg.running.wait_rows(
+        lambda rows: rows[0].status == "sent", event_type="repair_start_reminder"
+    )
 
 
 async def test_cli_resend_of_a_scheduled_row_needs_now(reminder, tmp_path):
     tg, row, due = reminder
     config = tmp_path / "cli.toml"
     config.write_text(f'[service]\ndatabase = "{database_of(tg)}"\n', encoding="utf-8")
-    refused = await asyncio.to_thread(cli, "journal", "resend", str(row.id), "--config",
-                                      str(config))
+    refused = await asyncio.to_thread(
+        cli, "journal", "resend", str(row.id), "--config", str(config)
+    )
     assert refused.returncode == 1
-    assert (f"Уведомление {row.id} ещё не отправлялось: оно запланировано на {due}"
-            in refused.stderr) and "--now" in refused.stderr
-    forced = await asyncio.to_thread(cli, "journal", "resend", str(row.id), "--now", "--config",
-                                     str(config))
+    assert (
+        f"Уведомление {row.id} ещё не отправлялось: оно запланировано на {due}" in refused.stderr
+    ) and "--now" in refused.stderr
+    forced = await asyncio.to_thread(
+        cli, "journal", "resend", str(row.id), "--now", "--config", str(config)
+    )
     assert forced.returncode == 0 and f"Уведомление {row.id} снова в очереди" in forced.stdout
-    await tg.running.wait_rows(lambda rows: rows[0].status == "sent",
-                               event_type="repair_start_reminder")
+    await tg.running.wait_rows(
+        lambda rows: rows[0].status == "sent", event_type="repair_start_reminder"
+    )
     # a sent row needs no --now
-    again = await asyncio.to_thread(cli, "journal", "resend", str(row.id), "--config",
-                                    str(config))
+    again = await asyncio.to_thread(cli, "journal", "resend", str(row.id), "--config", str(config))
     assert again.returncode == 0
 
 

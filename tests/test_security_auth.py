@@ -24,24 +24,34 @@ SECRET = "whsec_" + base64.b64encode(KEY).decode()
 JSON = (b"Content-Type", b"application/json")
 
 
-def signed(body: bytes, msg_id: str, *, timestamp: int | None = None,
-           key: bytes = KEY) -> list[tuple[bytes, bytes]]:
+def signed(
+    body: bytes, msg_id: str, *, timestamp: int | None = None, key: bytes = KEY
+) -> list[tuple[bytes, bytes]]:
     ts = int(time.time()) if timestamp is None else timestamp
-    return [(b"webhook-id", msg_id.encode()), (b"webhook-timestamp", str(ts).encode()),
-            (b"webhook-signature", sign(key, msg_id, ts, body).encode())]
+    return [
+        (b"webhook-id", msg_id.encode()),
+        (b"webhook-timestamp", str(ts).encode()),
+        (b"webhook-signature", sign(key, msg_id, ts, body).encode()),
+    ]
 
 
-@pytest.mark.parametrize("token", ["", " ", "\u00a0", "\u3000", "\u2003", "\u2028", "\u0085",
-                                   "short-token", "sixteen chars ok"])
-def test_blank_short_or_spaced_tokens_are_refused_by_check_config_and_serve(tmp_path: Path,
-                                                                            token: str) -> None:
-    config = write_config(tmp_path / "config.toml", f"""
+@pytest.mark.parametrize(
+    "token",
+    ["", " ", "\u00a0", "\u3000", "\u2003", "\u2028", "\u0085", "short-token", "sixteen chars ok"],
+)
+def test_blank_short_or_spaced_tokens_are_refused_by_check_config_and_serve(
+    tmp_path: Path, token: str
+) -> None:
+    config = write_config(
+        tmp_path / "config.toml",
+        f"""
 [service]
 database = "sqlite:///{tmp_path}/v.db"
 [webhook]
 listen = "0.0.0.0:0"
 tokens = [{json.dumps(token)}]
-""")
+""",
+    )
     for command in ("check-config", "serve"):
         done = vestnik(command, "--config", config)
         assert done.returncode == 2, (command, done.stdout, done.stderr)
@@ -51,14 +61,17 @@ tokens = [{json.dumps(token)}]
 
 
 def test_a_long_token_passes_check_config(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "config.toml", f"""
+    config = write_config(
+        tmp_path / "config.toml",
+        f"""
 [service]
 database = "sqlite:///{tmp_path}/v.db"
 [webhook]
 listen = "0.0.0.0:8080"
 tokens = ["{TOKEN}"]
 metrics_token = "metrics-0123456789abcdef"
-""")
+""",
+    )
     done = vestnik("check-config", "--config", config)
     assert done.returncode == 0, done.stderr
     assert TOKEN not in done.stdout
@@ -84,7 +97,8 @@ GARBAGE = b"\xff\xfe\x80 bad"
 
 @pytest.mark.parametrize("header", [b"Authorization", b"webhook-id", b"webhook-signature"])
 async def test_garbage_bytes_in_auth_headers_are_401_with_the_header_named(
-        make_config, start_app, header: bytes) -> None:
+    make_config, start_app, header: bytes
+) -> None:
     app = await start_app(make_config(webhook={"tokens": [TOKEN], "secret": SECRET}))
     body = json.dumps(booked("garbage-1")).encode()
     if header == b"Authorization":
@@ -95,8 +109,9 @@ async def test_garbage_bytes_in_auth_headers_are_401_with_the_header_named(
     assert status == 401, answer
     assert header.decode() in answer["reason"] and "UTF-8" in answer["reason"]
     if header == b"Authorization":
-        status, answer = await raw_request(app.url, "GET", "/journal",
-                                           [(header, b"Bearer " + GARBAGE)])
+        status, answer = await raw_request(
+            app.url, "GET", "/journal", [(header, b"Bearer " + GARBAGE)]
+        )
         assert status == 401 and "Authorization" in answer["reason"]
     assert await app.journal() == []
 
@@ -105,15 +120,19 @@ async def test_a_huge_timestamp_is_401_not_500(make_config, start_app) -> None:
     app = await start_app(make_config(webhook={"secret": SECRET}))
     body = json.dumps(booked("ts-1")).encode()
     huge = "1" + "0" * 400
-    headers = [(b"webhook-id", b"msg-ts"), (b"webhook-timestamp", huge.encode()),
-               (b"webhook-signature", sign(KEY, "msg-ts", huge, body).encode())]
+    headers = [
+        (b"webhook-id", b"msg-ts"),
+        (b"webhook-timestamp", huge.encode()),
+        (b"webhook-signature", sign(KEY, "msg-ts", huge, body).encode()),
+    ]
     status, answer = await raw_request(app.url, "POST", "/events", [JSON, *headers], body)
     assert status == 401 and "webhook-timestamp" in answer["reason"]
 
 
 async def test_every_401_says_which_scheme_failed_and_why(make_config, start_app) -> None:
-    app = await start_app(make_config(webhook={"tokens": [TOKEN], "secret": SECRET},
-                                      service={"language": "en"}))
+    app = await start_app(
+        make_config(webhook={"tokens": [TOKEN], "secret": SECRET}, service={"language": "en"})
+    )
     body = json.dumps(booked("why-1")).encode()
 
     async def reason(headers: list[tuple[bytes, bytes]]) -> str:
@@ -127,7 +146,8 @@ async def test_every_401_says_which_scheme_failed_and_why(make_config, start_app
     assert "webhook.tokens" in await reason([(b"Authorization", b"Bearer not-the-token-at-all")])
     assert "Bearer" in await reason([(b"Authorization", b"Basic dXNlcjpwYXNz")])
     assert "webhook-signature" in await reason(
-        signed(body, "msg-why-1", key=b"another-key-another-key!"))
+        signed(body, "msg-why-1", key=b"another-key-another-key!")
+    )
     assert "webhook-id" in await reason(signed(body, "msg-why-2")[1:])
     late = await reason(signed(body, "msg-why-3", timestamp=int(time.time()) - 1000))
     assert "behind" in late and "tolerance 300" in late
@@ -142,18 +162,24 @@ async def test_a_signature_never_opens_the_journal_api(make_config, start_app) -
     await app.rules(CUSTOMER_EMAIL_RULE)
     status, _ = await app.post(booked("j-1"), headers={"Authorization": f"Bearer {TOKEN}"})
     assert status == 202
-    for method, path in (("GET", "/journal"), ("GET", "/journal?limit=1000"),
-                         ("GET", "/journal/1"), ("POST", "/journal/1/resend")):
+    for method, path in (
+        ("GET", "/journal"),
+        ("GET", "/journal?limit=1000"),
+        ("GET", "/journal/1"),
+        ("POST", "/journal/1/resend"),
+    ):
         status, answer = await raw_request(app.url, method, path, signed(b"", "msg-journal"))
         assert status == 401, (path, answer)
         assert "Bearer" in answer["reason"]
-    status, rows = await raw_request(app.url, "GET", "/journal",
-                                     [(b"Authorization", f"Bearer {TOKEN}".encode())])
+    status, rows = await raw_request(
+        app.url, "GET", "/journal", [(b"Authorization", f"Bearer {TOKEN}".encode())]
+    )
     assert status == 200 and len(rows) == 1
 
 
 async def test_a_replayed_webhook_id_is_a_duplicate_delivery_in_every_process(
-        make_config, start_app) -> None:
+    make_config, start_app
+) -> None:
     config = make_config(webhook={"secret": SECRET})
     first = await start_app(config)
     # one database; SQLite allows one vestnik serve per file, so there the same process
@@ -161,27 +187,31 @@ async def test_a_replayed_webhook_id_is_a_duplicate_delivery_in_every_process(
     second = first if config.service.database.startswith("sqlite") else await start_app(config)
     await first.rules(CUSTOMER_EMAIL_RULE)
     body = json.dumps(booked("replay-1")).encode()
-    status, answer = await raw_request(first.url, "POST", "/events",
-                                       [JSON, *signed(body, "msg-replay")], body)
+    status, answer = await raw_request(
+        first.url, "POST", "/events", [JSON, *signed(body, "msg-replay")], body
+    )
     assert status == 202 and answer["accepted"] == ["replay-1"]
     # the same webhook-id, a new body signed again: to the other process
     other = json.dumps(booked("replay-2")).encode()
-    status, answer = await raw_request(second.url, "POST", "/events",
-                                       [JSON, *signed(other, "msg-replay")], other)
+    status, answer = await raw_request(
+        second.url, "POST", "/events", [JSON, *signed(other, "msg-replay")], other
+    )
     assert status == 202, answer
     assert answer["accepted"] == [] and answer["duplicates"] == ["replay-2"]
     assert answer["duplicate_delivery"] == "msg-replay"
     # and the very same request again
-    status, answer = await raw_request(first.url, "POST", "/events",
-                                       [JSON, *signed(body, "msg-replay")], body)
+    status, answer = await raw_request(
+        first.url, "POST", "/events", [JSON, *signed(body, "msg-replay")], body
+    )
     assert status == 202 and answer["accepted"] == []
     rows = await first.journal()
     assert [r.event_id for r in rows] == ["replay-1"]
     async with first.storage.reader() as tx:
         assert await tx.get_event("replay-2") is None
     # a new webhook-id is a new delivery
-    status, answer = await raw_request(second.url, "POST", "/events",
-                                       [JSON, *signed(other, "msg-replay-2")], other)
+    status, answer = await raw_request(
+        second.url, "POST", "/events", [JSON, *signed(other, "msg-replay-2")], other
+    )
     assert status == 202 and answer["accepted"] == ["replay-2"]
 
 
@@ -196,12 +226,16 @@ async def test_healthz_tells_a_stranger_only_the_states(make_config, start_app, 
     await app.wait_rows(lambda rows: rows and rows[0].status == "failed")
     status, plain = await raw_request(app.url, "GET", "/healthz", [])
     assert status == 200
-    assert plain == {"status": "ok", "database": "ok",
-                     "channels": {"email": "degraded", "internal": "ok"},
-                     "leader": True}
+    assert plain == {
+        "status": "ok",
+        "database": "ok",
+        "channels": {"email": "degraded", "internal": "ok"},
+        "leader": True,
+    }
     assert victim not in json.dumps(plain)
-    status, full = await raw_request(app.url, "GET", "/healthz",
-                                     [(b"Authorization", f"Bearer {TOKEN}".encode())])
+    status, full = await raw_request(
+        app.url, "GET", "/healthz", [(b"Authorization", f"Bearer {TOKEN}".encode())]
+    )
     assert status == 200 and victim in json.dumps(full, ensure_ascii=False)
     assert "queue" in full and "last_errors" in full
 
@@ -213,11 +247,13 @@ async def test_metrics_take_the_metrics_token(make_config, start_app, smtp) -> N
     await app.wait_rows(lambda rows: rows and rows[0].status == "sent")
     status, answer = await raw_request(app.url, "GET", "/metrics", [])
     assert status == 401 and "metrics_token" in answer["reason"]
-    status, _ = await raw_request(app.url, "GET", "/metrics",
-                                  [(b"Authorization", f"Bearer {TOKEN}".encode())])
+    status, _ = await raw_request(
+        app.url, "GET", "/metrics", [(b"Authorization", f"Bearer {TOKEN}".encode())]
+    )
     assert status == 401
-    status, text = await raw_request(app.url, "GET", "/metrics",
-                                     [(b"Authorization", b"Bearer metrics-0123456789abcdef")])
+    status, text = await raw_request(
+        app.url, "GET", "/metrics", [(b"Authorization", b"Bearer metrics-0123456789abcdef")]
+    )
     assert status == 200 and "vestnik_notifications_total" in text
     assert "@" not in text and "79161234567" not in text  # no addresses in any label
 

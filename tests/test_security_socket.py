@@ -24,9 +24,14 @@ def serve(config: str, *, nofile: int | None = None) -> subprocess.Popen[str]:
         if nofile is not None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
 
-    return subprocess.Popen([sys.executable, "-m", "bot", "serve", "--config", config],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, preexec_fn=limit)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--config", config],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=limit,
+    )
 
 
 async def wait_up(url: str, proc: subprocess.Popen[str]) -> None:
@@ -58,14 +63,17 @@ def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
 
 async def test_the_connection_cap_answers_503_and_idle_connections_are_closed(tmp_path: Path):
     port = free_port()
-    config = write_config(tmp_path / "config.toml", f"""
+    config = write_config(
+        tmp_path / "config.toml",
+        f"""
 [service]
 database = "sqlite:///{tmp_path}/v.db"
 [webhook]
 listen = "127.0.0.1:{port}"
 max_connections = 8
 header_timeout = 2
-""")
+""",
+    )
     url = f"http://127.0.0.1:{port}"
     proc = serve(config)
     try:
@@ -90,8 +98,10 @@ header_timeout = 2
         assert status == 200
         # a client that sends half a body and vanishes
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 1000\r\n\r\n{\"id\":")
+        writer.write(
+            b"POST /events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"id":'
+        )
         await writer.drain()
         writer.transport.abort()
         await asyncio.sleep(0.5)
@@ -103,13 +113,16 @@ header_timeout = 2
 
 async def test_a_low_descriptor_limit_lowers_the_cap_instead_of_failing_accept(tmp_path: Path):
     port = free_port()
-    config = write_config(tmp_path / "config.toml", f"""
+    config = write_config(
+        tmp_path / "config.toml",
+        f"""
 [service]
 database = "sqlite:///{tmp_path}/v.db"
 [webhook]
 listen = "127.0.0.1:{port}"
 max_connections = 1000
-""")
+""",
+    )
     url = f"http://127.0.0.1:{port}"
     proc = serve(config, nofile=160)
     try:
@@ -141,11 +154,18 @@ async def test_accept_failures_are_reported_once_per_interval_with_a_count(caplo
     try:
         with caplog.at_level(logging.INFO, logger="vestnik.http"):
             for _ in range(1000):
-                loop.call_exception_handler({
-                    "message": "socket.accept() out of system resource",
-                    "exception": OSError(errno.EMFILE, "Too many open files")})
-            loop.call_exception_handler({"message": "Error on reading from the event loop",
-                                         "exception": ConnectionResetError(104, "reset")})
+                loop.call_exception_handler(
+                    {
+                        "message": "socket.accept() out of system resource",
+                        "exception": OSError(errno.EMFILE, "Too many open files"),
+                    }
+                )
+            loop.call_exception_handler(
+                {
+                    "message": "Error on reading from the event loop",
+                    "exception": ConnectionResetError(104, "reset"),
+                }
+            )
     finally:
         loop.set_exception_handler(previous)
     lines = [r.getMessage() for r in caplog.records if r.name == "vestnik.http"]

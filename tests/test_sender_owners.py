@@ -22,8 +22,11 @@ async def test_postgres_live_owners_keep_their_rows_dead_ones_lose_them_at_once(
     await a.register_sender("host:1:a")
     await b.register_sender("host:2:b")
     await a.write(lambda tx: tx.insert_journal(pending(5)))
-    held = await a.write(lambda tx: tx.claim_due(now=NOW, channel="email", limit=3,
-                                                 owner="host:1:a", lease_until=LEASE))
+    held = await a.write(
+        lambda tx: tx.claim_due(
+            now=NOW, channel="email", limit=3, owner="host:1:a", lease_until=LEASE
+        )
+    )
     assert len(held) == 3
     assert await b.recover_dead_senders() == 0  # a lives: its rows stay its own
     a._owner_conn.terminate()  # a's process dies: its session and its lock go
@@ -33,10 +36,10 @@ async def test_postgres_live_owners_keep_their_rows_dead_ones_lose_them_at_once(
         rows = await tx.list_journal({"limit": 10})
     assert sorted(r.status for r in rows) == ["pending"] * 5
     assert {r.reason for r in rows if r.id in {h.id for h in held}} == {
-        "recovered: the process sending it died"}
+        "recovered: the process sending it died"
+    }
     for row in held:  # a late outcome of the dead owner is not recorded
-        assert await a.write(lambda tx, r=row: tx.finish(r.id, "host:1:a",
-                                                         status="sent")) is False
+        assert await a.write(lambda tx, r=row: tx.finish(r.id, "host:1:a", status="sent")) is False
     assert await b.recover_dead_senders() == 0
 
 
@@ -44,8 +47,11 @@ async def test_postgres_owners_not_registered_wait_for_their_lease(open_pg):
     a = await open_pg()
     await a.register_sender("host:1:a")
     await a.write(lambda tx: tx.insert_journal(pending(2)))
-    await a.write(lambda tx: tx.claim_due(now=NOW, channel="email", limit=2,
-                                          owner="an older vestnik", lease_until=LEASE))
+    await a.write(
+        lambda tx: tx.claim_due(
+            now=NOW, channel="email", limit=2, owner="an older vestnik", lease_until=LEASE
+        )
+    )
     assert await a.recover_dead_senders() == 0
     assert await a.write(lambda tx: tx.recover_expired(LEASE + timedelta(seconds=1))) == 2
 
@@ -57,8 +63,11 @@ async def test_sqlite_one_sender_per_file_and_a_dead_runs_rows_settled_at_start(
     try:
         await first.write(lambda tx: tx.insert_journal(pending(4)))
         assert await first.register_sender("host:1:a") == 0
-        await first.write(lambda tx: tx.claim_due(now=NOW, channel="email", limit=4,
-                                                  owner="host:1:a", lease_until=LEASE))
+        await first.write(
+            lambda tx: tx.claim_due(
+                now=NOW, channel="email", limit=4, owner="host:1:a", lease_until=LEASE
+            )
+        )
         second = open_storage(database_url)
         await second.open()
         try:

@@ -29,11 +29,19 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "sms-http-portal.md"
 TEXT = "Запись подтверждена: 27.11 в 09:00, Lada Vesta & «Север» +100% ok?"
 SECRET_KEYS = ("api_id", "password", "api_key")
 
-ADAPTERS = ["smsru", "smsc", "smsaero", "devino", "prostor", "sms16", "mirsms",
-            "smsportal", "textportal"]
+ADAPTERS = [
+    "smsru",
+    "smsc",
+    "smsaero",
+    "devino",
+    "prostor",
+    "sms16",
+    "mirsms",
+    "smsportal",
+    "textportal",
+]
 # how each portal wants the number (from the portal's published API)
-PHONE_AS_SENT = {name: PHONE.lstrip("+") for name in ADAPTERS} | {"smsc": PHONE,
-                                                                   "prostor": PHONE}
+PHONE_AS_SENT = {name: PHONE.lstrip("+") for name in ADAPTERS} | {"smsc": PHONE, "prostor": PHONE}
 
 SENT, ACCOUNT, RECIPIENT, TRANSIENT = "sent", "account", "recipient", "transient"
 
@@ -51,8 +59,7 @@ class Case:
 
 
 def wrong_credentials(fake: str) -> dict[str, Any]:
-    return {key: "wrong-" + value for key, value in CREDENTIALS[fake].items()
-            if key in SECRET_KEYS}
+    return {key: "wrong-" + value for key, value in CREDENTIALS[fake].items() if key in SECRET_KEYS}
 
 
 CASES: dict[str, Callable[[str], Case]] = {
@@ -68,28 +75,66 @@ CASES: dict[str, Callable[[str], Case]] = {
 
 # the portal's own words each refusal must carry
 WORDS: dict[str, dict[str, str]] = {
-    "smsru": {"bad auth": "Неправильный api_id", "no money": "Не хватает средств",
-              "bad phone": "Неправильно указан номер", "bad sender": "не согласовано"},
-    "smsc": {"bad auth": "authorise error", "no money": "no money",
-             "bad phone": "invalid phone", "bad sender": "message is denied"},
-    "smsaero": {"bad auth": "Unauthorized", "no money": "Недостаточно средств",
-                "bad phone": "Неверный номер", "bad sender": "Подпись не одобрена"},
-    "devino": {"bad auth": "Invalid API key", "no money": "Insufficient funds",
-               "bad phone": "Invalid destination address",
-               "bad sender": "Source address is not allowed"},
-    "prostor": {"bad auth": "error authorization", "no money": "not enough balance",
-                "bad phone": "invalid mobile phone", "bad sender": "sender address invalid"},
-    "sms16": {"bad auth": "error 6", "no money": "error 32", "bad phone": "error 33",
-              "bad sender": "error 9"},
-    "mirsms": {"bad auth": "error 6", "no money": "error 32", "bad phone": "error 33",
-               "bad sender": "error 9"},
-    "smsportal": {"bad auth": "Неверный логин или пароль", "no money": "Недостаточно средств",
-                  "bad phone": "Некорректный номер", "bad sender": "не зарегистрировано"},
-    "textportal": {"bad auth": "Invalid user or key", "no money": "Insufficient funds",
-                   "bad phone": "Invalid phone number", "bad sender": "Sender name not allowed"},
+    "smsru": {
+        "bad auth": "Неправильный api_id",
+        "no money": "Не хватает средств",
+        "bad phone": "Неправильно указан номер",
+        "bad sender": "не согласовано",
+    },
+    "smsc": {
+        "bad auth": "authorise error",
+        "no money": "no money",
+        "bad phone": "invalid phone",
+        "bad sender": "message is denied",
+    },
+    "smsaero": {
+        "bad auth": "Unauthorized",
+        "no money": "Недостаточно средств",
+        "bad phone": "Неверный номер",
+        "bad sender": "Подпись не одобрена",
+    },
+    "devino": {
+        "bad auth": "Invalid API key",
+        "no money": "Insufficient funds",
+        "bad phone": "Invalid destination address",
+        "bad sender": "Source address is not allowed",
+    },
+    "prostor": {
+        "bad auth": "error authorization",
+        "no money": "not enough balance",
+        "bad phone": "invalid mobile phone",
+        "bad sender": "sender address invalid",
+    },
+    "sms16": {
+        "bad auth": "error 6",
+        "no money": "error 32",
+        "bad phone": "error 33",
+        "bad sender": "error 9",
+    },
+    "mirsms": {
+        "bad auth": "error 6",
+        "no money": "error 32",
+        "bad phone": "error 33",
+        "bad sender": "error 9",
+    },
+    "smsportal": {
+        "bad auth": "Неверный логин или пароль",
+        "no money": "Недостаточно средств",
+        "bad phone": "Некорректный номер",
+        "bad sender": "не зарегистрировано",
+    },
+    "textportal": {
+        "bad auth": "Invalid user or key",
+        "no money": "Insufficient funds",
+        "bad phone": "Invalid phone number",
+        "bad sender": "Sender name not allowed",
+    },
 }
-COMMON_WORDS = {"server error": "HTTP 503", "timeout": "no answer within 0.5 s",
-                "garbage": "Gateway error"}
+COMMON_WORDS = {
+    "server error": "HTTP 503",
+    "timeout": "no answer within 0.5 s",
+    "garbage": "Gateway error",
+}
 
 
 def secret_forms(entry: dict[str, Any]) -> list[str]:
@@ -99,8 +144,7 @@ def secret_forms(entry: dict[str, Any]) -> list[str]:
         if entry.get(user_key) and entry.get(secret_key):
             pair = f"{entry[user_key]}:{entry[secret_key]}"
             values.append(base64.b64encode(pair.encode()).decode())
-    return [form for value in values for form in {value, quote(value, safe=""),
-                                                  quote_plus(value)}]
+    return [form for value in values for form in {value, quote(value, safe=""), quote_plus(value)}]
 
 
 class FakeClock:
@@ -158,18 +202,25 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def make_sender(portals: SmsPortalsServer, session: aiohttp.ClientSession, clock: FakeClock
-                ) -> Callable[..., SmsSender]:
+def make_sender(
+    portals: SmsPortalsServer, session: aiohttp.ClientSession, clock: FakeClock
+) -> Callable[..., SmsSender]:
     def build(*entries: dict[str, Any], modem_pool: Any = None) -> SmsSender:
         config = SmsConfig.model_validate({"portals": list(entries)})
         return SmsSender(config, session, modem_pool=modem_pool, clock=clock)
+
     return build
 
 
-def sms(*providers: str, address: str = PHONE, sender_name: str | None = None
-        ) -> OutgoingMessage:
-    return OutgoingMessage(row_id=1, channel="sms", address=address, text=TEXT,
-                           providers=list(providers), sender_name=sender_name)
+def sms(*providers: str, address: str = PHONE, sender_name: str | None = None) -> OutgoingMessage:
+    return OutgoingMessage(
+        row_id=1,
+        channel="sms",
+        address=address,
+        text=TEXT,
+        providers=list(providers),
+        sender_name=sender_name,
+    )
 
 
 # -- every adapter, every case -----------------------------------------------------------------
@@ -178,8 +229,8 @@ def sms(*providers: str, address: str = PHONE, sender_name: str | None = None
 @pytest.mark.parametrize("case_name", list(CASES))
 @pytest.mark.parametrize("fake_name", ADAPTERS)
 async def test_every_adapter_classifies_every_answer(
-        portals: SmsPortalsServer, session: aiohttp.ClientSession, fake_name: str,
-        case_name: str) -> None:
+    portals: SmsPortalsServer, session: aiohttp.ClientSession, fake_name: str, case_name: str
+) -> None:
     case = CASES[case_name](fake_name)
     fake = portals.fakes[fake_name]
     entry = portals.entry(fake_name, **case.entry)
@@ -190,8 +241,13 @@ async def test_every_adapter_classifies_every_answer(
     try:
         receipt = await portal.send(case.phone, TEXT, case.sender)
     except SendError as exc:
-        outcome = TRANSIENT if isinstance(exc, TransientError) else \
-            ACCOUNT if isinstance(exc, AccountError) else RECIPIENT
+        outcome = (
+            TRANSIENT
+            if isinstance(exc, TransientError)
+            else ACCOUNT
+            if isinstance(exc, AccountError)
+            else RECIPIENT
+        )
         assert outcome == case.outcome, f"{fake_name}/{case_name}: {exc!r}"
         words = WORDS[fake_name].get(case_name) or COMMON_WORDS[case_name]
         assert words in str(exc)
@@ -204,8 +260,7 @@ async def test_every_adapter_classifies_every_answer(
     assert case.outcome == SENT, f"{fake_name}/{case_name} was accepted: {receipt}"
     [record] = fake.sent
     assert receipt.message_id == record.message_id
-    assert (record.phone, record.text, record.sender) == (PHONE_AS_SENT[fake_name], TEXT,
-                                                          SENDER)
+    assert (record.phone, record.text, record.sender) == (PHONE_AS_SENT[fake_name], TEXT, SENDER)
     if fake_name in ("sms16", "mirsms"):
         assert fake.signatures == [True]
 
@@ -214,7 +269,8 @@ async def test_every_adapter_classifies_every_answer(
 
 
 async def test_failover_from_a_failing_portal_to_the_next(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsru"), portals.entry("smsc"))
     portals.fakes["smsru"].outage = 503
 
@@ -228,7 +284,8 @@ async def test_failover_from_a_failing_portal_to_the_next(
 
 
 async def test_an_account_refusal_moves_on_and_a_recipient_refusal_stops_the_chain(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsru"), portals.entry("devino"))
     portals.fakes["smsru"].balance = 0
 
@@ -245,7 +302,8 @@ async def test_an_account_refusal_moves_on_and_a_recipient_refusal_stops_the_cha
 
 
 async def test_total_failure_names_every_hop_and_the_last_provider(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsru"), portals.entry("smsc"), portals.entry("sms16"))
     portals.fakes["smsru"].outage = 502
     portals.fakes["smsc"].balance = 0
@@ -262,7 +320,8 @@ async def test_total_failure_names_every_hop_and_the_last_provider(
 
 
 async def test_account_refusals_everywhere_fail_permanently(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsru"), portals.entry("prostor"))
     portals.fakes["smsru"].balance = portals.fakes["prostor"].balance = 0
 
@@ -274,10 +333,9 @@ async def test_account_refusals_everywhere_fail_permanently(
 
 
 async def test_a_portal_is_marked_down_after_n_failures_and_probed_after_cooldown(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender],
-        clock: FakeClock) -> None:
-    sender = make_sender(portals.entry("smsru", down_after=2, cooldown="5m"),
-                         portals.entry("smsc"))
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender], clock: FakeClock
+) -> None:
+    sender = make_sender(portals.entry("smsru", down_after=2, cooldown="5m"), portals.entry("smsc"))
     smsru = portals.fakes["smsru"]
     smsru.outage = 503
 
@@ -307,8 +365,8 @@ async def test_a_portal_is_marked_down_after_n_failures_and_probed_after_cooldow
 
 
 async def test_a_chain_of_down_portals_waits_for_the_probe_without_spending_an_attempt(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender],
-        clock: FakeClock) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender], clock: FakeClock
+) -> None:
     sender = make_sender(portals.entry("smsru", down_after=1, cooldown="10m"))
     portals.fakes["smsru"].outage = 500
     with pytest.raises(TransientError) as first:
@@ -325,7 +383,8 @@ async def test_a_chain_of_down_portals_waits_for_the_probe_without_spending_an_a
 
 
 async def test_the_modem_takes_over_when_named_in_the_chain(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     modem = FakeModemPool()
     sender = make_sender(portals.entry("smsru", timeout=0.5), modem_pool=modem)
     portals.fakes["smsru"].delay = 3
@@ -338,7 +397,8 @@ async def test_the_modem_takes_over_when_named_in_the_chain(
 
 
 async def test_no_providers_means_the_first_portal_and_sender_name_overrides(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("devino"), portals.entry("smsru"))
     portals.fakes["devino"].senders.add("Servis")
 
@@ -350,7 +410,8 @@ async def test_no_providers_means_the_first_portal_and_sender_name_overrides(
 
 
 async def test_an_address_that_is_not_e164_is_refused_before_any_portal(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsru"))
     with pytest.raises(PermanentError, match="E.164"):
         await sender.send(sms(address="8 916 123-45-67"))
@@ -361,7 +422,8 @@ async def test_an_address_that_is_not_e164_is_refused_before_any_portal(
 
 
 async def test_http_portal_with_json_path_posts_its_templates(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsportal", name="smsportal.pro"))
 
     result = await sender.send(sms())
@@ -373,7 +435,8 @@ async def test_http_portal_with_json_path_posts_its_templates(
 
 
 async def test_http_portal_with_regexes_reads_a_text_answer(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("textportal"))
 
     result = await sender.send(sms())
@@ -386,11 +449,14 @@ async def test_http_portal_with_regexes_reads_a_text_answer(
 
 
 async def test_the_documented_http_examples_work(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     blocks = re.findall(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
-    toml = "\n".join(blocks) \
-        .replace("https://api.smsportal.example", portals.url + "/smsportal/api") \
+    toml = (
+        "\n".join(blocks)
+        .replace("https://api.smsportal.example", portals.url + "/smsportal/api")
         .replace("https://gate.textportal.example", portals.url + "/textportal")
+    )
     entries = tomllib.loads(toml)["sms"]["portals"]
     assert [e["name"] for e in entries] == ["smsportal", "textportal"]
     for entry in entries:
@@ -404,14 +470,27 @@ async def test_the_documented_http_examples_work(
 
 
 def test_http_portal_config_problems_are_named() -> None:
-    config = SmsConfig.model_validate({"portals": [
-        {"name": "x", "kind": "http", "url": "https://example.invalid/send",
-         "success_json_path": "status", "sucess_value": "ok"},
-        {"name": "w", "kind": "http", "url": "https://example.invalid/send",
-         "success_json_path": "status"},
-        {"name": "y", "kind": "smsc", "login": "only-login"},
-        {"name": "z", "kind": "smsru", "api_id": "k", "url": "https://x"},
-    ]})
+    config = SmsConfig.model_validate(
+        {
+            "portals": [
+                {
+                    "name": "x",
+                    "kind": "http",
+                    "url": "https://example.invalid/send",
+                    "success_json_path": "status",
+                    "sucess_value": "ok",
+                },
+                {
+                    "name": "w",
+                    "kind": "http",
+                    "url": "https://example.invalid/send",
+                    "success_json_path": "status",
+                },
+                {"name": "y", "kind": "smsc", "login": "only-login"},
+                {"name": "z", "kind": "smsru", "api_id": "k", "url": "https://x"},
+            ]
+        }
+    )
     problems = dict(portal_problems(config))
     assert "sucess_value" in problems["sms.portals[0]"]
     assert "success_json_path needs success_value" in problems["sms.portals[1]"]
@@ -423,7 +502,8 @@ def test_http_portal_config_problems_are_named() -> None:
 
 
 async def test_every_portal_with_a_balance_call_reports_it(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(*(portals.entry(name) for name in ADAPTERS))
 
     balances = await sender.refresh_balances()
@@ -435,7 +515,8 @@ async def test_every_portal_with_a_balance_call_reports_it(
 
 
 async def test_a_failed_balance_call_keeps_the_last_balance_and_reports_why(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsaero"))
     await sender.refresh_balances()
     portals.fakes["smsaero"].outage = 503
@@ -445,7 +526,8 @@ async def test_a_failed_balance_call_keeps_the_last_balance_and_reports_why(
 
 
 async def test_send_test_returns_the_portals_raw_answer(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsru"), portals.entry("smsc"))
 
     result = await send_test(sender, PHONE, "smsc", "Проверка")
@@ -458,7 +540,8 @@ async def test_send_test_returns_the_portals_raw_answer(
 
 
 async def test_many_sends_reuse_a_few_connections(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]) -> None:
+    portals: SmsPortalsServer, make_sender: Callable[..., SmsSender]
+) -> None:
     sender = make_sender(portals.entry("smsru", max_connections=4))
     gate = asyncio.Semaphore(16)
 
@@ -474,8 +557,10 @@ async def test_many_sends_reuse_a_few_connections(
 
 
 async def test_credentials_are_never_logged(
-        portals: SmsPortalsServer, make_sender: Callable[..., SmsSender],
-        caplog: pytest.LogCaptureFixture) -> None:
+    portals: SmsPortalsServer,
+    make_sender: Callable[..., SmsSender],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     entries = [portals.entry(name) for name in ADAPTERS]
     sender = make_sender(*entries)
@@ -494,6 +579,10 @@ async def test_credentials_are_never_logged(
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     assert sum(r.name == "vestnik.sms" for r in caplog.records) >= 3 * len(ADAPTERS)
     leaks = [form for entry in entries for form in secret_forms(entry) if form in logged]
-    leaks += [form for name in ADAPTERS for form in secret_forms(
-        portals.entry(name, **wrong_credentials(name))) if form in logged]
+    leaks += [
+        form
+        for name in ADAPTERS
+        for form in secret_forms(portals.entry(name, **wrong_credentials(name)))
+        if form in logged
+    ]
     assert not leaks

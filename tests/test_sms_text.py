@@ -18,7 +18,7 @@ from bot.core.sms_text import (
     ucs2_chunks,
 )
 
-EMOJI = "\U0001F600"
+EMOJI = "\U0001f600"
 
 SEGMENT_CASES = [
     # (text, encoding, units, segments, per_segment)
@@ -44,8 +44,9 @@ SEGMENT_CASES = [
 
 
 @pytest.mark.parametrize(("text", "enc", "units", "count", "per_segment"), SEGMENT_CASES)
-def test_sms_info_counts_units_and_segments(text: str, enc: str, units: int, count: int,
-                                            per_segment: int) -> None:
+def test_sms_info_counts_units_and_segments(
+    text: str, enc: str, units: int, count: int, per_segment: int
+) -> None:
     assert sms_info(text) == SmsInfo(enc, units, count, per_segment)  # type: ignore[arg-type]
     assert segments(text) == count
     assert encoding(text) == enc
@@ -82,30 +83,37 @@ def test_a_part_never_splits_a_surrogate_pair() -> None:
     assert b"".join(parts).decode("utf-16-be") == text
 
 
-@pytest.mark.parametrize(("septets", "fill", "packed"), [
-    ([0x48, 0x65, 0x6C, 0x6C, 0x6F], 0, "C8329BFD06"),  # "Hello" (Pettersson, Zoom manual)
-    ([0x68, 0x65, 0x6C, 0x6C, 0x6F], 0, "E8329BFD06"),  # "hello"
-    # Nokia forum: "QRSTUVWXYZ" after a 6-octet UDH, one fill bit
-    ([ord(c) for c in "QRSTUVWXYZ"], 1, "A2D229B56ABD62B35A"),
-    ([0x41] * 8, 0, "C16030180C0683"),  # 8 septets fill exactly 7 octets
-])
-def test_pack_septets_matches_published_vectors(septets: list[int], fill: int,
-                                                packed: str) -> None:
+@pytest.mark.parametrize(
+    ("septets", "fill", "packed"),
+    [
+        ([0x48, 0x65, 0x6C, 0x6C, 0x6F], 0, "C8329BFD06"),  # "Hello" (Pettersson, Zoom manual)
+        ([0x68, 0x65, 0x6C, 0x6C, 0x6F], 0, "E8329BFD06"),  # "hello"
+        # Nokia forum: "QRSTUVWXYZ" after a 6-octet UDH, one fill bit
+        ([ord(c) for c in "QRSTUVWXYZ"], 1, "A2D229B56ABD62B35A"),
+        ([0x41] * 8, 0, "C16030180C0683"),  # 8 septets fill exactly 7 octets
+    ],
+)
+def test_pack_septets_matches_published_vectors(septets: list[int], fill: int, packed: str) -> None:
     assert pack_septets(septets, fill).hex().upper() == packed
 
 
-@pytest.mark.parametrize(("source", "latin"), [
-    ("Ваш заказ готов", "Vash zakaz gotov"),
-    ("Щука ЩУКА Жанна ЖК", "Shchuka SHCHUKA Zhanna ZHK"),
-    ("Юлия Яковлева, ёлка, объезд, Хабаровск, Цой, Чайковский, Мышь",
-     "Iuliia Iakovleva, elka, obieezd, Khabarovsk, Tsoi, Chaikovskii, Mysh"),
-    ("«Север» — №12 … ₽", '"Sever" - No12 ... RUB'),
-    ("a\u00a0b\tc", "a b c"),
-    ("OK 👍", "OK "),
-    ("café Zürich", "café Zürich"),  # é and ü are GSM already
-    ("ﬁ Łódź", "fi ?odz"),  # ligature decomposes; Ł has no decomposition
-    ("{x} [y] 5€", "{x} [y] 5€"),
-])
+@pytest.mark.parametrize(
+    ("source", "latin"),
+    [
+        ("Ваш заказ готов", "Vash zakaz gotov"),
+        ("Щука ЩУКА Жанна ЖК", "Shchuka SHCHUKA Zhanna ZHK"),
+        (
+            "Юлия Яковлева, ёлка, объезд, Хабаровск, Цой, Чайковский, Мышь",
+            "Iuliia Iakovleva, elka, obieezd, Khabarovsk, Tsoi, Chaikovskii, Mysh",
+        ),
+        ("«Север» — №12 … ₽", '"Sever" - No12 ... RUB'),
+        ("a\u00a0b\tc", "a b c"),
+        ("OK 👍", "OK "),
+        ("café Zürich", "café Zürich"),  # é and ü are GSM already
+        ("ﬁ Łódź", "fi ?odz"),  # ligature decomposes; Ł has no decomposition
+        ("{x} [y] 5€", "{x} [y] 5€"),
+    ],
+)
 def test_translit(source: str, latin: str) -> None:
     assert translit(source) == latin
     assert is_gsm7(translit(source))

@@ -28,8 +28,11 @@ def write_config(path: Path, database: str, portals: list[dict[str, Any]]) -> Pa
     lines = ["[service]", f"database = {json.dumps(database)}", ""]
     for entry in portals:
         lines.append("[[sms.portals]]")
-        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}"
-                  for key, value in entry.items() if not isinstance(value, dict)]
+        lines += [
+            f"{key} = {json.dumps(value, ensure_ascii=False)}"
+            for key, value in entry.items()
+            if not isinstance(value, dict)
+        ]
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -55,13 +58,26 @@ def test_check_config_accepts_a_complete_portal(tmp_path, capsys):
 
 
 async def test_send_test_sms_prints_the_portals_answer_without_credentials(
-        portals: SmsPortalsServer, tmp_path, capsys):
+    portals: SmsPortalsServer, tmp_path, capsys
+):
     entries = [portals.entry("smsru"), portals.entry("smsc")]
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/v.db", entries)
 
     # the CLI runs its own event loop: a thread, while the portal fake serves on this one
-    status = await asyncio.to_thread(cli, ["send-test", "sms", PHONE, "--provider", "smsc",
-                                           "--text", "Проверка связи", "--config", str(path)])
+    status = await asyncio.to_thread(
+        cli,
+        [
+            "send-test",
+            "sms",
+            PHONE,
+            "--provider",
+            "smsc",
+            "--text",
+            "Проверка связи",
+            "--config",
+            str(path),
+        ],
+    )
 
     out = capsys.readouterr().out
     assert status == 0, out
@@ -73,12 +89,12 @@ async def test_send_test_sms_prints_the_portals_answer_without_credentials(
 
 
 async def test_send_test_sms_failure_exits_1_with_the_portals_words(
-        portals: SmsPortalsServer, tmp_path, capsys):
+    portals: SmsPortalsServer, tmp_path, capsys
+):
     entry = portals.entry("smsru", api_id="wrong-key")
     path = write_config(tmp_path / "config.toml", f"sqlite:///{tmp_path}/v.db", [entry])
 
-    status = await asyncio.to_thread(cli, ["send-test", "sms", PHONE, "--config",
-                                           str(path)])
+    status = await asyncio.to_thread(cli, ["send-test", "sms", PHONE, "--config", str(path)])
 
     captured = capsys.readouterr()
     assert status == 1
@@ -86,8 +102,7 @@ async def test_send_test_sms_failure_exits_1_with_the_portals_words(
     assert "wrong-key" not in captured.out + captured.err
 
 
-async def test_portal_balance_reaches_healthz(portals: SmsPortalsServer, make_config,
-                                              start_app):
+async def test_portal_balance_reaches_healthz(portals: SmsPortalsServer, make_config, start_app):
     portals.fakes["smsru"].balance = 123.45
     app = await start_app(make_config(sms={"portals": [portals.entry("smsru")]}))
 

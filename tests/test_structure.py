@@ -22,8 +22,16 @@ ALLOWED: dict[str, set[str]] = {
     "pipeline": {"kernel", "storage-interface", "pipeline"},
     "services": {"kernel", "storage-interface", "pipeline", "services", "senders"},
     "handlers": {"kernel", "storage-interface", "pipeline", "services", "handlers"},
-    "assembly": {"kernel", "storage", "storage-interface", "senders", "pipeline", "services",
-                 "handlers", "assembly"},
+    "assembly": {
+        "kernel",
+        "storage",
+        "storage-interface",
+        "senders",
+        "pipeline",
+        "services",
+        "handlers",
+        "assembly",
+    },
 }
 
 
@@ -71,8 +79,11 @@ def imports_of(path: Path, *, runtime_only: bool = False) -> list[tuple[int, str
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append((node.lineno, node.module))
             # ``from bot.pipeline import subscriptions`` imports a module, not a name
-            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names
-                         if (ROOT / node.module.replace(".", "/") / f"{alias.name}.py").exists())
+            found.extend(
+                (node.lineno, f"{node.module}.{alias.name}")
+                for alias in node.names
+                if (ROOT / node.module.replace(".", "/") / f"{alias.name}.py").exists()
+            )
     return [(line, name) for line, name in found if name.split(".")[0] in PACKAGES]
 
 
@@ -93,8 +104,10 @@ def test_every_import_points_down() -> None:
                 continue
             if target_layer == "storage-interface" and "storage" in ALLOWED[source_layer]:
                 continue
-            wrong.append(f"{path.relative_to(ROOT)}:{line}: {source} ({source_layer}) "
-                         f"imports {target} ({target_layer})")
+            wrong.append(
+                f"{path.relative_to(ROOT)}:{line}: {source} ({source_layer}) "
+                f"imports {target} ({target_layer})"
+            )
     assert not wrong, "imports against the layer directions:\n" + "\n".join(wrong)
 
 
@@ -103,8 +116,9 @@ def test_no_module_level_cycle() -> None:
     graph: dict[str, set[str]] = {}
     for path in source_files():
         graph[module_name(path)] = {target for _, target in imports_of(path, runtime_only=True)}
-    graph = {name: {t for t in targets if t in graph and t != name}
-             for name, targets in graph.items()}
+    graph = {
+        name: {t for t in targets if t in graph and t != name} for name, targets in graph.items()
+    }
     state: dict[str, int] = {}
     stack: list[str] = []
 
@@ -113,7 +127,7 @@ def test_no_module_level_cycle() -> None:
         stack.append(name)
         for target in sorted(graph[name]):
             if state.get(target) == 1:
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if target not in state and (cycle := visit(target)):
                 return cycle
         stack.pop()

@@ -84,8 +84,11 @@ async def test_a_contact_in_a_group_links_nothing(bot_app):
 
 async def test_deep_link_subscribes_without_the_phone(bot_app):
     tg = await bot_app()
-    await tg.storage.write(lambda tx: tx.upsert_person(
-        Person(kind="customer", id="C-777", name="Мария", phone="+79160000777")))
+    await tg.storage.write(
+        lambda tx: tx.upsert_person(
+            Person(kind="customer", id="C-777", name="Мария", phone="+79160000777")
+        )
+    )
     token = make_token("C-777", SECRET, timedelta(days=30), now=SystemClock().now())
     [answer] = await tg.say(IVAN, f"/start {token}")
     assert answer.text.startswith("Готово, Мария!")
@@ -109,9 +112,14 @@ async def test_tampered_expired_and_reused_deep_links_are_refused(bot_app):
 
 def test_deep_link_tokens_fit_telegram_and_round_trip():
     now = SystemClock().now()
-    for customer_id in ("C-001", "8f14e45f-ceea-467a-9af0-3a4c5f2b9f11",
-                        "8F14E45F-CEEA-467A-9AF0-3A4C5F2B9F11", "phone:+79161234567",
-                        "ЦБ-00012345", "x" * 33):
+    for customer_id in (
+        "C-001",
+        "8f14e45f-ceea-467a-9af0-3a4c5f2b9f11",
+        "8F14E45F-CEEA-467A-9AF0-3A4C5F2B9F11",
+        "phone:+79161234567",
+        "ЦБ-00012345",
+        "x" * 33,
+    ):
         link = make_deep_link(BOT_USERNAME, customer_id, SECRET, 30, now=now)
         token = link.rsplit("=", 1)[1]
         assert link.startswith(f"https://t.me/{BOT_USERNAME}?start=")
@@ -126,8 +134,14 @@ async def test_stop_opts_out_and_start_opts_back_in(bot_app):
     async with tg.storage.reader() as tx:
         [entry] = await tx.list_stops()
         stopped = await tx.find_stop(["customer:phone:+79161234567"], "order_booked", "email")
-    assert (entry.who_kind, entry.who, entry.event_type, entry.channel, entry.author,
-            entry.reason) == ("customer", "phone:+79161234567", "*", "*", "self", "/stop")
+    assert (
+        entry.who_kind,
+        entry.who,
+        entry.event_type,
+        entry.channel,
+        entry.author,
+        entry.reason,
+    ) == ("customer", "phone:+79161234567", "*", "*", "self", "/stop")
     assert stopped is not None
     assert "снова включены" in await tg.reply(IVAN, "/start")
     async with tg.storage.reader() as tx:

@@ -100,8 +100,16 @@ async def test_html_in_a_customer_name_arrives_escaped(bot_app, smtp):
     tg = await bot_app()
     await tg.running.rules(TELEGRAM_THEN_EMAIL + 'body = "Здравствуйте, {{ customer.name }}!"\n')
     await subscribe(tg)
-    await tg.running.post(booked("e-6", customer={"id": "C-001", "phone": "+79161234567",
-                                                  "name": "<b>Хакер</b> & <a href=x>Co"}))
+    await tg.running.post(
+        booked(
+            "e-6",
+            customer={
+                "id": "C-001",
+                "phone": "+79161234567",
+                "name": "<b>Хакер</b> & <a href=x>Co",
+            },
+        )
+    )
     [row] = await tg.running.wait_rows(lambda rows: rows and rows[0].status == "sent")
     sent = tg.fake.to(IVAN)[-1]
     assert sent.text == "Здравствуйте, &lt;b&gt;Хакер&lt;/b&gt; &amp; &lt;a href=x&gt;Co!"
@@ -115,8 +123,9 @@ async def test_a_6000_character_notification_arrives_in_two_messages(bot_app, sm
     await tg.running.post(booked("e-7", data={"note": note}))
     [row] = await tg.running.wait_rows(lambda rows: rows and rows[0].status == "sent")
     first, second = tg.fake.to(IVAN)[1:]
-    assert row.segments == 2 and row.provider_message_id == \
-        f"{first.message_id},{second.message_id}"
+    assert (
+        row.segments == 2 and row.provider_message_id == f"{first.message_id},{second.message_id}"
+    )
     assert first.text + second.text == note and second.text.startswith("040 ")
 
 
@@ -135,8 +144,9 @@ body = "Клиент {{ customer.name }}"
     await tg.running.wait_rows(lambda rows: rows and rows[0].status == "sent")
     await subscribe(tg, OLGA, "+79160000007")
     await tg.running.post(booked("e-9"))
-    rows = await tg.running.wait_rows(lambda rows: len(rows) == 2 and
-                                      all(r.status == "sent" for r in rows))
+    rows = await tg.running.wait_rows(
+        lambda rows: len(rows) == 2 and all(r.status == "sent" for r in rows)
+    )
     assert "forwarded to Telegram" not in (rows[0].error or "")
     async with tg.storage.reader() as tx:
         items = await tx.list_inbox("S-7")
@@ -146,8 +156,9 @@ body = "Клиент {{ customer.name }}"
     assert forwarded[0].text == "📥 <b>Запись ЗН-000123</b>\nКлиент Иван Петров"
 
 
-async def test_without_a_token_internal_still_stores_and_telegram_is_off(make_config, start_app,
-                                                                         smtp):
+async def test_without_a_token_internal_still_stores_and_telegram_is_off(
+    make_config, start_app, smtp
+):
     running = await start_app(make_config())
     assert "telegram" not in running.app[SENDERS] and "internal" in running.app[SENDERS]
     await running.rules("""
@@ -164,8 +175,9 @@ recipients = ["customer"]
 channels = ["telegram", "email"]
 """)
     await running.post(booked("e-10"))
-    rows = await running.wait_rows(lambda rows: any(r.channel == "internal" and
-                                                    r.status == "sent" for r in rows))
+    rows = await running.wait_rows(
+        lambda rows: any(r.channel == "internal" and r.status == "sent" for r in rows)
+    )
     by_channel = {(r.recipient_role, r.channel): r for r in rows}
     assert by_channel[("customer", "telegram")].reason.startswith("telegram is off")
     async with running.storage.reader() as tx:
@@ -175,22 +187,23 @@ channels = ["telegram", "email"]
 
 async def test_a_template_can_offer_a_telegram_deep_link(bot_app, smtp):
     tg = await bot_app()
-    await tg.running.rules(CUSTOMER_EMAIL_RULE +
-                           'body = "Подпишитесь: {{ telegram_link(customer) }}"\n')
+    await tg.running.rules(
+        CUSTOMER_EMAIL_RULE + 'body = "Подпишитесь: {{ telegram_link(customer) }}"\n'
+    )
     await tg.running.post(booked("e-11"))
     await tg.running.wait_rows(lambda rows: rows and rows[0].status == "sent")
     [mail] = smtp.recorder.by_recipient("ivan@example.ru")
     body = mail.get_body(("plain",)).get_content()
     token = re.search(r"https://t\.me/vestnik_test_bot\?start=([A-Za-z0-9_-]+)", body).group(1)
-    assert verify_token(token, b"test-link-secret", now=SystemClock().now()).customer_id \
-        == "C-001"
+    assert verify_token(token, b"test-link-secret", now=SystemClock().now()).customer_id == "C-001"
     await tg.say(IVAN, f"/start {token}")
     async with tg.storage.reader() as tx:
         assert (await tx.get_link(IVAN)).customer_id == "C-001"
 
 
-async def test_webhook_mode_takes_updates_with_the_secret_only(telegram_config, start_app,
-                                                             fake_telegram, monkeypatch):
+async def test_webhook_mode_takes_updates_with_the_secret_only(
+    telegram_config, start_app, fake_telegram, monkeypatch
+):
     import bot.app
 
     def init_app(config, **kwargs):  # what bot/app.py must do (idempotent if it already does)
@@ -200,9 +213,15 @@ async def test_webhook_mode_takes_updates_with_the_secret_only(telegram_config, 
 
     original = bot.app.init_app
     monkeypatch.setattr("tests.conftest.init_app", init_app)
-    running = await start_app(telegram_config(telegram={
-        "mode": "webhook", "webhook_url": "https://bot.example.org",
-        "webhook_secret": "s3cret-token"}))
+    running = await start_app(
+        telegram_config(
+            telegram={
+                "mode": "webhook",
+                "webhook_url": "https://bot.example.org",
+                "webhook_secret": "s3cret-token",
+            }
+        )
+    )
     tg = BotApp(running, fake_telegram)
     [registered] = tg.fake.calls("setWebhook")
     assert registered["url"] == "https://bot.example.org/telegram"
@@ -212,8 +231,9 @@ async def test_webhook_mode_takes_updates_with_the_secret_only(telegram_config, 
     url = tg.running.url + "/telegram"
     async with tg.running.session.post(url, json=update) as response:
         assert response.status == 401
-    async with tg.running.session.post(url, json=update, headers={
-            "X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}) as response:
+    async with tg.running.session.post(
+        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+    ) as response:
         assert response.status == 200
     [greeting] = await tg.fake.wait_sent(chat_id=IVAN)
     assert greeting.text.startswith("Здравствуйте")
@@ -240,9 +260,7 @@ async def test_an_unreachable_api_at_startup_is_not_fatal():
         await bot.session.close()
 
 
-
-async def test_the_bot_comes_up_later_when_the_api_is_down_at_startup(bot_app, fake_telegram,
-                                                                      smtp):
+async def test_the_bot_comes_up_later_when_the_api_is_down_at_startup(bot_app, fake_telegram, smtp):
     fake_telegram.fail_method("getMe", times=2)  # the pre-flight and polling's first try
     tg = await bot_app()
     assert tg.runtime.me is None and tg.runtime.links.bot_username is None

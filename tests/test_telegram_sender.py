@@ -33,8 +33,7 @@ async def test_message_goes_out_in_html_parse_mode(fake_telegram, tg_bot):
     assert result.provider == "telegram" and result.provider_message_id == str(sent.message_id)
 
 
-async def test_a_6000_character_text_arrives_as_two_messages_cut_at_a_line(fake_telegram,
-                                                                          tg_bot):
+async def test_a_6000_character_text_arrives_as_two_messages_cut_at_a_line(fake_telegram, tg_bot):
     lines = [f"{i:04d} " + "з" * 94 for i in range(60)]  # 60 lines of 100 characters
     text = "\n".join(lines) + "\n"
     assert len(text) == 6000
@@ -66,13 +65,17 @@ def test_split_without_newlines_cuts_at_a_space_and_counts_utf16():
 
 
 # errors -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("description", [
-    "Forbidden: bot was blocked by the user",
-    "Forbidden: user is deactivated",
-    "Forbidden: bot can't initiate conversation with a user",
-])
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Forbidden: bot was blocked by the user",
+        "Forbidden: user is deactivated",
+        "Forbidden: bot can't initiate conversation with a user",
+    ],
+)
 async def test_403_is_permanent_deactivates_the_chat_and_keeps_telegrams_words(
-        fake_telegram, tg_bot, description):
+    fake_telegram, tg_bot, description
+):
     fake_telegram.fail_chat(103, 403, description)
     with pytest.raises(PermanentError) as caught:
         await sender_for(tg_bot).send(note(103))
@@ -140,8 +143,9 @@ async def test_429_pauses_every_chat_not_only_the_one_refused(fake_telegram, tg_
     assert fake_telegram.early_retries == 0
 
 
-async def test_429_longer_than_the_send_may_wait_goes_back_without_an_attempt(fake_telegram,
-                                                                             tg_bot):
+async def test_429_longer_than_the_send_may_wait_goes_back_without_an_attempt(
+    fake_telegram, tg_bot
+):
     fake_telegram.flood(1, retry_after=30)
     with pytest.raises(TransientError) as caught:
         await sender_for(tg_bot, max_wait=2).send(note(112))
@@ -150,8 +154,7 @@ async def test_429_longer_than_the_send_may_wait_goes_back_without_an_attempt(fa
 
 # the limiter (virtual time) -----------------------------------------------------------------------
 async def test_limiter_spaces_all_sends_at_the_global_rate(virtual_time: VirtualTime):
-    limiter = LocalRateLimiter(10, clock=virtual_time.clock, sleep=virtual_time.sleep,
-                               headroom=1.0)
+    limiter = LocalRateLimiter(10, clock=virtual_time.clock, sleep=virtual_time.sleep, headroom=1.0)
     times: list[float] = []
 
     async def one(chat: int) -> None:

@@ -36,8 +36,12 @@ def visible(text: str) -> int:
 # access -------------------------------------------------------------------------------------------
 async def test_non_staff_get_a_polite_refusal_and_no_data(tg):
     await tg.running.post(booked("a-1"))
-    for command in [f"/{c}" for c in STAFF_COMMANDS] + ["/journal 1", "/resend 1",
-                                                         "/stoplist remove 1", "/rules block 1"]:
+    for command in [f"/{c}" for c in STAFF_COMMANDS] + [
+        "/journal 1",
+        "/resend 1",
+        "/stoplist remove 1",
+        "/rules block 1",
+    ]:
         [answer] = await tg.say(STRANGER, command)
         assert answer.text == "Эта команда доступна только сотрудникам.", command
     [answer] = await tg.say(STRANGER, "/status", language="en")
@@ -61,8 +65,9 @@ async def test_staff_recognised_by_a_verified_phone(tg):
     assert menus and "journal" in menus[-1]["commands"]
     assert "#1" in await tg.reply(OLGA, "/journal")
     # the ERP moves the phone to someone else: access ends at once
-    await tg.storage.write(lambda tx: tx.upsert_person(
-        Person(kind="staff", id="S-7", phone="+79169999999")))
+    await tg.storage.write(
+        lambda tx: tx.upsert_person(Person(kind="staff", id="S-7", phone="+79169999999"))
+    )
     assert "только сотрудникам" in await tg.reply(OLGA, "/journal")
 
 
@@ -81,25 +86,33 @@ async def test_admin_chat_gets_the_staff_menu_at_startup(tg):
 async def test_journal_lists_the_latest_ten_compactly(tg):
     for i in range(12):
         await tg.running.post(booked(f"j-{i}", order={"id": f"O-{i}", "number": f"ЗН-{i}"}))
-    await tg.running.wait_rows(lambda rows: len(rows) == 12 and
-                               all(r.status == "sent" for r in rows))
+    await tg.running.wait_rows(
+        lambda rows: len(rows) == 12 and all(r.status == "sent" for r in rows)
+    )
     answer = await tg.reply(ADMIN_ID, "/journal")
     lines = answer.splitlines()
     assert lines[0] == "<b>Журнал: последние</b>" and len(lines) == 11
-    assert lines[1].startswith("<b>#12</b> ") and " sent email Иван Петров order_booked" \
-        in lines[1]
+    assert lines[1].startswith("<b>#12</b> ") and " sent email Иван Петров order_booked" in lines[1]
 
 
 async def test_journal_failed_today_phone_order_and_id(tg):
     await tg.running.post(booked("k-1"))
-    await tg.running.post(booked("k-2", customer={"id": "C-2", "name": "Пётр",
-                                                  "phone": "+79165550000",
-                                                  "email": "petr@example.ru"},
-                                 order={"id": "O-2", "number": "ЗН-000777"}))
-    await tg.running.wait_rows(lambda rows: len(rows) == 2 and
-                               all(r.status == "sent" for r in rows))
-    await tg.storage.write(lambda tx: tx.add_stop(StopEntry(who="+79161234567",
-                                                            who_kind="phone")))
+    await tg.running.post(
+        booked(
+            "k-2",
+            customer={
+                "id": "C-2",
+                "name": "Пётр",
+                "phone": "+79165550000",
+                "email": "petr@example.ru",
+            },
+            order={"id": "O-2", "number": "ЗН-000777"},
+        )
+    )
+    await tg.running.wait_rows(
+        lambda rows: len(rows) == 2 and all(r.status == "sent" for r in rows)
+    )
+    await tg.storage.write(lambda tx: tx.add_stop(StopEntry(who="+79161234567", who_kind="phone")))
     await tg.running.post(booked("k-3"))  # stopped, not failed
     assert await tg.reply(ADMIN_ID, "/journal failed") == "Ничего не найдено."
     today = await tg.reply(ADMIN_ID, "/journal today")
@@ -119,8 +132,9 @@ async def test_journal_with_bad_arguments_answers_usage(tg):
 
 
 async def test_a_long_row_is_answered_in_parts_under_4096(tg):
-    await tg.running.rules(CUSTOMER_EMAIL_RULE.replace('"booked, customer"', '"long"')
-                           + 'body = "{{ data.note }}"\n')
+    await tg.running.rules(
+        CUSTOMER_EMAIL_RULE.replace('"booked, customer"', '"long"') + 'body = "{{ data.note }}"\n'
+    )
     await tg.running.post(booked("l-1", data={"note": "очень длинный текст\n" * 400}))
     rows = await tg.running.wait_rows(lambda rows: any(r.rule == "long" for r in rows))
     long_row = next(r for r in rows if r.rule == "long")
@@ -136,8 +150,9 @@ async def test_resend_queues_the_row_again_and_it_is_sent(tg, smtp):
     [row] = await tg.running.wait_rows(lambda rows: rows and rows[0].status == "sent")
     answer = await tg.reply(ADMIN_ID, f"/resend {row.id}")
     assert answer.startswith(f"Уведомление #{row.id} поставлено в очередь")
-    await tg.running.wait_rows(lambda rows: rows[0].status == "sent"
-                               and rows[0].sent_at > row.sent_at)
+    await tg.running.wait_rows(
+        lambda rows: rows[0].status == "sent" and rows[0].sent_at > row.sent_at
+    )
     assert len(smtp.recorder.by_recipient("ivan@example.ru")) == 2
 
 
@@ -150,10 +165,10 @@ async def test_resend_bad_arguments(tg):
 # /stoplist ----------------------------------------------------------------------------------------
 async def test_stoplist_add_list_remove(tg):
     assert await tg.reply(ADMIN_ID, "/stoplist") == "Стоп-лист пуст."
-    added = await tg.reply(ADMIN_ID, "/stoplist add 8-916-123-45-67 order_booked email по "
-                                     "телефону просил")
-    assert added.startswith("Добавлено в стоп-лист: #1 phone:+79161234567 · order_booked · "
-                            "email")
+    added = await tg.reply(
+        ADMIN_ID, "/stoplist add 8-916-123-45-67 order_booked email по телефону просил"
+    )
+    assert added.startswith("Добавлено в стоп-лист: #1 phone:+79161234567 · order_booked · email")
     await tg.reply(ADMIN_ID, "/stoplist add Ivan@Example.RU")
     await tg.reply(ADMIN_ID, "/stoplist add C-001 * sms")
     listing = await tg.reply(ADMIN_ID, "/stoplist")
@@ -203,8 +218,10 @@ async def test_rules_bad_arguments(tg):
 
 
 async def test_an_admin_imports_rules_from_a_toml_file(tg):
-    rules = ('[[rules]]\nname = "paid"\nevent = "payment_received"\nrecipients = ["customer"]\n'
-             'channels = ["telegram", "email"]\n')
+    rules = (
+        '[[rules]]\nname = "paid"\nevent = "payment_received"\nrecipients = ["customer"]\n'
+        'channels = ["telegram", "email"]\n'
+    )
     tg.fake.add_file("f1", rules.encode())
     [answer] = await tg.send(document(ADMIN_ID, "f1", "rules.toml", len(rules)), ADMIN_ID)
     assert answer.text == "Правила импортированы: создано 1, обновлено 0."
@@ -213,12 +230,15 @@ async def test_an_admin_imports_rules_from_a_toml_file(tg):
 
 
 async def test_a_bad_rules_file_gets_every_error_back_and_imports_nothing(tg):
-    bad = ('[[rules]]\nname = "one"\nevent = "order_booked"\nrecipients = ["customer"]\n'
-           'channels = ["pigeon"]\n\n[[rules]]\nname = "two"\nevent = "Bad Type"\n'
-           'recipients = ["customer"]\nchannels = ["email"]\n')
+    bad = (
+        '[[rules]]\nname = "one"\nevent = "order_booked"\nrecipients = ["customer"]\n'
+        'channels = ["pigeon"]\n\n[[rules]]\nname = "two"\nevent = "Bad Type"\n'
+        'recipients = ["customer"]\nchannels = ["email"]\n'
+    )
     tg.fake.add_file("f2", bad.encode())
-    answer = "".join(s.text for s in await tg.send(document(ADMIN_ID, "f2", "r.toml",
-                                                            len(bad)), ADMIN_ID))
+    answer = "".join(
+        s.text for s in await tg.send(document(ADMIN_ID, "f2", "r.toml", len(bad)), ADMIN_ID)
+    )
     assert answer.startswith("Файл не импортирован")
     assert "rule &#39;one&#39;: channels.0" in answer and "rule &#39;two&#39;: event" in answer
     async with tg.storage.reader() as tx:
@@ -230,7 +250,9 @@ async def test_only_admins_import_rules_and_only_toml(tg):
     await tg.send(contact(OLGA, "+79160000007", user_id=OLGA), OLGA)
     tg.fake.add_file("f3", b"")
     [refused] = await tg.send(document(OLGA, "f3", "rules.toml", 10), OLGA)
-    assert refused.text == "Менять правила могут администраторы и сотрудники из telegram.rule_editors."
+    assert (
+        refused.text == "Менять правила могут администраторы и сотрудники из telegram.rule_editors."
+    )
     [wrong] = await tg.send(document(ADMIN_ID, "f3", "rules.txt", 10), ADMIN_ID)
     assert wrong.text.startswith("Пришлите файл с расширением .toml")
 
@@ -252,8 +274,9 @@ async def test_test_reports_errors_and_bad_arguments(tg):
     assert (await tg.reply(ADMIN_ID, "/test")).startswith("Формат: /test")
     assert (await tg.reply(ADMIN_ID, "/test pigeon x")).startswith("Формат: /test")
     assert "Канал недоступен" in await tg.reply(ADMIN_ID, "/test sms +79161234567")
-    assert "Канал недоступен" in await tg.reply(ADMIN_ID, "/test email a@b.ru nosuch hi") \
-        or "✅" in await tg.reply(ADMIN_ID, "/test email a@b.ru nosuch hi")
+    assert "Канал недоступен" in await tg.reply(
+        ADMIN_ID, "/test email a@b.ru nosuch hi"
+    ) or "✅" in await tg.reply(ADMIN_ID, "/test email a@b.ru nosuch hi")
 
 
 # /inbox and /status -------------------------------------------------------------------------------
@@ -264,9 +287,16 @@ async def test_inbox_shows_the_staff_members_messages_and_marks_them_read(tg):
     assert await tg.reply(OLGA, "/inbox") == "Входящих нет."
     from bot.core.timeutil import SystemClock
 
-    await tg.storage.write(lambda tx: tx.add_inbox(InboxItem(
-        staff_id="S-7", subject="Новая запись <срочно>", text="Клиент <b>Иван</b>",
-        created_at=SystemClock().now())))
+    await tg.storage.write(
+        lambda tx: tx.add_inbox(
+            InboxItem(
+                staff_id="S-7",
+                subject="Новая запись <срочно>",
+                text="Клиент <b>Иван</b>",
+                created_at=SystemClock().now(),
+            )
+        )
+    )
     inbox = await tg.reply(OLGA, "/inbox")
     assert "🆕" in inbox and "Новая запись &lt;срочно&gt;" in inbox and "<b>Иван</b>" in inbox
     assert "🆕" not in await tg.reply(OLGA, "/inbox")

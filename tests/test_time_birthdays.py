@@ -23,10 +23,16 @@ channels = ["email"]
 
 def directory(*customers: tuple[str, str, str]) -> dict:
     """A customer_updated batch as the ERP syncs its directory."""
-    return {"events": [
-        {"id": f"cu-{cid}", "type": "customer_updated",
-         "customer": {"id": cid, "name": f"Клиент {cid}", "email": email, "birthday": born}}
-        for cid, email, born in customers]}
+    return {
+        "events": [
+            {
+                "id": f"cu-{cid}",
+                "type": "customer_updated",
+                "customer": {"id": cid, "name": f"Клиент {cid}", "email": email, "birthday": born},
+            }
+            for cid, email, born in customers
+        ]
+    }
 
 
 def moscow(*parts: int) -> datetime:
@@ -43,9 +49,13 @@ async def test_birthday_once_a_year_across_restarts_and_downtime(service, clock,
     app = await service()
     assert app.app[SCHEDULER].get_job("birthdays").trigger.fields[5].expressions[0].first == 10
     await app.rules(GREETING)
-    status, body = await app.post(directory(("C-1", "c1@example.ru", "1990-11-25"),
-                                            ("C-2", "c2@example.ru", "1985-11-27"),
-                                            ("C-3", "c3@example.ru", "--11-26")))
+    status, body = await app.post(
+        directory(
+            ("C-1", "c1@example.ru", "1990-11-25"),
+            ("C-2", "c2@example.ru", "1985-11-27"),
+            ("C-3", "c3@example.ru", "--11-26"),
+        )
+    )
     assert status == 202 and body["planned"] == 0  # directory sync plans nothing
     assert await birthday_job(app.app) == 0  # 10:00 not reached yet
     clock.set(moscow(2026, 11, 25, 10, 0))
@@ -63,9 +73,9 @@ async def test_birthday_once_a_year_across_restarts_and_downtime(service, clock,
 
     clock.set(moscow(2026, 11, 28, 11, 0))  # three days down; C-3 (26th), C-2 (27th) missed
     app = await service()
-    rows = await app.wait_rows(lambda rows: len(rows) == 3 and all(r.status == "sent"
-                                                                   for r in rows),
-                               event_type="birthday")
+    rows = await app.wait_rows(
+        lambda rows: len(rows) == 3 and all(r.status == "sent" for r in rows), event_type="birthday"
+    )
     assert [r.recipient_id for r in rows] == ["C-1", "C-3", "C-2"]
     assert len(smtp.recorder.by_recipient("c1@example.ru")) == 1
     assert len(smtp.recorder.by_recipient("c2@example.ru")) == 1
@@ -73,8 +83,9 @@ async def test_birthday_once_a_year_across_restarts_and_downtime(service, clock,
 
     clock.set(moscow(2027, 11, 25, 10, 30))  # next year: greeted again, once
     app = await service()
-    await app.wait_rows(lambda rows: len(rows) == 4 and all(r.status == "sent" for r in rows),
-                        event_type="birthday")
+    await app.wait_rows(
+        lambda rows: len(rows) == 4 and all(r.status == "sent" for r in rows), event_type="birthday"
+    )
     assert len(smtp.recorder.by_recipient("c1@example.ru")) == 2
     assert ("C-1", "birthday:C-1:2027", "sent") in await greetings(app)
 
@@ -93,8 +104,11 @@ def test_scan_window():
     at = datetime(2026, 1, 1, 10, 0).time()
     now = moscow(2026, 11, 28, 11, 0)
     assert days_to_scan(None, now, at) == [date(2026, 11, 28)]
-    assert days_to_scan(date(2026, 11, 25), now, at) == [date(2026, 11, 26), date(2026, 11, 27),
-                                                          date(2026, 11, 28)]
+    assert days_to_scan(date(2026, 11, 25), now, at) == [
+        date(2026, 11, 26),
+        date(2026, 11, 27),
+        date(2026, 11, 28),
+    ]
     assert days_to_scan(date(2026, 11, 27), moscow(2026, 11, 28, 9, 59), at) == []
     assert len(days_to_scan(date(2026, 1, 1), now, at)) == 7  # catch-up is bounded
 

@@ -27,27 +27,45 @@ HOLIDAY = "2026-11-30"  # the Monday after
 
 
 def invoice(event_id: str, order_id: str, occurred_at: str = "2026-11-27T15:00:00") -> dict:
-    return {"id": event_id, "type": "invoice_issued", "occurred_at": occurred_at,
-            "customer": {"id": "C-5", "name": "Анна", "email": "anna@example.ru"},
-            "order": {"id": order_id, "number": f"№{order_id}", "amount": 5000,
-                      "currency": "RUB"},
-            "data": {"invoice_number": f"INV-{order_id}"}}
+    return {
+        "id": event_id,
+        "type": "invoice_issued",
+        "occurred_at": occurred_at,
+        "customer": {"id": "C-5", "name": "Анна", "email": "anna@example.ru"},
+        "order": {"id": order_id, "number": f"№{order_id}", "amount": 5000, "currency": "RUB"},
+        "data": {"invoice_number": f"INV-{order_id}"},
+    }
 
 
-def payment(event_id: str, order_id: str, occurred_at: str, kind: str = "payment_received"
-            ) -> dict:
-    return {"id": event_id, "type": kind, "occurred_at": occurred_at,
-            "order": {"id": order_id}, "data": {"amount": 5000, "method": "card"}}
+def payment(event_id: str, order_id: str, occurred_at: str, kind: str = "payment_received") -> dict:
+    return {
+        "id": event_id,
+        "type": kind,
+        "occurred_at": occurred_at,
+        "order": {"id": order_id},
+        "data": {"amount": 5000, "method": "card"},
+    }
 
 
-@pytest.mark.parametrize("start, days, holidays, expected", [
-    (FRIDAY, 3, [], datetime(2026, 12, 2, 15, 0, tzinfo=MOSCOW)),  # Mon, Tue, Wed
-    (FRIDAY, 3, [date(2026, 11, 30)], datetime(2026, 12, 3, 15, 0, tzinfo=MOSCOW)),
-    (datetime(2026, 11, 28, 11, 0, tzinfo=MOSCOW), 1, [],  # issued on a Saturday
-     datetime(2026, 11, 30, 11, 0, tzinfo=MOSCOW)),
-    (datetime(2026, 12, 31, 12, 0, tzinfo=MOSCOW), 2,  # over the new-year holidays
-     [date(2027, 1, d) for d in (1, 4, 5, 6, 7, 8)], datetime(2027, 1, 12, 12, 0, tzinfo=MOSCOW)),
-])
+@pytest.mark.parametrize(
+    "start, days, holidays, expected",
+    [
+        (FRIDAY, 3, [], datetime(2026, 12, 2, 15, 0, tzinfo=MOSCOW)),  # Mon, Tue, Wed
+        (FRIDAY, 3, [date(2026, 11, 30)], datetime(2026, 12, 3, 15, 0, tzinfo=MOSCOW)),
+        (
+            datetime(2026, 11, 28, 11, 0, tzinfo=MOSCOW),
+            1,
+            [],  # issued on a Saturday
+            datetime(2026, 11, 30, 11, 0, tzinfo=MOSCOW),
+        ),
+        (
+            datetime(2026, 12, 31, 12, 0, tzinfo=MOSCOW),
+            2,  # over the new-year holidays
+            [date(2027, 1, d) for d in (1, 4, 5, 6, 7, 8)],
+            datetime(2027, 1, 12, 12, 0, tzinfo=MOSCOW),
+        ),
+    ],
+)
 def test_working_days_skip_weekends_and_holidays(start, days, holidays, expected):
     assert add_working_days(start, days, holidays, MOSCOW) == expected.astimezone(UTC)
 

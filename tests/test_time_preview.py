@@ -28,23 +28,40 @@ channels = ["email", "sms"]
 delivery = "all"
 before = "2h"
 """
-SMS = {"portals": [{"name": "smsru", "kind": "smsru", "api_id": "test",
-                    "base_url": "http://127.0.0.1:9"}]}
+SMS = {
+    "portals": [
+        {"name": "smsru", "kind": "smsru", "api_id": "test", "base_url": "http://127.0.0.1:9"}
+    ]
+}
 
 
 def booked_in(event_id: str, now: datetime, start_in: timedelta, **customer: str) -> dict:
     start = (now + start_in).astimezone(MOSCOW).replace(tzinfo=None)
-    return booked(event_id, occurred_at=now.isoformat(),
-                  customer={"id": "C-1", "name": "Иван Петров", "phone": "+79161234567",
-                            "email": "ivan@example.ru", **customer},
-                  order={"id": f"O-{event_id}", "number": f"ЗН-{event_id}",
-                         "planned_start": start.isoformat(timespec="seconds")})
+    return booked(
+        event_id,
+        occurred_at=now.isoformat(),
+        customer={
+            "id": "C-1",
+            "name": "Иван Петров",
+            "phone": "+79161234567",
+            "email": "ivan@example.ru",
+            **customer,
+        },
+        order={
+            "id": f"O-{event_id}",
+            "number": f"ЗН-{event_id}",
+            "planned_start": start.isoformat(timespec="seconds"),
+        },
+    )
 
 
 def cli_config(tmp_path, database: str) -> str:
     path = tmp_path / "cli.toml"
-    path.write_text(f'[service]\ndatabase = "{database}"\n\n[[sms.portals]]\nname = "smsru"\n'
-                    f'kind = "smsru"\napi_id = "test"\n', encoding="utf-8")
+    path.write_text(
+        f'[service]\ndatabase = "{database}"\n\n[[sms.portals]]\nname = "smsru"\n'
+        f'kind = "smsru"\napi_id = "test"\n',
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -57,8 +74,9 @@ async def test_cli_preview_lists_the_next_hours(service, clock, tmp_path, capsys
     await app.post(booked_in("p-2", now, timedelta(hours=30)))
     path = cli_config(tmp_path, app.app[CONFIG].service.database)
 
-    assert await asyncio.to_thread(cli, ["preview", "--hours", "4", "--json",
-                                         "--config", path]) == 0
+    assert (
+        await asyncio.to_thread(cli, ["preview", "--hours", "4", "--json", "--config", path]) == 0
+    )
     items = json.loads(capsys.readouterr().out)
     assert [(i["event_id"], i["channel"]) for i in items] == [("p-1", "email"), ("p-1", "sms")]
     email, sms = items
@@ -66,7 +84,8 @@ async def test_cli_preview_lists_the_next_hours(service, clock, tmp_path, capsys
     assert email["due_at"] == due.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     assert email["timezone"] == "Asia/Novosibirsk"
     assert email["due_local"] == due.astimezone(ZoneInfo("Asia/Novosibirsk")).strftime(
-        "%Y-%m-%d %H:%M +07")
+        "%Y-%m-%d %H:%M +07"
+    )
     assert email["recipient_name"] == "Иван Петров" and email["address"] == "ivan@example.ru"
     assert "ЗН-p-1" in email["text"] and email["status"] == "scheduled"
     assert sms["address"] == "+79161234567" and sms["segments"] >= 1
@@ -87,8 +106,9 @@ async def test_staff_preview_in_the_bot(bot_app, smtp):
     answer = await tg.reply(ADMIN_ID, "/preview 6")
     assert "Будет отправлено за 6 ч" in answer and "Иван Петров" in answer
     assert "ivan@example.ru" in answer and "repair_start_reminder" in answer
-    assert "Nothing is planned for the next 1 h" in await tg.reply(ADMIN_ID, "/preview 1",
-                                                                   language="en")
+    assert "Nothing is planned for the next 1 h" in await tg.reply(
+        ADMIN_ID, "/preview 1", language="en"
+    )
     assert "Формат: /preview" in await tg.reply(ADMIN_ID, "/preview soon")
     assert "только сотрудникам" in await tg.reply(2001, "/preview")
 

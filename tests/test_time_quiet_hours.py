@@ -42,9 +42,16 @@ channels = ["internal"]
 
 
 def siberian(event_id: str) -> dict:
-    return booked(event_id, customer={"id": "C-77", "name": "Сибиряк", "email": "sib@example.ru",
-                                      "timezone": "Asia/Novosibirsk"},
-                  manager={"id": "S-7", "name": "Ольга", "timezone": "Asia/Novosibirsk"})
+    return booked(
+        event_id,
+        customer={
+            "id": "C-77",
+            "name": "Сибиряк",
+            "email": "sib@example.ru",
+            "timezone": "Asia/Novosibirsk",
+        },
+        manager={"id": "S-7", "name": "Ольга", "timezone": "Asia/Novosibirsk"},
+    )
 
 
 async def test_quiet_hours_defer_to_the_morning_in_the_customers_zone(service, clock, smtp):
@@ -72,8 +79,7 @@ async def test_a_moscow_customer_is_not_in_quiet_hours_at_18(service, clock, smt
     await app.rules(RULES)
     await app.post(booked("q-2"))  # the customer has no zone: the service's (Moscow)
     rows = await app.wait_rows(lambda rs: all(r.status == "sent" for r in rs))
-    assert all(r.plan.timezone == "Europe/Moscow" for r in rows if r.recipient_role ==
-               "customer")
+    assert all(r.plan.timezone == "Europe/Moscow" for r in rows if r.recipient_role == "customer")
 
 
 async def test_staff_deferred_only_when_configured(service, clock):
@@ -100,14 +106,17 @@ before = "3h"
     assert row.due_at == datetime(2026, 11, 27, 8, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 
 
-@pytest.mark.parametrize("window, moment, expected", [
-    ("21:00-09:00", "2026-11-25T20:59", "2026-11-25T20:59"),
-    ("21:00-09:00", "2026-11-25T21:00", "2026-11-26T09:00"),
-    ("21:00-09:00", "2026-11-26T03:00", "2026-11-26T09:00"),
-    ("21:00-09:00", "2026-11-26T09:00", "2026-11-26T09:00"),
-    ("13:00-14:00", "2026-11-26T13:30", "2026-11-26T14:00"),
-    ("13:00-14:00", "2026-11-26T23:30", "2026-11-26T23:30"),
-])
+@pytest.mark.parametrize(
+    "window, moment, expected",
+    [
+        ("21:00-09:00", "2026-11-25T20:59", "2026-11-25T20:59"),
+        ("21:00-09:00", "2026-11-25T21:00", "2026-11-26T09:00"),
+        ("21:00-09:00", "2026-11-26T03:00", "2026-11-26T09:00"),
+        ("21:00-09:00", "2026-11-26T09:00", "2026-11-26T09:00"),
+        ("13:00-14:00", "2026-11-26T13:30", "2026-11-26T14:00"),
+        ("13:00-14:00", "2026-11-26T23:30", "2026-11-26T23:30"),
+    ],
+)
 def test_the_window_with_and_without_midnight(window, moment, expected):
     tz = ZoneInfo("Europe/Moscow")
     got = QuietHours.parse(window).defer(datetime.fromisoformat(moment).replace(tzinfo=tz), tz)

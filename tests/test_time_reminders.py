@@ -42,8 +42,12 @@ DUE = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 
 
 def rescheduled(event_id: str, occurred_at: str, planned_start: str) -> dict:
-    return {"id": event_id, "type": "order_rescheduled", "occurred_at": occurred_at,
-            "order": {"id": "ORD-1", "planned_start": planned_start}}
+    return {
+        "id": event_id,
+        "type": "order_rescheduled",
+        "occurred_at": occurred_at,
+        "order": {"id": "ORD-1", "planned_start": planned_start},
+    }
 
 
 def cancelled(event_id: str, occurred_at: str, kind: str = "order_cancelled") -> dict:
@@ -71,8 +75,11 @@ async def test_reminder_fires_at_its_time_and_not_before(service, clock, smtp):
 async def test_a_reminder_without_offset_is_due_at_the_anchor(service, clock):
     app = await service()
     await app.rules(FINISH_REMINDER)
-    await app.post(booked("f-1", order={"id": "ORD-1", "number": "ЗН-1",
-                                        "planned_finish": "2026-11-28T18:00:00"}))
+    await app.post(
+        booked(
+            "f-1", order={"id": "ORD-1", "number": "ЗН-1", "planned_finish": "2026-11-28T18:00:00"}
+        )
+    )
     [row] = await app.journal()
     assert row.event_type == "repair_finish_reminder" and row.recipient_role == "manager"
     assert row.due_at == datetime(2026, 11, 28, 15, 0, tzinfo=UTC) and row.status == "scheduled"
@@ -83,8 +90,9 @@ async def test_rescheduling_moves_the_reminder(service, clock, smtp):
     await app.rules(START_REMINDER)
     await app.post(booked("b-1"))
     # the ERP repeats only what changed: the order and its new start
-    status, body = await app.post(rescheduled("r-1", "2026-11-25T11:00:00+03:00",
-                                              "2026-11-28T12:00:00"))
+    status, body = await app.post(
+        rescheduled("r-1", "2026-11-25T11:00:00+03:00", "2026-11-28T12:00:00")
+    )
     assert status == 202 and body["planned"] == 1
     old, new = await app.journal()
     assert old.status == "cancelled" and old.reason == "replaced by order_rescheduled r-1"
@@ -98,9 +106,13 @@ async def test_rescheduling_moves_the_reminder(service, clock, smtp):
     [mail] = smtp.recorder.by_recipient("ivan@example.ru")
     assert "28.11.2026" in mail.get_body(("plain",)).get_content()
     # booked again with a new start replaces as well
-    await app.post(booked("b-2", occurred_at="2026-11-25T12:00:00+03:00",
-                          order={"id": "ORD-1", "number": "ЗН-000123",
-                                 "planned_start": "2026-12-01T10:00:00"}))
+    await app.post(
+        booked(
+            "b-2",
+            occurred_at="2026-11-25T12:00:00+03:00",
+            order={"id": "ORD-1", "number": "ЗН-000123", "planned_start": "2026-12-01T10:00:00"},
+        )
+    )
     rows = await app.journal()
     assert rows[1].status == "sent" and rows[2].status == "scheduled"
 
@@ -109,8 +121,16 @@ async def test_rescheduling_moves_the_reminder(service, clock, smtp):
 async def test_cancellation_stops_the_reminder(service, clock, smtp, kind):
     app = await service()
     await app.rules(START_REMINDER + FINISH_REMINDER)
-    await app.post(booked("b-1", order={"id": "ORD-1", "planned_start": "2026-11-27T09:00:00",
-                                        "planned_finish": "2026-11-27T18:00:00"}))
+    await app.post(
+        booked(
+            "b-1",
+            order={
+                "id": "ORD-1",
+                "planned_start": "2026-11-27T09:00:00",
+                "planned_finish": "2026-11-27T18:00:00",
+            },
+        )
+    )
     status, body = await app.post(cancelled("c-1", "2026-11-26T10:00:00+03:00", kind))
     assert status == 202 and body["planned"] == 0
     rows = await app.journal()
@@ -124,17 +144,39 @@ async def test_cancellation_stops_the_reminder(service, clock, smtp, kind):
 async def test_task_reminder_and_its_cancellation(service, clock):
     app = await service()
     await app.rules(TASK_REMINDER)
-    task = {"id": "t-1", "type": "task_scheduled", "occurred_at": "2026-11-25T10:00:00+03:00",
-            "responsible": {"id": "S-9", "name": "Пётр"},
-            "data": {"task_id": "T-1", "title": "Позвонить клиенту",
-                     "starts_at": "2026-11-25T15:00:00"}}
+    task = {
+        "id": "t-1",
+        "type": "task_scheduled",
+        "occurred_at": "2026-11-25T10:00:00+03:00",
+        "responsible": {"id": "S-9", "name": "Пётр"},
+        "data": {
+            "task_id": "T-1",
+            "title": "Позвонить клиенту",
+            "starts_at": "2026-11-25T15:00:00",
+        },
+    }
     await app.post(task)
     [row] = await app.journal()
     assert row.due_at == datetime(2026, 11, 25, 11, 45, tzinfo=UTC)
-    await app.post({**task, "id": "t-2", "data": {"task_id": "T-2", "title": "Отправить счёт",
-                                                  "starts_at": "2026-11-25T16:00:00"}})
-    await app.post({"id": "d-1", "type": "task_done", "occurred_at": "2026-11-25T10:30:00+03:00",
-                    "data": {"task_id": "T-1"}})
+    await app.post(
+        {
+            **task,
+            "id": "t-2",
+            "data": {
+                "task_id": "T-2",
+                "title": "Отправить счёт",
+                "starts_at": "2026-11-25T16:00:00",
+            },
+        }
+    )
+    await app.post(
+        {
+            "id": "d-1",
+            "type": "task_done",
+            "occurred_at": "2026-11-25T10:30:00+03:00",
+            "data": {"task_id": "T-1"},
+        }
+    )
     first, second = await app.journal()
     assert first.status == "cancelled" and first.reason == "cancelled by task_done d-1"
     assert second.status == "scheduled"  # another task is not touched
@@ -156,7 +198,10 @@ async def test_an_older_event_arriving_late_does_not_undo_a_newer_one(service, c
     await app.post(cancelled("c-0", "2026-11-25T09:00:00+03:00"))
     rows = await app.journal()
     assert [(r.event_id, r.status) for r in rows] == [
-        ("b-1", "cancelled"), ("r-2", "scheduled"), ("r-1", "cancelled")]
+        ("b-1", "cancelled"),
+        ("r-2", "scheduled"),
+        ("r-1", "cancelled"),
+    ]
     assert rows[2].reason.startswith("out of order: order_rescheduled r-2")
     assert rows[1].due_at == datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
     # and a booking older than a cancellation already applied plans nothing that is sent
@@ -185,7 +230,10 @@ async def test_booking_after_the_start_is_skipped_with_reason(service, clock, sm
     await app.post(booked("missed-1"))
     [row] = await app.journal()
     assert row.status == "skipped"
-    assert row.reason == "missed: order.planned_start 2026-11-27 09:00 Europe/Moscow has already passed"
+    assert (
+        row.reason
+        == "missed: order.planned_start 2026-11-27 09:00 Europe/Moscow has already passed"
+    )
     assert row.text  # rendered all the same: the journal shows what would have gone out
 
 
@@ -199,8 +247,10 @@ async def test_a_reminder_without_its_anchor_is_skipped_with_reason(service, clo
 
 async def test_after_on_a_direct_type_counts_from_when_it_happened(service, clock):
     app = await service()
-    await app.rules(CUSTOMER_EMAIL_RULE.replace('name = "booked, customer"',
-                                                'name = "survey"') + 'after = "90m"\n')
+    await app.rules(
+        CUSTOMER_EMAIL_RULE.replace('name = "booked, customer"', 'name = "survey"')
+        + 'after = "90m"\n'
+    )
     await app.post(booked("s-1"))
     [row] = await app.journal()
     assert row.due_at == datetime(2026, 11, 25, 8, 30, tzinfo=UTC) and row.status == "scheduled"
@@ -222,17 +272,24 @@ event = "bonus_expiring"
 recipients = ["customer"]
 channels = ["email"]
 """)
-    await app.post({"id": "bx-1", "type": "bonus_expiring", "occurred_at": START.isoformat(),
-                    "customer": {"id": "C-1", "email": "ivan@example.ru"},
-                    "data": {"amount": 500, "expires_on": "2026-12-10"}})
+    await app.post(
+        {
+            "id": "bx-1",
+            "type": "bonus_expiring",
+            "occurred_at": START.isoformat(),
+            "customer": {"id": "C-1", "email": "ivan@example.ru"},
+            "data": {"amount": 500, "expires_on": "2026-12-10"},
+        }
+    )
     timed, at_once = await app.journal()
     # the date's day at schedule.daily_at (10:00 Moscow), three days earlier
     assert timed.due_at == datetime(2026, 12, 7, 7, 0, tzinfo=UTC) and timed.status == "scheduled"
     assert at_once.due_at == START
 
 
-@pytest.mark.parametrize("value, problem", [
-    ("2x", "not a duration"), ("-2h", "not a duration"), ("", "not a duration")])
+@pytest.mark.parametrize(
+    "value, problem", [("2x", "not a duration"), ("-2h", "not a duration"), ("", "not a duration")]
+)
 def test_bad_durations_are_rejected_with_the_key(value, problem):
     with pytest.raises(RuleFileError) as info:
         parse_rules_toml(START_REMINDER.replace('before = "2h"', f'before = "{value}"'))
@@ -244,9 +301,13 @@ def test_before_and_after_together_are_rejected():
         parse_rules_toml(START_REMINDER + 'after = "1h"\n')
 
 
-@pytest.mark.parametrize("schedule, key", [
-    ({"daily_at": "7pm"}, "schedule.daily_at"), ({"holidays": ["2026-13-01"]}, "schedule.holidays"),
-])
+@pytest.mark.parametrize(
+    "schedule, key",
+    [
+        ({"daily_at": "7pm"}, "schedule.daily_at"),
+        ({"holidays": ["2026-13-01"]}, "schedule.holidays"),
+    ],
+)
 def test_bad_schedule_config_names_the_key(make_config, schedule, key):
     with pytest.raises(ConfigError) as info:
         make_config(schedule=schedule)

@@ -25,8 +25,11 @@ NO_EMAIL = {"id": "C-001", "name": "Иван Петров"}
 
 
 def customer_updated(event_id: str, **customer: str) -> dict:
-    return {"id": event_id, "type": "customer_updated",
-            "customer": {"id": "C-001", "name": "Иван Петров", **customer}}
+    return {
+        "id": event_id,
+        "type": "customer_updated",
+        "customer": {"id": "C-001", "name": "Иван Петров", **customer},
+    }
 
 
 async def test_a_reminder_goes_to_the_email_the_customer_gave_later(service, clock, smtp):
@@ -57,7 +60,8 @@ async def test_a_customer_still_without_an_address_is_skipped_when_due(service, 
     clock.set(DUE)
 
     rows = await app.wait_rows(
-        lambda rows: next(r for r in rows if r.id == waiting.id).status == "skipped")
+        lambda rows: next(r for r in rows if r.id == waiting.id).status == "skipped"
+    )
     row = next(r for r in rows if r.id == waiting.id)
     assert row.reason.startswith("no address") and row.sent_at is None
     assert smtp.recorder.messages == []
@@ -74,7 +78,8 @@ async def test_a_changed_email_is_used_when_the_reminder_falls_due(service, cloc
     clock.set(DUE)
 
     rows = await app.wait_rows(
-        lambda rows: next(r for r in rows if r.id == planned.id).status == "sent")
+        lambda rows: next(r for r in rows if r.id == planned.id).status == "sent"
+    )
     assert next(r for r in rows if r.id == planned.id).address == "ivan@work.example.ru"
     assert smtp.recorder.by_recipient("ivan@example.ru") == []
     assert len(smtp.recorder.by_recipient("ivan@work.example.ru")) == 1
@@ -85,11 +90,15 @@ async def test_a_stop_list_entry_added_after_planning_stops_the_reminder(service
     await app.rules(REMINDER)
     await app.post(booked("b-4"))
     [planned] = [row for row in await app.journal() if row.status == "scheduled"]
-    await app.storage.write(lambda tx: tx.add_stop(StopEntry(
-        who_kind="email", who="ivan@example.ru", reason="asked not to", author="test")))
+    await app.storage.write(
+        lambda tx: tx.add_stop(
+            StopEntry(who_kind="email", who="ivan@example.ru", reason="asked not to", author="test")
+        )
+    )
     clock.set(DUE)
 
     rows = await app.wait_rows(
-        lambda rows: next(r for r in rows if r.id == planned.id).status == "stopped")
+        lambda rows: next(r for r in rows if r.id == planned.id).status == "stopped"
+    )
     assert next(r for r in rows if r.id == planned.id).reason.startswith("stop list entry")
     assert smtp.recorder.messages == []

@@ -60,8 +60,9 @@ async def test_a_tampered_or_expired_link_is_refused(started):
     assert response.status == 403
     assert "недействительна" in await page.locator("#problem").inner_text()
     eleven_minutes_ago = SystemClock().now() - timedelta(minutes=11)
-    old = await make_login_link(started.storage, started.running.app[CONFIG],
-                                WebIdentity("operator"), eleven_minutes_ago)
+    old = await make_login_link(
+        started.storage, started.running.app[CONFIG], WebIdentity("operator"), eleven_minutes_ago
+    )
     response = await page.goto(started.local(old))
     assert response.status == 403
     assert "Срок действия ссылки истёк" in await page.locator("#problem").inner_text()
@@ -70,9 +71,18 @@ async def test_a_tampered_or_expired_link_is_refused(started):
 
 
 async def test_no_page_is_readable_without_a_session(started):
-    paths = ["/web/", "/web/journal", "/web/journal/1", "/web/journal/resend-failed",
-             "/web/stoplist", "/web/stoplist/1/remove", "/web/rules", "/web/rules/1",
-             "/web/rules/export", "/web/status"]
+    paths = [
+        "/web/",
+        "/web/journal",
+        "/web/journal/1",
+        "/web/journal/resend-failed",
+        "/web/stoplist",
+        "/web/stoplist/1/remove",
+        "/web/rules",
+        "/web/rules/1",
+        "/web/rules/export",
+        "/web/status",
+    ]
     page = await started.page()
     for path in paths:
         await page.goto(started.url + path)
@@ -84,11 +94,13 @@ async def test_no_page_is_readable_without_a_session(started):
             async with session.get(started.url + path, allow_redirects=False) as response:
                 assert response.status == 302 and response.headers["Location"] == "/web/login"
         forged = {"vestnik_session": "eyJrIjoib3BlcmF0b3IifQ.AAAA"}
-        async with session.get(started.url + "/web/journal", cookies=forged,
-                               allow_redirects=False) as response:
+        async with session.get(
+            started.url + "/web/journal", cookies=forged, allow_redirects=False
+        ) as response:
             assert response.status == 302
-        async with session.post(started.url + "/web/stoplist", data={"who": "+79161234567"},
-                                allow_redirects=False) as response:
+        async with session.post(
+            started.url + "/web/stoplist", data={"who": "+79161234567"}, allow_redirects=False
+        ) as response:
             assert response.status == 302
     async with started.storage.reader() as tx:
         assert await tx.list_stops() == []
@@ -101,26 +113,39 @@ async def test_a_staff_member_removed_from_staff_loses_the_session(started):
     await page.goto(started.local(re.search(r"https?://\S+", answer).group(0)))
     assert await page.locator(".who").inner_text() == "Ольга"
     # the ERP gives the phone to someone else: the next page is the login page
-    await started.storage.write(lambda tx: tx.upsert_person(
-        Person(kind="staff", id="S-7", phone="+79169999999")))
+    await started.storage.write(
+        lambda tx: tx.upsert_person(Person(kind="staff", id="S-7", phone="+79169999999"))
+    )
     await page.goto(f"{started.url}/web/journal")
     assert urlsplit(page.url).path == "/web/login"
     assert "только сотрудникам" in await started.bot.reply(OLGA, "/web")
 
 
-async def test_cli_prints_a_login_link_for_the_operator_or_a_staff_member(started, tmp_path,
-                                                                         capsys):
+async def test_cli_prints_a_login_link_for_the_operator_or_a_staff_member(
+    started, tmp_path, capsys
+):
     config = tmp_path / "cli.toml"
-    config.write_text(f'[service]\ndatabase = "{started.running.app[CONFIG].service.database}"'
-                      f'\n\n[web]\nbase_url = "https://vestnik.example.ru/"\n', encoding="utf-8")
+    config.write_text(
+        f'[service]\ndatabase = "{started.running.app[CONFIG].service.database}"'
+        f'\n\n[web]\nbase_url = "https://vestnik.example.ru/"\n',
+        encoding="utf-8",
+    )
     assert await asyncio.to_thread(cli_main, ["web-login", "--config", str(config)]) == 0
     link = capsys.readouterr().out.strip()
     assert link.startswith("https://vestnik.example.ru/web/login?t=")
-    assert await asyncio.to_thread(cli_main, ["web-login", "--config", str(config),
-                                              "--staff", "S-404"]) == 1
+    assert (
+        await asyncio.to_thread(
+            cli_main, ["web-login", "--config", str(config), "--staff", "S-404"]
+        )
+        == 1
+    )
     assert "no staff member with id 'S-404'" in capsys.readouterr().err
-    assert await asyncio.to_thread(cli_main, ["web-login", "--config", str(config),
-                                              "--staff", "S-7", "--minutes", "5"]) == 0
+    assert (
+        await asyncio.to_thread(
+            cli_main, ["web-login", "--config", str(config), "--staff", "S-7", "--minutes", "5"]
+        )
+        == 0
+    )
     staff_link = capsys.readouterr().out.strip()
     page = await started.page()
     await page.goto(started.local(staff_link))
@@ -163,8 +188,7 @@ async def test_security_headers(started):
 async def test_web_enabled_false_leaves_the_pages_out(bot_app, smtp):  # noqa: F811
     bot = await bot_app(web={"enabled": False})
     async with aiohttp.ClientSession() as session:
-        async with session.get(bot.running.url + "/web/journal",
-                               allow_redirects=False) as response:
+        async with session.get(bot.running.url + "/web/journal", allow_redirects=False) as response:
             assert response.status == 404
     assert "выключен" in await bot.reply(ADMIN_ID, "/web")
 

@@ -51,10 +51,14 @@ async def test_journal_filters_and_search(started, tmp_path):
     await page.goto(f"{started.url}/web/journal?to={today - timedelta(days=1)}")
     assert await page.locator("#empty").count() == 1
     await page.goto(f"{started.url}/web/journal")
-    for query, expected in (("8 (916) 123-45-67", {"ivan@example.ru", "—"}),
-                            ("89035550011", {REFUSED}), ("ЗН-000003", {REFUSED}),
-                            ("соколова", {REFUSED}), ("ivan@example.ru", {"ivan@example.ru"}),
-                            ("evt-4", {"—"})):
+    for query, expected in (
+        ("8 (916) 123-45-67", {"ivan@example.ru", "—"}),
+        ("89035550011", {REFUSED}),
+        ("ЗН-000003", {REFUSED}),
+        ("соколова", {REFUSED}),
+        ("ivan@example.ru", {"ivan@example.ru"}),
+        ("evt-4", {"—"}),
+    ):
         await page.fill("input[name=q]", query)
         await page.click("#search")
         await page.wait_for_load_state()
@@ -67,17 +71,25 @@ async def test_journal_filters_and_search(started, tmp_path):
     assert await page.locator("#empty").inner_text() == "Ничего не найдено."
     await page.goto(f"{started.url}/web/journal?from=2026-13-40&status=bogus&page=x")
     assert "Не удалось прочитать фильтр: status, from" in await page.content()
-    response = await page.goto(f"{started.url}/web/journal?from=0001-01-01&to=9999-12-31"
-                               f"&page=999999999999&q={'9' * 300}")
+    response = await page.goto(
+        f"{started.url}/web/journal?from=0001-01-01&to=9999-12-31&page=999999999999&q={'9' * 300}"
+    )
     assert response.status == 200 and "from, to" in await page.content()
 
 
 async def test_journal_sorts_by_time_and_pages_by_fifty(started):
-    events = [customer_event(100 + n, phone=f"+7 916 200-{n:02}-00", email=f"c{n}@example.ru",
-                             name=f"Клиент {n}") for n in range(60)]
+    events = [
+        customer_event(
+            100 + n, phone=f"+7 916 200-{n:02}-00", email=f"c{n}@example.ru", name=f"Клиент {n}"
+        )
+        for n in range(60)
+    ]
     await started.running.post({"events": events})
-    await started.running.wait_rows(lambda rows: len(rows) == 64 and all(
-        r.status in ("sent", "failed", "skipped") for r in rows))
+    await started.running.wait_rows(
+        lambda rows: (
+            len(rows) == 64 and all(r.status in ("sent", "failed", "skipped") for r in rows)
+        )
+    )
     page = await started.logged_in()
     ids = [int(x) for x in await texts(page, "#journal tbody a.row-link")]
     assert len(ids) == 50 and ids == sorted(ids, reverse=True) and ids[0] == 64
@@ -109,8 +121,9 @@ async def test_a_row_opens_in_full_and_resends(started, smtp, tmp_path):
     await page.goto(f"{started.url}/web/journal/{failed.id}")
     await page.click("#resend")
     assert "поставлено в очередь заново" in await page.locator(".notice").inner_text()
-    await started.running.wait_rows(lambda rows: any(
-        r.id == failed.id and r.status == "sent" for r in rows))
+    await started.running.wait_rows(
+        lambda rows: any(r.id == failed.id and r.status == "sent" for r in rows)
+    )
     assert smtp.recorder.by_recipient(REFUSED)
 
 
@@ -149,8 +162,7 @@ async def test_add_and_remove_a_stop_entry(started):
     assert await texts(page, "#stoplist td.who") == ["phone:+79161234567"]
     async with started.storage.reader() as tx:
         [entry] = await tx.list_stops()
-    assert (entry.event_type, entry.channel, entry.author) == ("order_booked", "sms",
-                                                                "operator")
+    assert (entry.event_type, entry.channel, entry.author) == ("order_booked", "sms", "operator")
     await page.fill("input[name=q]", "просил")
     await page.press("input[name=q]", "Enter")
     await page.wait_for_url(re.compile(r"q="))
@@ -174,8 +186,9 @@ colour = "red"
 """
 
 
-async def test_importing_a_bad_rules_file_shows_every_problem_and_imports_nothing(started,
-                                                                                   tmp_path):
+async def test_importing_a_bad_rules_file_shows_every_problem_and_imports_nothing(
+    started, tmp_path
+):
     with pytest.raises(RuleFileError) as cli_errors:  # what `vestnik rules import` says
         parse_rules_toml(BAD_RULES)
     path = tmp_path / "bad.toml"
@@ -188,10 +201,11 @@ async def test_importing_a_bad_rules_file_shows_every_problem_and_imports_nothin
     assert shown == cli_errors.value.errors and len(shown) >= 2
     assert "ошибок: " in await page.locator("#import-errors").inner_text()
     async with started.storage.reader() as tx:
-        assert [r.name for r in await tx.list_rules()] == ["booked, customer",
-                                                          "parts arrived, sms"]
-    await page.fill("textarea[name=text]", BAD_RULES.replace('["pigeon"]', '["email"]')
-                    .replace('colour = "red"\n', ""))
+        assert [r.name for r in await tx.list_rules()] == ["booked, customer", "parts arrived, sms"]
+    await page.fill(
+        "textarea[name=text]",
+        BAD_RULES.replace('["pigeon"]', '["email"]').replace('colour = "red"\n', ""),
+    )
     await page.click("#import-button")
     assert "создано 1, обновлено 0" in await page.locator(".notice").inner_text()
 
@@ -235,5 +249,3 @@ async def test_english_by_the_browser_language_and_by_the_switch(started):
     assert await page.locator("h1").inner_text() == "Журнал уведомлений"
     await page.goto(f"{started.url}/web/status")
     assert await page.locator("h1").inner_text() == "Состояние"  # the switch is remembered
-
-

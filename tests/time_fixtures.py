@@ -60,8 +60,9 @@ class Service:
 
 
 @pytest.fixture
-async def service(make_config: Callable[..., Config],
-                  clock: ManualClock) -> AsyncIterator[Callable[..., Awaitable[RunningApp]]]:
+async def service(
+    make_config: Callable[..., Config], clock: ManualClock
+) -> AsyncIterator[Callable[..., Awaitable[RunningApp]]]:
     svc = Service(make_config, clock)
     yield svc
     await svc.close()

@@ -23,7 +23,9 @@ CHROMIUM = os.environ.get("VESTNIK_TEST_CHROMIUM", "/usr/bin/chromium")
 # set to a directory (docs/img) to keep the screenshots the tests take
 SCREENSHOTS = os.environ.get("VESTNIK_WEB_SCREENSHOTS", "")
 
-WEB_RULES = CUSTOMER_EMAIL_RULE + """
+WEB_RULES = (
+    CUSTOMER_EMAIL_RULE
+    + """
 [[rules]]
 name = "parts arrived, sms"
 event = "parts_arrived"
@@ -31,19 +33,23 @@ recipients = ["customer"]
 channels = ["sms"]
 body = "Запчасти для заказа {{ order.number }} поступили. Ждём вас!"
 """
+)
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install chromium "
-                    "(or set VESTNIK_TEST_CHROMIUM)")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: apt-get install chromium (or set VESTNIK_TEST_CHROMIUM)"
+        )
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(
             executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-            headless=True, args=["--no-sandbox", "--disable-gpu"])
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu"],
+        )
         yield launched
         await launched.close()
 
@@ -73,13 +79,15 @@ class Web:
         return f"{self.url}/web/login?t={token}"
 
     async def operator_link(self) -> str:
-        link = await make_login_link(self.storage, self.running.app[CONFIG],
-                                     WebIdentity("operator"), SystemClock().now())
+        link = await make_login_link(
+            self.storage, self.running.app[CONFIG], WebIdentity("operator"), SystemClock().now()
+        )
         return self.local(link)
 
     async def page(self, *, locale: str = "ru-RU") -> Any:
-        context = await self.browser.new_context(locale=locale, viewport={"width": 1280,
-                                                                          "height": 800})
+        context = await self.browser.new_context(
+            locale=locale, viewport={"width": 1280, "height": 800}
+        )
         return await context.new_page()
 
     async def logged_in(self, *, locale: str = "ru-RU") -> Any:
@@ -99,8 +107,9 @@ async def screenshot(page: Any, name: str, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def web(bot_app: Callable[..., Awaitable[Any]], browser: Any,
-              smtp: Any) -> Callable[..., Awaitable[Web]]:
+async def web(
+    bot_app: Callable[..., Awaitable[Any]], browser: Any, smtp: Any
+) -> Callable[..., Awaitable[Web]]:
     async def start(**sections: dict[str, Any]) -> Web:
         bot = await bot_app(**sections)
         await bot.running.rules(WEB_RULES)
@@ -114,10 +123,12 @@ OLGA = 3001  # staff S-7 "Ольга", phone +7 916 000-00-07 in the booked() ev
 REFUSED = "lost@example.ru"
 
 
-def customer_event(n: int, *, phone: str, email: str, name: str,
-                   event_type: str = "order_booked") -> dict:
-    event = booked(f"evt-{n}", customer={"id": f"C-{n:03}", "name": name, "phone": phone,
-                                         "email": email})
+def customer_event(
+    n: int, *, phone: str, email: str, name: str, event_type: str = "order_booked"
+) -> dict:
+    event = booked(
+        f"evt-{n}", customer={"id": f"C-{n:03}", "name": name, "phone": phone, "email": email}
+    )
     event["type"] = event_type
     event["order"] = {"id": f"ORD-{n}", "number": f"ЗН-{n:06}"}
     return event
@@ -126,16 +137,27 @@ def customer_event(n: int, *, phone: str, email: str, name: str,
 async def fill_journal(w) -> None:
     """Three customers' bookings (one e-mail refused: failed rows) and an SMS rule's
     parts_arrived (skipped: no SMS portal)."""
-    await w.running.post(customer_event(1, phone="+7 916 123-45-67", email="ivan@example.ru",
-                                        name="Иван Петров"))
-    await w.running.post(customer_event(2, phone="+7 903 555-00-11", email=REFUSED,
-                                        name="Мария Соколова"))
-    await w.running.post(customer_event(3, phone="+7 926 777-88-99", email=REFUSED,
-                                        name="Пётр Иванов"))
-    await w.running.post(customer_event(4, phone="+7 916 123-45-67", email="ivan@example.ru",
-                                        name="Иван Петров", event_type="parts_arrived"))
-    await w.running.wait_rows(lambda rows: len(rows) == 4 and all(
-        r.status in ("sent", "failed", "skipped") for r in rows))
+    await w.running.post(
+        customer_event(1, phone="+7 916 123-45-67", email="ivan@example.ru", name="Иван Петров")
+    )
+    await w.running.post(
+        customer_event(2, phone="+7 903 555-00-11", email=REFUSED, name="Мария Соколова")
+    )
+    await w.running.post(
+        customer_event(3, phone="+7 926 777-88-99", email=REFUSED, name="Пётр Иванов")
+    )
+    await w.running.post(
+        customer_event(
+            4,
+            phone="+7 916 123-45-67",
+            email="ivan@example.ru",
+            name="Иван Петров",
+            event_type="parts_arrived",
+        )
+    )
+    await w.running.wait_rows(
+        lambda rows: len(rows) == 4 and all(r.status in ("sent", "failed", "skipped") for r in rows)
+    )
 
 
 @pytest.fixture

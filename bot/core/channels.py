@@ -33,21 +33,52 @@ def _telegram_off(config: Config) -> set[str]:
     return {"bot"} if config.telegram.enabled else set()
 
 
-TABLE: dict[str, ChannelSpec] = {spec.name: spec for spec in (
-    ChannelSpec("telegram", "chat", True, False, None, _telegram_off,
-                missing="telegram is off: no telegram.token in the config"),
-    ChannelSpec("email", "email", True, False, "email_account",
-                lambda c: {a.name for a in c.email.accounts}, provider_label="email account",
-                missing="channel not configured: no [[email.accounts]] in the config"),
-    ChannelSpec("sms", "phone", True, True, "sms_portal",
-                lambda c: {p.name for p in c.sms.portals} | ({"modem"} if c.sms.modems else set()),
-                chain=True, provider_label="sms portal",
-                missing="channel not configured: no [[sms.portals]] in the config"),
-    ChannelSpec("modem", "phone", True, True, "modem",
-                lambda c: {m.name for m in c.sms.modems}, provider_label="modem",
-                missing="channel not configured: no [[sms.modems]] in the config"),
-    ChannelSpec("internal", "staff", False, False, None, None, sendable=False),
-)}
+TABLE: dict[str, ChannelSpec] = {
+    spec.name: spec
+    for spec in (
+        ChannelSpec(
+            "telegram",
+            "chat",
+            True,
+            False,
+            None,
+            _telegram_off,
+            missing="telegram is off: no telegram.token in the config",
+        ),
+        ChannelSpec(
+            "email",
+            "email",
+            True,
+            False,
+            "email_account",
+            lambda c: {a.name for a in c.email.accounts},
+            provider_label="email account",
+            missing="channel not configured: no [[email.accounts]] in the config",
+        ),
+        ChannelSpec(
+            "sms",
+            "phone",
+            True,
+            True,
+            "sms_portal",
+            lambda c: {p.name for p in c.sms.portals} | ({"modem"} if c.sms.modems else set()),
+            chain=True,
+            provider_label="sms portal",
+            missing="channel not configured: no [[sms.portals]] in the config",
+        ),
+        ChannelSpec(
+            "modem",
+            "phone",
+            True,
+            True,
+            "modem",
+            lambda c: {m.name for m in c.sms.modems},
+            provider_label="modem",
+            missing="channel not configured: no [[sms.modems]] in the config",
+        ),
+        ChannelSpec("internal", "staff", False, False, None, None, sendable=False),
+    )
+}
 
 CHANNELS = tuple(TABLE)
 CUSTOMER_CHANNELS = tuple(name for name, spec in TABLE.items() if spec.for_customers)

@@ -57,7 +57,9 @@ class ServiceConfig(Section):
     @field_validator("database")
     @classmethod
     def _database(cls, value: str) -> str:
-        if not (value.startswith("sqlite://") or value.startswith(("postgresql://", "postgres://"))):
+        if not (
+            value.startswith("sqlite://") or value.startswith(("postgresql://", "postgres://"))
+        ):
             raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/db")
         return value
 
@@ -79,8 +81,10 @@ class ServiceConfig(Section):
         if window is None:
             raise ValueError('use "HH:MM-HH:MM", e.g. "21:00-09:00", or "" for none')
         if window[0] == window[1]:
-            raise ValueError("start and end are the same time: give a real window, "
-                             'e.g. "21:00-09:00", or "" for none')
+            raise ValueError(
+                "start and end are the same time: give a real window, "
+                'e.g. "21:00-09:00", or "" for none'
+            )
         return value
 
     @property
@@ -105,11 +109,15 @@ def check_token(raw: str) -> None:
     """Refuse tokens anyone could guess or send by accident: empty, blank, short, or with
     spaces/control characters (a Unicode space must never match a blank token)."""
     if not raw or raw.isspace() or not raw.strip():
-        raise ValueError("a token must not be empty or blank: use at least "
-                         f"{MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)")
+        raise ValueError(
+            "a token must not be empty or blank: use at least "
+            f"{MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)"
+        )
     if len(raw) < MIN_TOKEN_LENGTH:
-        raise ValueError(f"a token of {len(raw)} characters is too short: use at least "
-                         f"{MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)")
+        raise ValueError(
+            f"a token of {len(raw)} characters is too short: use at least "
+            f"{MIN_TOKEN_LENGTH} random characters (e.g. openssl rand -hex 24)"
+        )
     if any(ch.isspace() or not ch.isprintable() for ch in raw):
         raise ValueError("a token must not contain spaces or control characters")
 
@@ -160,7 +168,7 @@ class WebhookConfig(Section):
         if not raw.startswith("whsec_"):
             raise ValueError('must look like "whsec_<base64 key>" (Standard Webhooks)')
         try:
-            key = base64.b64decode(raw[len("whsec_"):], validate=True)
+            key = base64.b64decode(raw[len("whsec_") :], validate=True)
         except (binascii.Error, ValueError):
             raise ValueError("the part after whsec_ is not valid base64") from None
         if len(key) < 16:
@@ -179,7 +187,7 @@ class WebhookConfig(Section):
     def secret_key(self) -> bytes | None:
         if self.secret is None:
             return None
-        return base64.b64decode(self.secret.get_secret_value()[len("whsec_"):])
+        return base64.b64decode(self.secret.get_secret_value()[len("whsec_") :])
 
     def is_loopback(self) -> bool:
         if self.host == "localhost":
@@ -244,8 +252,7 @@ class EmailAccount(Section):
     @classmethod
     def _address(cls, value: str, info: Any) -> str:
         if (value or info.field_name == "from_address") and not EMAIL_ADDRESS.fullmatch(value):
-            raise ValueError(f"{value!r} is not an e-mail address (use e.g. "
-                             "service@example.ru)")
+            raise ValueError(f"{value!r} is not an e-mail address (use e.g. service@example.ru)")
         return value
 
 
@@ -333,6 +340,7 @@ class WebConfig(Section):
     def secure(self) -> bool:
         return self.base_url.startswith("https://")
 
+
 def _duration_key(value: str) -> str:
     parse_duration(value)
     return value
@@ -356,8 +364,9 @@ class ReceiptsConfig(Section):
     horizon: str = "48h"  # after this, a row without a receipt stays "sent"
     batch: int = Field(100, ge=1, le=1000)  # ids per status request
 
-    _durations = field_validator("poll_every", "first_poll", "max_poll_interval",
-                                 "horizon")(_duration_key)
+    _durations = field_validator("poll_every", "first_poll", "max_poll_interval", "horizon")(
+        _duration_key
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -402,8 +411,10 @@ class ConversationsConfig(Section):
     @classmethod
     def _staff_chat(cls, value: int | None) -> int | None:
         if value is not None and value >= 0:
-            raise ValueError("a group id is negative, e.g. -1001234567890 (see "
-                             "docs/conversations.md for how to find it)")
+            raise ValueError(
+                "a group id is negative, e.g. -1001234567890 (see "
+                "docs/conversations.md for how to find it)"
+            )
         return value
 
 
@@ -426,6 +437,7 @@ class Config(Section):
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.webhook.port}"
+
     receipts: ReceiptsConfig = ReceiptsConfig()
     alerts: AlertsConfig = AlertsConfig()
     conversations: ConversationsConfig = ConversationsConfig()
@@ -434,23 +446,30 @@ class Config(Section):
         """Cross-field problems (the model itself already validated each key)."""
         out: list[tuple[str, str]] = []
         if not self.webhook.is_loopback() and not self.webhook.tokens and not self.webhook.secret:
-            out.append((
-                "webhook.listen",
-                f"{self.webhook.listen} is reachable from other machines but neither "
-                "webhook.tokens nor webhook.secret is set: anyone could post events. "
-                "Set one of them, or listen on 127.0.0.1",
-            ))
+            out.append(
+                (
+                    "webhook.listen",
+                    f"{self.webhook.listen} is reachable from other machines but neither "
+                    "webhook.tokens nor webhook.secret is set: anyone could post events. "
+                    "Set one of them, or listen on 127.0.0.1",
+                )
+            )
         named: tuple[tuple[str, list[str]], ...] = (
             ("email.accounts", [a.name for a in self.email.accounts]),
             ("sms.portals", [p.name for p in self.sms.portals]),
-            ("sms.modems", [m.name for m in self.sms.modems]))
+            ("sms.modems", [m.name for m in self.sms.modems]),
+        )
         for section, names in named:
             seen: set[str] = set()
             for i, name in enumerate(names):
                 if name in seen:
                     out.append((f"{section}[{i}].name", f"duplicate name {name!r}"))
                 seen.add(name)
-        if self.telegram.mode == "webhook" and self.telegram.enabled and not self.telegram.webhook_url:
+        if (
+            self.telegram.mode == "webhook"
+            and self.telegram.enabled
+            and not self.telegram.webhook_url
+        ):
             out.append(("telegram.webhook_url", 'mode = "webhook" needs the public URL'))
         return out
 
@@ -466,8 +485,12 @@ class ConfigError(Exception):
 def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
     """Apply ``VESTNIK_<SECTION>_<KEY>`` (and ``VESTNIK_<SECTION>_<NAME>_<KEY>`` for lists)."""
     fields: dict[str, type[Section]] = {
-        "service": ServiceConfig, "webhook": WebhookConfig, "telegram": TelegramConfig,
-        "schedule": ScheduleConfig, "conversations": ConversationsConfig, "web": WebConfig,
+        "service": ServiceConfig,
+        "webhook": WebhookConfig,
+        "telegram": TelegramConfig,
+        "schedule": ScheduleConfig,
+        "conversations": ConversationsConfig,
+        "web": WebConfig,
     }
     for section, model in fields.items():
         for key, info in model.model_fields.items():
@@ -483,10 +506,12 @@ def _env_overrides(data: dict[str, Any], environ: dict[str, str]) -> None:
         for entry in data.get(section, {}).get(listkey, []) or []:
             if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
                 continue
-            prefix = f"VESTNIK_{section.upper()}_{re.sub(r'[^A-Za-z0-9]', '_', entry['name']).upper()}_"
+            prefix = (
+                f"VESTNIK_{section.upper()}_{re.sub(r'[^A-Za-z0-9]', '_', entry['name']).upper()}_"
+            )
             for env_key, value in environ.items():
                 if env_key.startswith(prefix):
-                    entry[env_key[len(prefix):].lower()] = value
+                    entry[env_key[len(prefix) :].lower()] = value
 
 
 def _loc(parts: tuple[Any, ...]) -> str:
@@ -534,8 +559,11 @@ def validate_config(data: dict[str, Any]) -> tuple[Config | None, list[tuple[str
     return config, config.problems()
 
 
-def read_config_data(path: str | Path | None, environ: dict[str, str] | None = None,
-                     overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+def read_config_data(
+    path: str | Path | None,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The TOML (default ``./config.toml`` when it exists) with overrides and the
     environment applied; :class:`ConfigError` when it cannot be read at all."""
     environ = dict(os.environ if environ is None else environ)
@@ -555,8 +583,11 @@ def read_config_data(path: str | Path | None, environ: dict[str, str] | None = N
     return data
 
 
-def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None,
-                overrides: dict[str, Any] | None = None) -> Config:
+def load_config(
+    path: str | Path | None = None,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
     """Load ``path`` (default ``./config.toml`` when it exists, else embedded defaults).
 
     Raises :class:`ConfigError` listing every problem with its key.

@@ -16,9 +16,13 @@ def parse_mailbox(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidEmail("empty address")
     try:
-        parsed = validate_email(text.strip(), check_deliverability=False,
-                                allow_display_name=False, allow_domain_literal=False,
-                                allow_quoted_local=False)
+        parsed = validate_email(
+            text.strip(),
+            check_deliverability=False,
+            allow_display_name=False,
+            allow_domain_literal=False,
+            allow_quoted_local=False,
+        )
     except EmailNotValidError as exc:
         raise InvalidEmail(str(exc)) from None
     return parsed.normalized

@@ -10,17 +10,17 @@ from typing import Any
 OPS_TEXTS: dict[str, dict[str, str]] = {
     "serve.database_in_use": {
         "ru": "База данных {path} уже используется другим процессом vestnik serve "
-              "(PID {pid}). С одной базой SQLite работает только один vestnik serve: "
-              "остановите тот процесс или укажите другую базу в service.database.",
+        "(PID {pid}). С одной базой SQLite работает только один vestnik serve: "
+        "остановите тот процесс или укажите другую базу в service.database.",
         "en": "The database {path} is already used by another vestnik serve (PID {pid}). "
-              "Only one vestnik serve may run per SQLite database: stop that process or set "
-              "another service.database.",
+        "Only one vestnik serve may run per SQLite database: stop that process or set "
+        "another service.database.",
     },
     "resend.scheduled": {
         "ru": "Уведомление {id} ещё не отправлялось: оно запланировано на {due}. "
-              "Чтобы отправить его сейчас, добавьте {flag}.",
+        "Чтобы отправить его сейчас, добавьте {flag}.",
         "en": "Notification {id} has not been sent yet: it is scheduled for {due}. "
-              "To send it now, add {flag}.",
+        "To send it now, add {flag}.",
     },
     "resend.not_found": {
         "ru": "Уведомление {id} не найдено.",

@@ -8,8 +8,9 @@ import logging
 import re
 
 _CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*):(?P<secret>[^\s@/]*)@")
-_QUERY_SECRET = re.compile(r"(?P<head>[?&](?:password|passwd|pwd|token|api_key|secret)=)[^&\s]*",
-                           re.IGNORECASE)
+_QUERY_SECRET = re.compile(
+    r"(?P<head>[?&](?:password|passwd|pwd|token|api_key|secret)=)[^&\s]*", re.IGNORECASE
+)
 MASK = "***"
 
 

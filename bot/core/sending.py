@@ -119,8 +119,9 @@ class Inbox(Protocol):
     """Where the internal channel keeps staff messages (the storage, seen through the
     pipeline's :class:`bot.pipeline.inbox.StorageInbox`): the channel knows no SQL."""
 
-    async def store(self, *, staff_id: str, text: str, subject: str | None,
-                    journal_id: int | None) -> tuple[int, int | None]:
+    async def store(
+        self, *, staff_id: str, text: str, subject: str | None, journal_id: int | None
+    ) -> tuple[int, int | None]:
         """Store one message; returns (inbox id, the staff member's active chat id or None)."""
         ...
 

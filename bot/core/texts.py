@@ -19,12 +19,12 @@ TEXTS: dict[str, dict[str, str]] = {
     # customers: registration ----------------------------------------------------------------------
     "start.greeting": {
         "ru": "Здравствуйте, {name}!\n\nЯ присылаю уведомления о ваших заказах: запись на "
-              "ремонт, напоминания, поступление запчастей, оплаты.\n\nЧтобы подписаться, "
-              "нажмите кнопку <b>«Поделиться номером»</b> ниже — по номеру телефона я найду "
-              "ваши заказы.",
+        "ремонт, напоминания, поступление запчастей, оплаты.\n\nЧтобы подписаться, "
+        "нажмите кнопку <b>«Поделиться номером»</b> ниже — по номеру телефона я найду "
+        "ваши заказы.",
         "en": "Hello, {name}!\n\nI send notifications about your orders: repair bookings, "
-              "reminders, parts arrival, payments.\n\nTo subscribe, press <b>Share my phone "
-              "number</b> below: your phone number is how I find your orders.",
+        "reminders, parts arrival, payments.\n\nTo subscribe, press <b>Share my phone "
+        "number</b> below: your phone number is how I find your orders.",
     },
     "start.button": {"ru": "📱 Поделиться номером", "en": "📱 Share my phone number"},
     "start.private_only": {
@@ -37,9 +37,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "contact.not_own": {
         "ru": "Принимаю только ваш собственный номер. Нажмите кнопку <b>«Поделиться "
-              "номером»</b> — чужие контакты не подходят.",
+        "номером»</b> — чужие контакты не подходят.",
         "en": "I only accept your own number. Press <b>Share my phone number</b>: other "
-              "people's contacts are not accepted.",
+        "people's contacts are not accepted.",
     },
     "contact.bad_phone": {
         "ru": "Не удалось распознать номер {phone}. Обратитесь, пожалуйста, к менеджеру.",
@@ -47,31 +47,31 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "linked.customer": {
         "ru": "Готово! Номер {phone} подписан на уведомления.\n\nСюда будут приходить: "
-              "подтверждение записи, напоминания о ремонте, сообщения о поступлении "
-              "запчастей, об оплатах и готовности заказа.\n\nОтписаться: /stop · Помощь: /help",
+        "подтверждение записи, напоминания о ремонте, сообщения о поступлении "
+        "запчастей, об оплатах и готовности заказа.\n\nОтписаться: /stop · Помощь: /help",
         "en": "Done! The number {phone} is subscribed.\n\nYou will get here: booking "
-              "confirmations, repair reminders, parts arrival, payments and order "
-              "readiness.\n\nTo opt out: /stop · Help: /help",
+        "confirmations, repair reminders, parts arrival, payments and order "
+        "readiness.\n\nTo opt out: /stop · Help: /help",
     },
     "linked.deep_link": {
         "ru": "Готово, {name}! Вы подписаны на уведомления.\n\nСюда будут приходить: "
-              "подтверждение записи, напоминания о ремонте, сообщения о поступлении "
-              "запчастей, об оплатах и готовности заказа.\n\nОтписаться: /stop · Помощь: /help",
+        "подтверждение записи, напоминания о ремонте, сообщения о поступлении "
+        "запчастей, об оплатах и готовности заказа.\n\nОтписаться: /stop · Помощь: /help",
         "en": "Done, {name}! You are subscribed.\n\nYou will get here: booking "
-              "confirmations, repair reminders, parts arrival, payments and order "
-              "readiness.\n\nTo opt out: /stop · Help: /help",
+        "confirmations, repair reminders, parts arrival, payments and order "
+        "readiness.\n\nTo opt out: /stop · Help: /help",
     },
     "linked.staff": {
         "ru": "Вы опознаны как сотрудник: {name}. Служебные уведомления будут приходить сюда. "
-              "Команды: /help",
+        "Команды: /help",
         "en": "You are recognised as staff: {name}. Staff notifications will come here. "
-              "Commands: /help",
+        "Commands: /help",
     },
     "deep_link.invalid": {
         "ru": "Ссылка для подписки недействительна. Подпишитесь по номеру телефона: "
-              "нажмите кнопку ниже.",
+        "нажмите кнопку ниже.",
         "en": "This subscription link is not valid. Subscribe with your phone number: press "
-              "the button below.",
+        "the button below.",
     },
     "deep_link.expired": {
         "ru": "Срок действия ссылки истёк. Подпишитесь по номеру телефона: нажмите кнопку ниже.",
@@ -79,9 +79,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "deep_link.used": {
         "ru": "Эта ссылка уже использована в другом чате. Подпишитесь по номеру телефона: "
-              "нажмите кнопку ниже.",
+        "нажмите кнопку ниже.",
         "en": "This link was already used in another chat. Subscribe with your phone number: "
-              "press the button below.",
+        "press the button below.",
     },
     "stop.done": {
         "ru": "Вы отписались от уведомлений. Чтобы снова получать их, отправьте /start",
@@ -89,35 +89,35 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "help.customer": {
         "ru": "Я присылаю уведомления о ваших заказах.\n\n/start — подписаться (или снова "
-              "включить уведомления)\n/stop — отписаться\n/help — эта справка",
+        "включить уведомления)\n/stop — отписаться\n/help — эта справка",
         "en": "I send notifications about your orders.\n\n/start — subscribe (or turn "
-              "notifications back on)\n/stop — opt out\n/help — this help",
+        "notifications back on)\n/stop — opt out\n/help — this help",
     },
     "help.staff": {
         "ru": "\n\n<b>Команды сотрудника</b>\n"
-              "/journal — журнал с кнопками; /journal failed | today | телефон | "
-              "номер заказа | id\n"
-              "/resend id — отправить заново\n"
-              "/stoplist — стоп-лист; /stoplist add телефон|email|id_клиента [тип|*] "
-              "[канал|*] [причина]; /stoplist remove id\n"
-              "/rules — правила с кнопками; /rules new — новое правило по шагам; "
-              "/rules show|edit|copy|test|delete|block|unblock id (файл .toml — импорт)\n"
-              "/templates [тип] — тексты по умолчанию и переменные\n"
-              "/test канал адрес [провайдер] [текст] — тестовое сообщение\n"
-              "/inbox — входящие\n/status — очередь и каналы\n"
-              "/preview [часы] — что будет отправлено",
+        "/journal — журнал с кнопками; /journal failed | today | телефон | "
+        "номер заказа | id\n"
+        "/resend id — отправить заново\n"
+        "/stoplist — стоп-лист; /stoplist add телефон|email|id_клиента [тип|*] "
+        "[канал|*] [причина]; /stoplist remove id\n"
+        "/rules — правила с кнопками; /rules new — новое правило по шагам; "
+        "/rules show|edit|copy|test|delete|block|unblock id (файл .toml — импорт)\n"
+        "/templates [тип] — тексты по умолчанию и переменные\n"
+        "/test канал адрес [провайдер] [текст] — тестовое сообщение\n"
+        "/inbox — входящие\n/status — очередь и каналы\n"
+        "/preview [часы] — что будет отправлено",
         "en": "\n\n<b>Staff commands</b>\n"
-              "/journal — the journal with buttons; /journal failed | today | phone | "
-              "order number | id\n"
-              "/resend id — send again\n"
-              "/stoplist — stop list; /stoplist add phone|email|customer_id [type|*] "
-              "[channel|*] [reason]; /stoplist remove id\n"
-              "/rules — rules with buttons; /rules new — a new rule step by step; "
-              "/rules show|edit|copy|test|delete|block|unblock id (a .toml file imports)\n"
-              "/templates [type] — default texts and variables\n"
-              "/test channel address [provider] [text] — a test message\n"
-              "/inbox — your inbox\n/status — queue and channels\n"
-              "/preview [hours] — what goes out next",
+        "/journal — the journal with buttons; /journal failed | today | phone | "
+        "order number | id\n"
+        "/resend id — send again\n"
+        "/stoplist — stop list; /stoplist add phone|email|customer_id [type|*] "
+        "[channel|*] [reason]; /stoplist remove id\n"
+        "/rules — rules with buttons; /rules new — a new rule step by step; "
+        "/rules show|edit|copy|test|delete|block|unblock id (a .toml file imports)\n"
+        "/templates [type] — default texts and variables\n"
+        "/test channel address [provider] [text] — a test message\n"
+        "/inbox — your inbox\n/status — queue and channels\n"
+        "/preview [hours] — what goes out next",
     },
     "fallback": {
         "ru": "Я отправляю уведомления и не умею отвечать на сообщения. Справка: /help",
@@ -147,9 +147,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "resend.usage": {"ru": "Формат: /resend id [now]", "en": "Usage: /resend id [now]"},
     "resend.scheduled": {
         "ru": "Уведомление #{id} ещё не отправлялось: оно запланировано на {due}. "
-              "Отправить сейчас: /resend {id} now",
+        "Отправить сейчас: /resend {id} now",
         "en": "Notification #{id} has not been sent yet: it is scheduled for {due}. "
-              "To send it now: /resend {id} now",
+        "To send it now: /resend {id} now",
     },
     "resend.done": {
         "ru": "Уведомление #{id} поставлено в очередь на отправку ({channel}, {address}).",
@@ -162,9 +162,9 @@ TEXTS: dict[str, dict[str, str]] = {
     # staff: /stoplist -----------------------------------------------------------------------------
     "stoplist.usage": {
         "ru": "Формат: /stoplist · /stoplist add телефон|email|id_клиента [тип|*] [канал|*] "
-              "[причина] · /stoplist remove id",
+        "[причина] · /stoplist remove id",
         "en": "Usage: /stoplist · /stoplist add phone|email|customer_id [type|*] [channel|*] "
-              "[reason] · /stoplist remove id",
+        "[reason] · /stoplist remove id",
     },
     "stoplist.empty": {"ru": "Стоп-лист пуст.", "en": "The stop list is empty."},
     "stoplist.header": {"ru": "<b>Стоп-лист</b>", "en": "<b>Stop list</b>"},
@@ -219,9 +219,9 @@ TEXTS: dict[str, dict[str, str]] = {
     # staff: /inbox --------------------------------------------------------------------------------
     "inbox.no_staff": {
         "ru": "Входящие привязаны к сотруднику: поделитесь номером телефона через /start, "
-              "чтобы я вас узнал.",
+        "чтобы я вас узнал.",
         "en": "The inbox belongs to a staff member: share your phone number via /start so I "
-              "know who you are.",
+        "know who you are.",
     },
     "inbox.empty": {"ru": "Входящих нет.", "en": "Your inbox is empty."},
     "inbox.header": {"ru": "<b>Входящие</b>", "en": "<b>Inbox</b>"},
@@ -231,12 +231,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Формат: /preview [часы] — что будет отправлено в ближайшие часы (по умолчанию 24)",
         "en": "Usage: /preview [hours] — what goes out in the next hours (default 24)",
     },
-    "preview.header": {"ru": "<b>Будет отправлено за {hours} ч</b>",
-                       "en": "<b>Going out in the next {hours} h</b>"},
-    "preview.empty": {"ru": "В ближайшие {hours} ч ничего не запланировано.",
-                      "en": "Nothing is planned for the next {hours} h."},
-    "preview.more": {"ru": "…показаны первые {shown}; подробнее: vestnik preview",
-                     "en": "…the first {shown} shown; more: vestnik preview"},
+    "preview.header": {
+        "ru": "<b>Будет отправлено за {hours} ч</b>",
+        "en": "<b>Going out in the next {hours} h</b>",
+    },
+    "preview.empty": {
+        "ru": "В ближайшие {hours} ч ничего не запланировано.",
+        "en": "Nothing is planned for the next {hours} h.",
+    },
+    "preview.more": {
+        "ru": "…показаны первые {shown}; подробнее: vestnik preview",
+        "en": "…the first {shown} shown; more: vestnik preview",
+    },
     "status.header": {"ru": "<b>Состояние</b>", "en": "<b>Status</b>"},
     "status.queue": {"ru": "Очередь", "en": "Queue"},
     "status.queue_empty": {"ru": "очередь пуста", "en": "the queue is empty"},
@@ -248,8 +254,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Ссылка для входа в веб-журнал (одноразовая, действует {minutes} мин):\n{url}",
         "en": "Your link to the web journal (one-time, valid for {minutes} min):\n{url}",
     },
-    "web.disabled": {"ru": "Веб-журнал выключен (web.enabled = false).",
-                     "en": "The web journal is turned off (web.enabled = false)."},
+    "web.disabled": {
+        "ru": "Веб-журнал выключен (web.enabled = false).",
+        "en": "The web journal is turned off (web.enabled = false).",
+    },
     # internal channel: a staff inbox message forwarded to Telegram --------------------------------
     "internal.forward": {"ru": "📥 <b>{subject}</b>\n{text}", "en": "📥 <b>{subject}</b>\n{text}"},
     # command menus (set_my_commands) --------------------------------------------------------------
@@ -286,8 +294,10 @@ def t(key: str, lang: str, /, **values: Any) -> str:
     """The text ``key`` in ``lang`` with ``values`` filled in, each HTML-escaped."""
     entry = TEXTS[key]
     template = entry.get(lang) or entry[DEFAULT_LANGUAGE]
-    safe = {name: value if isinstance(value, Markup) else escape(value)
-            for name, value in values.items()}
+    safe = {
+        name: value if isinstance(value, Markup) else escape(value)
+        for name, value in values.items()
+    }
     return template.format(**safe)
 
 

@@ -23,40 +23,57 @@ WEB_TEXTS: dict[str, dict[str, str]] = {
     "login.title": {"ru": "Вход через бота", "en": "Log in from the bot"},
     "login.how": {
         "ru": "Чтобы открыть журнал, отправьте боту в Telegram команду /web — он пришлёт "
-              "одноразовую ссылку для входа (действует 10 минут). Администратор сервера может "
-              "получить ссылку командой «vestnik web-login».",
+        "одноразовую ссылку для входа (действует 10 минут). Администратор сервера может "
+        "получить ссылку командой «vestnik web-login».",
         "en": "To open the journal, send /web to the bot in Telegram: it answers with a "
-              "one-time login link (valid for 10 minutes). The server's operator can get a "
-              "link with `vestnik web-login`.",
+        "one-time login link (valid for 10 minutes). The server's operator can get a "
+        "link with `vestnik web-login`.",
     },
-    "login.invalid": {"ru": "Ссылка для входа недействительна.",
-                      "en": "This login link is not valid."},
-    "login.expired": {"ru": "Срок действия ссылки истёк. Получите новую командой /web.",
-                      "en": "This login link has expired. Get a new one with /web."},
-    "login.used": {"ru": "Эта ссылка уже использована. Получите новую командой /web.",
-                   "en": "This login link was already used. Get a new one with /web."},
-    "login.not_staff": {"ru": "Вход разрешён только сотрудникам.",
-                        "en": "Only staff may log in."},
-    "login.disabled": {"ru": "Веб-журнал выключен (web.enabled = false).",
-                       "en": "The web journal is turned off (web.enabled = false)."},
+    "login.invalid": {
+        "ru": "Ссылка для входа недействительна.",
+        "en": "This login link is not valid.",
+    },
+    "login.expired": {
+        "ru": "Срок действия ссылки истёк. Получите новую командой /web.",
+        "en": "This login link has expired. Get a new one with /web.",
+    },
+    "login.used": {
+        "ru": "Эта ссылка уже использована. Получите новую командой /web.",
+        "en": "This login link was already used. Get a new one with /web.",
+    },
+    "login.not_staff": {"ru": "Вход разрешён только сотрудникам.", "en": "Only staff may log in."},
+    "login.disabled": {
+        "ru": "Веб-журнал выключен (web.enabled = false).",
+        "en": "The web journal is turned off (web.enabled = false).",
+    },
     # errors -----------------------------------------------------------------------------------
-    "error.csrf": {"ru": "Форма устарела или пришла не с этой страницы. Обновите страницу "
-                         "и повторите.",
-                   "en": "The form has expired or did not come from this page. Reload the "
-                         "page and try again."},
-    "error.not_found": {"ru": "Такой страницы или записи нет.",
-                        "en": "There is no such page or record."},
-    "error.storage": {"ru": "База данных сейчас недоступна, попробуйте через минуту.",
-                      "en": "The database is unavailable right now, try again in a minute."},
-    "error.internal": {"ru": "Что-то пошло не так, ошибка записана в журнал службы.",
-                       "en": "Something went wrong; the error was logged."},
-    "error.admins_only": {"ru": "Это могут только администраторы.",
-                          "en": "Only admins can do this."},
+    "error.csrf": {
+        "ru": "Форма устарела или пришла не с этой страницы. Обновите страницу и повторите.",
+        "en": "The form has expired or did not come from this page. Reload the page and try again.",
+    },
+    "error.not_found": {
+        "ru": "Такой страницы или записи нет.",
+        "en": "There is no such page or record.",
+    },
+    "error.storage": {
+        "ru": "База данных сейчас недоступна, попробуйте через минуту.",
+        "en": "The database is unavailable right now, try again in a minute.",
+    },
+    "error.internal": {
+        "ru": "Что-то пошло не так, ошибка записана в журнал службы.",
+        "en": "Something went wrong; the error was logged.",
+    },
+    "error.admins_only": {
+        "ru": "Это могут только администраторы.",
+        "en": "Only admins can do this.",
+    },
     "error.back": {"ru": "Назад", "en": "Back"},
     # journal ----------------------------------------------------------------------------------
     "journal.title": {"ru": "Журнал уведомлений", "en": "Notification journal"},
-    "journal.search": {"ru": "Телефон, e-mail, номер заказа, имя клиента или id события",
-                       "en": "Phone, e-mail, order number, customer name or event id"},
+    "journal.search": {
+        "ru": "Телефон, e-mail, номер заказа, имя клиента или id события",
+        "en": "Phone, e-mail, order number, customer name or event id",
+    },
     "journal.status": {"ru": "Статус", "en": "Status"},
     "journal.channel": {"ru": "Канал", "en": "Channel"},
     "journal.type": {"ru": "Тип события", "en": "Event type"},
@@ -76,15 +93,22 @@ WEB_TEXTS: dict[str, dict[str, str]] = {
     "journal.prev": {"ru": "← Назад", "en": "← Previous"},
     "journal.next": {"ru": "Дальше →", "en": "Next →"},
     "journal.empty": {"ru": "Ничего не найдено.", "en": "Nothing found."},
-    "journal.bad_filter": {"ru": "Не удалось прочитать фильтр: {keys}. Даты — ГГГГ-ММ-ДД.",
-                           "en": "Could not read the filter: {keys}. Dates are YYYY-MM-DD."},
-    "journal.resend_failed": {"ru": "Отправить заново все ошибки ({count})",
-                              "en": "Resend every failed row ({count})"},
+    "journal.bad_filter": {
+        "ru": "Не удалось прочитать фильтр: {keys}. Даты — ГГГГ-ММ-ДД.",
+        "en": "Could not read the filter: {keys}. Dates are YYYY-MM-DD.",
+    },
+    "journal.resend_failed": {
+        "ru": "Отправить заново все ошибки ({count})",
+        "en": "Resend every failed row ({count})",
+    },
     "journal.resend_failed_confirm": {
         "ru": "Отправить заново {count} уведомлений с ошибкой по текущему фильтру?",
-        "en": "Resend {count} failed notifications of the current filter?"},
-    "journal.resent_many": {"ru": "Поставлено в очередь заново: {count}.",
-                            "en": "Queued to be sent again: {count}."},
+        "en": "Resend {count} failed notifications of the current filter?",
+    },
+    "journal.resent_many": {
+        "ru": "Поставлено в очередь заново: {count}.",
+        "en": "Queued to be sent again: {count}.",
+    },
     "journal.sort_newest": {"ru": "сначала новые", "en": "newest first"},
     "journal.sort_oldest": {"ru": "сначала старые", "en": "oldest first"},
     # one row ------------------------------------------------------------------------------------
@@ -105,17 +129,23 @@ WEB_TEXTS: dict[str, dict[str, str]] = {
     "row.receipt": {"ru": "Отчёт о доставке", "en": "Delivery receipt"},
     "row.segments": {"ru": "SMS-частей", "en": "SMS segments"},
     "row.resend": {"ru": "Отправить заново", "en": "Resend"},
-    "row.resent": {"ru": "Уведомление #{id} поставлено в очередь заново.",
-                   "en": "Notification #{id} is queued to be sent again."},
-    "row.not_resent": {"ru": "Уведомление #{id} отправляется прямо сейчас — повторите позже.",
-                       "en": "Notification #{id} is being sent right now; try again later."},
+    "row.resent": {
+        "ru": "Уведомление #{id} поставлено в очередь заново.",
+        "en": "Notification #{id} is queued to be sent again.",
+    },
+    "row.not_resent": {
+        "ru": "Уведомление #{id} отправляется прямо сейчас — повторите позже.",
+        "en": "Notification #{id} is being sent right now; try again later.",
+    },
     "row.back": {"ru": "← К журналу", "en": "← Back to the journal"},
     # stop list ------------------------------------------------------------------------------------
     "stop.title": {"ru": "Стоп-лист", "en": "Stop list"},
     "stop.search": {"ru": "Поиск по стоп-листу", "en": "Search the stop list"},
     "stop.add": {"ru": "Добавить", "en": "Add"},
-    "stop.who": {"ru": "Кто: телефон, e-mail, id клиента или chat:id",
-                 "en": "Who: phone, e-mail, customer id or chat:id"},
+    "stop.who": {
+        "ru": "Кто: телефон, e-mail, id клиента или chat:id",
+        "en": "Who: phone, e-mail, customer id or chat:id",
+    },
     "stop.type": {"ru": "Тип события или * (все)", "en": "Event type or * (all)"},
     "stop.channel": {"ru": "Канал", "en": "Channel"},
     "stop.all": {"ru": "все (*)", "en": "all (*)"},
@@ -123,20 +153,30 @@ WEB_TEXTS: dict[str, dict[str, str]] = {
     "stop.author": {"ru": "Автор", "en": "Author"},
     "stop.created": {"ru": "Добавлено", "en": "Added"},
     "stop.remove": {"ru": "Удалить", "en": "Remove"},
-    "stop.remove_confirm": {"ru": "Удалить запись #{id} ({who}) из стоп-листа?",
-                            "en": "Remove entry #{id} ({who}) from the stop list?"},
-    "stop.added": {"ru": "Добавлено в стоп-лист: #{id} {who}.",
-                   "en": "Added to the stop list: #{id} {who}."},
+    "stop.remove_confirm": {
+        "ru": "Удалить запись #{id} ({who}) из стоп-листа?",
+        "en": "Remove entry #{id} ({who}) from the stop list?",
+    },
+    "stop.added": {
+        "ru": "Добавлено в стоп-лист: #{id} {who}.",
+        "en": "Added to the stop list: #{id} {who}.",
+    },
     "stop.removed": {"ru": "Запись #{id} удалена.", "en": "Entry #{id} removed."},
     "stop.not_found": {"ru": "Записи #{id} нет.", "en": "There is no entry #{id}."},
     "stop.empty": {"ru": "Стоп-лист пуст.", "en": "The stop list is empty."},
-    "stop.bad_who": {"ru": "Укажите телефон, e-mail, id клиента или chat:<id>.",
-                     "en": "Give a phone, an e-mail, a customer id or chat:<id>."},
-    "stop.bad_type": {"ru": "Тип события: латиница, цифры и _, или *.",
-                      "en": "Event type: lowercase letters, digits and _, or *."},
+    "stop.bad_who": {
+        "ru": "Укажите телефон, e-mail, id клиента или chat:<id>.",
+        "en": "Give a phone, an e-mail, a customer id or chat:<id>.",
+    },
+    "stop.bad_type": {
+        "ru": "Тип события: латиница, цифры и _, или *.",
+        "en": "Event type: lowercase letters, digits and _, or *.",
+    },
     "stop.bad_channel": {"ru": "Такого канала нет.", "en": "There is no such channel."},
-    "stop.long_reason": {"ru": "Причина длиннее 500 знаков.",
-                         "en": "The reason is longer than 500 characters."},
+    "stop.long_reason": {
+        "ru": "Причина длиннее 500 знаков.",
+        "en": "The reason is longer than 500 characters.",
+    },
     # rules ----------------------------------------------------------------------------------------
     "rules.title": {"ru": "Правила", "en": "Rules"},
     "rules.name": {"ru": "Название", "en": "Name"},
@@ -148,29 +188,42 @@ WEB_TEXTS: dict[str, dict[str, str]] = {
     "rules.active": {"ru": "работает", "en": "active"},
     "rules.block": {"ru": "Выключить", "en": "Block"},
     "rules.unblock": {"ru": "Включить", "en": "Unblock"},
-    "rules.now_blocked": {"ru": "Правило «{name}» выключено.",
-                          "en": "Rule “{name}” is blocked."},
-    "rules.now_unblocked": {"ru": "Правило «{name}» включено.",
-                            "en": "Rule “{name}” is unblocked."},
-    "rules.empty": {"ru": "Правил нет. Импортируйте файл .toml.",
-                    "en": "There are no rules. Import a .toml file."},
+    "rules.now_blocked": {"ru": "Правило «{name}» выключено.", "en": "Rule “{name}” is blocked."},
+    "rules.now_unblocked": {
+        "ru": "Правило «{name}» включено.",
+        "en": "Rule “{name}” is unblocked.",
+    },
+    "rules.empty": {
+        "ru": "Правил нет. Импортируйте файл .toml.",
+        "en": "There are no rules. Import a .toml file.",
+    },
     "rules.import": {"ru": "Импорт правил из файла TOML", "en": "Import rules from a TOML file"},
     "rules.import_file": {"ru": "Файл .toml", "en": "A .toml file"},
     "rules.import_text": {"ru": "или текст TOML", "en": "or TOML text"},
     "rules.import_button": {"ru": "Импортировать", "en": "Import"},
-    "rules.imported": {"ru": "Правила импортированы: создано {created}, обновлено {updated}.",
-                       "en": "Rules imported: {created} created, {updated} updated."},
-    "rules.import_errors": {"ru": "Файл не импортирован, ошибок: {count}",
-                            "en": "Nothing imported, {count} problem(s):"},
-    "rules.import_nothing": {"ru": "Выберите файл или вставьте текст.",
-                             "en": "Choose a file or paste the text."},
+    "rules.imported": {
+        "ru": "Правила импортированы: создано {created}, обновлено {updated}.",
+        "en": "Rules imported: {created} created, {updated} updated.",
+    },
+    "rules.import_errors": {
+        "ru": "Файл не импортирован, ошибок: {count}",
+        "en": "Nothing imported, {count} problem(s):",
+    },
+    "rules.import_nothing": {
+        "ru": "Выберите файл или вставьте текст.",
+        "en": "Choose a file or paste the text.",
+    },
     "rules.export": {"ru": "Скачать все правила (TOML)", "en": "Download every rule (TOML)"},
     "rules.definition": {"ru": "Правило в TOML", "en": "The rule in TOML"},
-    "rules.preview": {"ru": "Как выглядит сообщение (пример события)",
-                      "en": "What the message looks like (a sample event)"},
+    "rules.preview": {
+        "ru": "Как выглядит сообщение (пример события)",
+        "en": "What the message looks like (a sample event)",
+    },
     "rules.preview_error": {"ru": "Ошибка шаблона", "en": "Template error"},
-    "rules.sms_info": {"ru": "SMS: {segments} част., кодировка {encoding}, {units} симв.",
-                       "en": "SMS: {segments} segment(s), {encoding} encoding, {units} units"},
+    "rules.sms_info": {
+        "ru": "SMS: {segments} част., кодировка {encoding}, {units} симв.",
+        "en": "SMS: {segments} segment(s), {encoding} encoding, {units} units",
+    },
     # status ---------------------------------------------------------------------------------------
     "status.title": {"ru": "Состояние", "en": "Status"},
     "status.queue": {"ru": "Очередь по каналам", "en": "Queue per channel"},
@@ -180,10 +233,14 @@ WEB_TEXTS: dict[str, dict[str, str]] = {
     "status.lag": {"ru": "Задержка очереди", "en": "Dispatcher lag"},
     "status.lag_none": {"ru": "нет просроченных", "en": "nothing overdue"},
     "status.lag_value": {"ru": "{seconds} с", "en": "{seconds} s"},
-    "status.leader": {"ru": "Периодические задачи ведёт этот процесс",
-                      "en": "This process runs the periodic jobs"},
-    "status.not_leader": {"ru": "Периодические задачи ведёт другой процесс",
-                          "en": "Another process runs the periodic jobs"},
+    "status.leader": {
+        "ru": "Периодические задачи ведёт этот процесс",
+        "en": "This process runs the periodic jobs",
+    },
+    "status.not_leader": {
+        "ru": "Периодические задачи ведёт другой процесс",
+        "en": "Another process runs the periodic jobs",
+    },
     "status.database": {"ru": "База данных", "en": "Database"},
     "status.portals": {"ru": "SMS-порталы", "en": "SMS portals"},
     "status.balance": {"ru": "баланс", "en": "balance"},
@@ -192,8 +249,10 @@ WEB_TEXTS: dict[str, dict[str, str]] = {
     "status.operator": {"ru": "оператор", "en": "operator"},
     "status.channels": {"ru": "Каналы", "en": "Channels"},
     "status.none": {"ru": "нет", "en": "none"},
-    "status.refresh": {"ru": "Страница обновляется каждые 15 секунд.",
-                       "en": "The page refreshes every 15 seconds."},
+    "status.refresh": {
+        "ru": "Страница обновляется каждые 15 секунд.",
+        "en": "The page refreshes every 15 seconds.",
+    },
     # confirmations --------------------------------------------------------------------------------
     "confirm.title": {"ru": "Подтверждение", "en": "Please confirm"},
     "confirm.yes": {"ru": "Да", "en": "Yes"},

@@ -201,21 +201,35 @@ WIZARD_TEXTS: dict[str, dict[str, str]] = {
 # The rule validation (shared with `vestnik rules import`) words its problems in English; the
 # Russian wizard shows them translated. Unknown messages are shown as they are.
 PROBLEMS_RU: tuple[tuple[str, str], ...] = (
-    (r"(.+): (gte|lte) takes a number or an ISO date \(2026-11-25\), not (.+)",
-     r"\1: для «не меньше/не больше» нужно число или дата (2026-11-25), а не \3"),
+    (
+        r"(.+): (gte|lte) takes a number or an ISO date \(2026-11-25\), not (.+)",
+        r"\1: для «не меньше/не больше» нужно число или дата (2026-11-25), а не \3",
+    ),
     (r"(.+): (in|not_in|any) takes a list", r"\1: нужен список значений"),
     (r"(.+): exists takes true or false", r"\1: «заполнено» — да или нет"),
-    (r"'(.+)' is not a dotted path like order\.territory",
-     r"«\1» — не поле через точки, как order.territory"),
-    (r"(\w+) is for staff only: a rule for the customer cannot use it",
-     r"канал \1 — только для сотрудников, правилу для клиента он не подходит"),
-    (r"unknown recipient '(.+?)'.*", r"неизвестный получатель «\1»: customer, manager, "
-     r"master, author, responsible, staff:<id> или chat:<id чата>"),
-    (r"'(.+?)' is not an allowed recipient.*", r"«\1» — не получатель: customer, manager, "
-     r"master, author, responsible, staff:<id> (без пробелов) или chat:<id чата>"),
+    (
+        r"'(.+)' is not a dotted path like order\.territory",
+        r"«\1» — не поле через точки, как order.territory",
+    ),
+    (
+        r"(\w+) is for staff only: a rule for the customer cannot use it",
+        r"канал \1 — только для сотрудников, правилу для клиента он не подходит",
+    ),
+    (
+        r"unknown recipient '(.+?)'.*",
+        r"неизвестный получатель «\1»: customer, manager, "
+        r"master, author, responsible, staff:<id> или chat:<id чата>",
+    ),
+    (
+        r"'(.+?)' is not an allowed recipient.*",
+        r"«\1» — не получатель: customer, manager, "
+        r"master, author, responsible, staff:<id> (без пробелов) или chat:<id чата>",
+    ),
     (r"set before or after, not both", r"укажите «за» или «через», не оба"),
-    (r"(\w+) is anchored at the moment the ERP posts it.*",
-     r"\1 отсчитывается от момента события: раньше него отправить нельзя"),
+    (
+        r"(\w+) is anchored at the moment the ERP posts it.*",
+        r"\1 отсчитывается от момента события: раньше него отправить нельзя",
+    ),
     (r"not a duration: '(.+?)'.*", r"«\1» — не длительность (например, 90m, 2h, 3d)"),
     (r"String should match pattern .*", r"латинские строчные буквы, цифры и _"),
     (r"a rule named '(.+)' exists \(#(\d+)\)", r"правило «\1» уже есть (#\2)"),

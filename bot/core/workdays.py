@@ -16,8 +16,9 @@ def is_working_day(day: date, holidays: Collection[date]) -> bool:
     return day.weekday() < 5 and day not in holidays
 
 
-def add_working_days(start: datetime, days: int, holidays: Collection[date],
-                     tz: ZoneInfo) -> datetime:
+def add_working_days(
+    start: datetime, days: int, holidays: Collection[date], tz: ZoneInfo
+) -> datetime:
     """``start`` plus ``days`` working days, counted in ``tz``; the local time of day is kept."""
     if days < 0:
         raise ValueError("days must not be negative")

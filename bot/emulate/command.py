@@ -16,17 +16,22 @@ from bot.emulate.stories import STORY_TYPES, StoryMaker, make_stories
 TEXTS = {
     "summary": {
         "ru": "событий {events}, запросов {requests}: принято {accepted}, дубликатов "
-              "{duplicates}, ошибок {errors}; задержка p50 {p50} мс, p99 {p99} мс; "
-              "{elapsed} с, {rate} событий/с",
+        "{duplicates}, ошибок {errors}; задержка p50 {p50} мс, p99 {p99} мс; "
+        "{elapsed} с, {rate} событий/с",
         "en": "{events} events in {requests} requests: accepted {accepted}, duplicates "
-              "{duplicates}, errors {errors}; latency p50 {p50} ms, p99 {p99} ms; "
-              "{elapsed} s, {rate} events/s"},
+        "{duplicates}, errors {errors}; latency p50 {p50} ms, p99 {p99} ms; "
+        "{elapsed} s, {rate} events/s",
+    },
     "statuses": {"ru": "ответы: {statuses}", "en": "answers: {statuses}"},
     "error": {"ru": "ошибка: {error}", "en": "error: {error}"},
-    "bad_type": {"ru": "--type {bad}: эмулятор умеет {known}",
-                 "en": "--type {bad}: the emulator makes {known}"},
-    "bad_number": {"ru": "--count, --batch и --concurrency — целые > 0, --rate ≥ 0",
-                   "en": "--count, --batch and --concurrency must be integers > 0, --rate ≥ 0"},
+    "bad_type": {
+        "ru": "--type {bad}: эмулятор умеет {known}",
+        "en": "--type {bad}: the emulator makes {known}",
+    },
+    "bad_number": {
+        "ru": "--count, --batch и --concurrency — целые > 0, --rate ≥ 0",
+        "en": "--count, --batch and --concurrency must be integers > 0, --rate ≥ 0",
+    },
 }
 
 
@@ -57,8 +62,9 @@ def problem(config: Config, args: argparse.Namespace) -> str | None:
     lang = config.service.language
     unknown = sorted(set(args.type or ()) - STORY_TYPES)
     if unknown:
-        return TEXTS["bad_type"][lang].format(bad=", ".join(unknown),
-                                             known=", ".join(sorted(STORY_TYPES)))
+        return TEXTS["bad_type"][lang].format(
+            bad=", ".join(unknown), known=", ".join(sorted(STORY_TYPES))
+        )
     if args.count < 1 or args.batch < 1 or args.rate < 0 or args.concurrency < 1:
         return TEXTS["bad_number"][lang]
     return None
@@ -68,8 +74,11 @@ def summary(report: Report, lang: str) -> str:
     data = report.public()
     line = TEXTS["summary"][lang].format(
         **{k: data[k] for k in ("events", "requests", "accepted", "duplicates", "errors")},
-        p50=data["latency_ms"]["p50"], p99=data["latency_ms"]["p99"],
-        elapsed=data["elapsed_s"], rate=data["events_per_s"])
+        p50=data["latency_ms"]["p50"],
+        p99=data["latency_ms"]["p99"],
+        elapsed=data["elapsed_s"],
+        rate=data["events_per_s"],
+    )
     statuses = ", ".join(f"{k}: {v}" for k, v in sorted(report.statuses.items()))
     lines = [line, TEXTS["statuses"][lang].format(statuses=statuses)]
     lines += [TEXTS["error"][lang].format(error=e) for e in report.first_errors]
@@ -83,8 +92,14 @@ async def run_emulate(config: Config, args: argparse.Namespace) -> int:
     types = frozenset(args.type) if args.type else None
     stories = make_stories(args.count, types, maker)
     progress = sys.stderr if sys.stderr.isatty() else None  # a bar only on a terminal
-    report = await emulate(target_from(config, args), stories, rate=args.rate,
-                           batch=args.batch, lanes=args.concurrency, progress=progress)
+    report = await emulate(
+        target_from(config, args),
+        stories,
+        rate=args.rate,
+        batch=args.batch,
+        lanes=args.concurrency,
+        progress=progress,
+    )
     if args.json:
         print(json.dumps(report.public(), ensure_ascii=False, indent=2))
     else:

@@ -34,8 +34,13 @@ class Target:
         if self.secret:
             key = base64.b64decode(self.secret.removeprefix("whsec_"))
             msg_id, stamp = f"msg_{uuid.uuid4().hex}", int(time.time())
-            headers.update({"webhook-id": msg_id, "webhook-timestamp": str(stamp),
-                            "webhook-signature": sign(key, msg_id, stamp, body)})
+            headers.update(
+                {
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(stamp),
+                    "webhook-signature": sign(key, msg_id, stamp, body),
+                }
+            )
         elif self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
@@ -62,13 +67,18 @@ class Report:
         return round(ordered[rank - 1] * 1000, 1)
 
     def public(self) -> dict[str, Any]:
-        return {"events": self.events, "requests": self.requests, "accepted": self.accepted,
-                "duplicates": self.duplicates, "errors": self.errors,
-                "statuses": dict(self.statuses), "latency_ms": {
-                    "p50": self.percentile(0.50), "p99": self.percentile(0.99)},
-                "elapsed_s": round(self.elapsed, 2),
-                "events_per_s": round(self.events / self.elapsed, 1) if self.elapsed else None,
-                "first_errors": self.first_errors}
+        return {
+            "events": self.events,
+            "requests": self.requests,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "statuses": dict(self.statuses),
+            "latency_ms": {"p50": self.percentile(0.50), "p99": self.percentile(0.99)},
+            "elapsed_s": round(self.elapsed, 2),
+            "events_per_s": round(self.events / self.elapsed, 1) if self.elapsed else None,
+            "first_errors": self.first_errors,
+        }
 
 
 class Pacer:
@@ -106,8 +116,9 @@ class Progress:
         self.out.flush()
 
 
-async def _post(session: aiohttp.ClientSession, target: Target, events: list[Event],
-                report: Report) -> None:
+async def _post(
+    session: aiohttp.ClientSession, target: Target, events: list[Event], report: Report
+) -> None:
     payload: Any = events[0] if len(events) == 1 else {"events": events}
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
     started = time.monotonic()
@@ -115,7 +126,7 @@ async def _post(session: aiohttp.ClientSession, target: Target, events: list[Eve
         async with session.post(target.url, data=body, headers=target.headers(body)) as answer:
             text = await answer.text()
             status = answer.status
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         status, text = 0, f"{type(exc).__name__}: {exc}"
     report.latencies.append(time.monotonic() - started)
     report.requests += 1
@@ -137,18 +148,32 @@ async def _post(session: aiohttp.ClientSession, target: Target, events: list[Eve
         report.first_errors.append(f"{status or 'network'}: {text[:300]}")
 
 
-async def _lane(session: aiohttp.ClientSession, target: Target, stories: list[list[Event]],
-                batch: int, pacer: Pacer, report: Report, progress: Progress) -> None:
+async def _lane(
+    session: aiohttp.ClientSession,
+    target: Target,
+    stories: list[list[Event]],
+    batch: int,
+    pacer: Pacer,
+    report: Report,
+    progress: Progress,
+) -> None:
     queue = [event for story in stories for event in story]
     for start in range(0, len(queue), batch):
-        chunk = queue[start:start + batch]
+        chunk = queue[start : start + batch]
         await pacer.wait(len(chunk))
         await _post(session, target, chunk, report)
         progress.add(len(chunk))
 
 
-async def emulate(target: Target, stories: list[list[Event]], *, rate: float, batch: int,
-                  lanes: int = 8, progress: TextIO | None = None) -> Report:
+async def emulate(
+    target: Target,
+    stories: list[list[Event]],
+    *,
+    rate: float,
+    batch: int,
+    lanes: int = 8,
+    progress: TextIO | None = None,
+) -> Report:
     """Post every story's events; ``rate`` events per second (0: as fast as possible)."""
     report = Report(events=sum(len(s) for s in stories))
     lanes = max(1, min(lanes, len(stories)))
@@ -159,9 +184,11 @@ async def emulate(target: Target, stories: list[list[Event]], *, rate: float, ba
     bar = Progress(report.events, progress)
     timeout = aiohttp.ClientTimeout(total=target.timeout)
     started = time.monotonic()
-    async with aiohttp.ClientSession(timeout=timeout,
-                                     connector=aiohttp.TCPConnector(limit=lanes)) as session:
-        await asyncio.gather(*(_lane(session, target, lane, batch, pacer, report, bar)
-                               for lane in assigned))
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=aiohttp.TCPConnector(limit=lanes)
+    ) as session:
+        await asyncio.gather(
+            *(_lane(session, target, lane, batch, pacer, report, bar) for lane in assigned)
+        )
     report.elapsed = time.monotonic() - started
     return report

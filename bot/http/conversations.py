@@ -17,9 +17,11 @@ async def handle_conversations(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     failure = authenticate_bearer(config.webhook, request.headers)
     if failure is not None:
-        return json_response({"error": "unauthorized",
-                              "reason": failure.text(config.service.language)},
-                             status=401, headers={"WWW-Authenticate": "Bearer"})
+        return json_response(
+            {"error": "unauthorized", "reason": failure.text(config.service.language)},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     try:
         limit = max(1, min(int(request.query.get("limit", "50")), 1000))
     except ValueError:
@@ -32,6 +34,7 @@ async def handle_conversations(request: web.Request) -> web.Response:
         found = await find_customer(tx, who, config.service.default_region)
         if found is None:
             return json_response({"error": f"customer {who} not found"}, status=404)
-        entries = await timeline(tx, found, limit=limit,
-                                 notifications=request.query.get("notifications") != "0")
+        entries = await timeline(
+            tx, found, limit=limit, notifications=request.query.get("notifications") != "0"
+        )
     return json_response([entry.public() for entry in entries])

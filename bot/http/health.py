@@ -53,8 +53,11 @@ async def handle_health(request: web.Request) -> web.Response:
     storage = app[STORAGE]
     database_ok = await storage.ping()
     details = may_see_details(request)
-    body: dict[str, Any] = {"status": "ok" if database_ok else "down",
-                            "database": "ok" if database_ok else "down", "channels": {}}
+    body: dict[str, Any] = {
+        "status": "ok" if database_ok else "down",
+        "database": "ok" if database_ok else "down",
+        "channels": {},
+    }
     for name, sender in app[SENDERS].items():
         try:
             status = sender.status()
@@ -81,12 +84,17 @@ async def handle_metrics(request: web.Request) -> web.Response:
     app = request.app
     if not may_see_details(request, metrics_only=True):
         lang = app[CONFIG].service.language
-        reason = {"ru": "нужен Authorization: Bearer <webhook.metrics_token> (без него /metrics "
-                        "отвечает только с этой машины)",
-                  "en": "Authorization: Bearer <webhook.metrics_token> is required (without it "
-                        "/metrics answers this machine only)"}[lang]
-        return json_response({"error": "unauthorized", "reason": reason}, status=401,
-                             headers={"WWW-Authenticate": "Bearer"})
+        reason = {
+            "ru": "нужен Authorization: Bearer <webhook.metrics_token> (без него /metrics "
+            "отвечает только с этой машины)",
+            "en": "Authorization: Bearer <webhook.metrics_token> is required (without it "
+            "/metrics answers this machine only)",
+        }[lang]
+        return json_response(
+            {"error": "unauthorized", "reason": reason},
+            status=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     metrics = app[METRICS]
     try:
         async with app[STORAGE].reader() as tx:
@@ -101,6 +109,6 @@ async def handle_metrics(request: web.Request) -> web.Response:
         value = balance_value(state.balance)  # the last balance each portal stated
         if value is not None:
             metrics.balance.labels(name).set(value)
-    return web.Response(body=metrics.render(),
-                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
-
+    return web.Response(
+        body=metrics.render(), headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )

@@ -19,9 +19,11 @@ def _refusal(request: web.Request) -> web.Response | None:
     failure = authenticate_bearer(config.webhook, request.headers)
     if failure is None:
         return None
-    return json_response({"error": "unauthorized",
-                          "reason": failure.text(config.service.language)},
-                         status=401, headers={"WWW-Authenticate": "Bearer"})
+    return json_response(
+        {"error": "unauthorized", "reason": failure.text(config.service.language)},
+        status=401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def _language(request: web.Request) -> str:
@@ -29,8 +31,9 @@ def _language(request: web.Request) -> str:
 
 
 def _bad(exc: BadParameter) -> web.Response:
-    return json_response({"error": "bad_parameter", "parameter": exc.parameter,
-                          "message": exc.message}, status=400)
+    return json_response(
+        {"error": "bad_parameter", "parameter": exc.parameter, "message": exc.message}, status=400
+    )
 
 
 async def handle_journal_list(request: web.Request) -> web.Response:
@@ -70,16 +73,18 @@ async def handle_journal_resend(request: web.Request) -> web.Response:
     except BadParameter as exc:
         return _bad(exc)
     force = request.query.get("now", "").lower() in ("1", "true", "yes")
-    outcome = await resend_row(request.app[STORAGE], wanted, request.app[CLOCK].now(),
-                               force=force)
+    outcome = await resend_row(request.app[STORAGE], wanted, request.app[CLOCK].now(), force=force)
     if outcome.queued and outcome.row is not None:
         request.app[DISPATCHER].wake()
         return json_response(outcome.row.public())
     config = request.app[CONFIG]
     due = due_text(outcome.row, config.service.tz) if outcome.row else ""
-    answer = {"error": outcome.status,
-              "message": say(f"resend.{outcome.status}", config.service.language, id=wanted,
-                             due=due, flag="?now=1")}
+    answer = {
+        "error": outcome.status,
+        "message": say(
+            f"resend.{outcome.status}", config.service.language, id=wanted, due=due, flag="?now=1"
+        ),
+    }
     if outcome.status == "scheduled" and outcome.row is not None:
         answer["due_at"] = outcome.row.public()["due_at"]
     return json_response(answer, status=404 if outcome.status == "not_found" else 409)

@@ -17,20 +17,34 @@ TEXT_KEYS = ("event_id", "address", "order")
 KNOWN = ("status", "channel", "limit", "before_id", *TEXT_KEYS)
 
 _WORDS = {
-    "limit": {"ru": "limit — целое число от 1 до {max}, получено {value!r}",
-              "en": "limit must be a whole number from 1 to {max}, got {value!r}"},
-    "before_id": {"ru": "before_id — номер строки журнала от 1 до {max_id}, получено {value!r}",
-                  "en": "before_id must be a journal row id from 1 to {max_id}, got {value!r}"},
-    "status": {"ru": "status — один из: {allowed}; получено {value!r}",
-               "en": "status must be one of {allowed}; got {value!r}"},
-    "channel": {"ru": "channel — один из: {allowed}; получено {value!r}",
-                "en": "channel must be one of {allowed}; got {value!r}"},
-    "text": {"ru": "{key} — текст до 200 символов без NUL, получено {value!r}",
-             "en": "{key} must be text of up to 200 characters without NUL, got {value!r}"},
-    "unknown": {"ru": "неизвестный параметр {key!r}; есть: {allowed}",
-                "en": "unknown parameter {key!r}; known: {allowed}"},
-    "id": {"ru": "номер строки журнала — целое число от 1 до {max_id}, получено {value!r}",
-           "en": "a journal row id is a whole number from 1 to {max_id}, got {value!r}"},
+    "limit": {
+        "ru": "limit — целое число от 1 до {max}, получено {value!r}",
+        "en": "limit must be a whole number from 1 to {max}, got {value!r}",
+    },
+    "before_id": {
+        "ru": "before_id — номер строки журнала от 1 до {max_id}, получено {value!r}",
+        "en": "before_id must be a journal row id from 1 to {max_id}, got {value!r}",
+    },
+    "status": {
+        "ru": "status — один из: {allowed}; получено {value!r}",
+        "en": "status must be one of {allowed}; got {value!r}",
+    },
+    "channel": {
+        "ru": "channel — один из: {allowed}; получено {value!r}",
+        "en": "channel must be one of {allowed}; got {value!r}",
+    },
+    "text": {
+        "ru": "{key} — текст до 200 символов без NUL, получено {value!r}",
+        "en": "{key} must be text of up to 200 characters without NUL, got {value!r}",
+    },
+    "unknown": {
+        "ru": "неизвестный параметр {key!r}; есть: {allowed}",
+        "en": "unknown parameter {key!r}; known: {allowed}",
+    },
+    "id": {
+        "ru": "номер строки журнала — целое число от 1 до {max_id}, получено {value!r}",
+        "en": "a journal row id is a whole number from 1 to {max_id}, got {value!r}",
+    },
 }
 
 
@@ -61,7 +75,9 @@ def journal_filter(query: Mapping[str, str], lang: str) -> JournalFilter:
     """``GET /journal``'s query as a filter; :class:`BadParameter` for the first bad one."""
     for key in query:
         if key not in KNOWN:
-            raise BadParameter(key, _say("unknown", lang, key=show_value(key), allowed=", ".join(KNOWN)))
+            raise BadParameter(
+                key, _say("unknown", lang, key=show_value(key), allowed=", ".join(KNOWN))
+            )
     flt = JournalFilter()
     limit = query.get("limit", "50")
     flt["limit"] = _whole(limit, 1, MAX_LIMIT)
@@ -71,14 +87,16 @@ def journal_filter(query: Mapping[str, str], lang: str) -> JournalFilter:
         value = query.get(key)
         if value:
             if value not in allowed:
-                raise BadParameter(key, _say(key, lang, value=show_value(value),
-                                             allowed=", ".join(allowed)))
+                raise BadParameter(
+                    key, _say(key, lang, value=show_value(value), allowed=", ".join(allowed))
+                )
             flt[key] = value
     if query.get("before_id"):
         flt["before_id"] = _whole(query["before_id"], 1, MAX_ID)
         if flt["before_id"] is None:
-            raise BadParameter("before_id", _say("before_id", lang,
-                                                 value=show_value(query["before_id"])))
+            raise BadParameter(
+                "before_id", _say("before_id", lang, value=show_value(query["before_id"]))
+            )
     for key in TEXT_KEYS:
         value = query.get(key)
         if value:

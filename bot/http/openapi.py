@@ -23,10 +23,8 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
 
-def _answer(description: str, schema: str, headers: dict[str, Any] | None = None
-            ) -> dict[str, Any]:
-    out: dict[str, Any] = {"description": description,
-                           "content": {JSON: {"schema": _ref(schema)}}}
+def _answer(description: str, schema: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description, "content": {JSON: {"schema": _ref(schema)}}}
     if headers:
         out["headers"] = headers
     return out
@@ -38,63 +36,114 @@ def _journal_row_schema() -> dict[str, Any]:
     for prop in properties.values():
         prop.pop("default", None)
     properties["status"] = {"type": "string", "enum": list(JOURNAL_STATUSES)}
-    return {"type": "object", "title": "JournalRow", "properties": properties,
-            "required": list(JOURNAL_COLUMNS)}
+    return {
+        "type": "object",
+        "title": "JournalRow",
+        "properties": properties,
+        "required": list(JOURNAL_COLUMNS),
+    }
 
 
 def _schemas(config: Config) -> dict[str, Any]:
     event, defs = model_schema(REF)
     webhook = config.webhook
-    problem = {"type": "object", "required": ["path", "message"],
-               "properties": {"path": {"type": "string", "examples": ["events[3].customer.phone"]},
-                              "message": {"type": "string"}},
-               "additionalProperties": True}
-    error = {"type": "object", "required": ["error"],
-             "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                            "problems": {"type": "array", "items": _ref("Problem")}},
-             "additionalProperties": True}
+    problem = {
+        "type": "object",
+        "required": ["path", "message"],
+        "properties": {
+            "path": {"type": "string", "examples": ["events[3].customer.phone"]},
+            "message": {"type": "string"},
+        },
+        "additionalProperties": True,
+    }
+    error = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "problems": {"type": "array", "items": _ref("Problem")},
+        },
+        "additionalProperties": True,
+    }
     return {
-        **defs, "Event": event,
-        "Batch": {"type": "object", "required": ["events"], "additionalProperties": False,
-                  "properties": {"events": {"type": "array", "items": _ref("Event"),
-                                            "minItems": 1, "maxItems": webhook.max_batch}}},
-        "Accepted": {"type": "object", "required": ["accepted", "duplicates", "planned"],
-                     "properties": {"accepted": {"type": "array", "items": {"type": "string"}},
-                                    "duplicates": {"type": "array",
-                                                   "items": {"type": "string"}},
-                                    "planned": {"type": "integer", "minimum": 0}}},
-        "Problem": problem, "Error": error,
-        "Health": {"type": "object", "required": ["status", "database"],
-                   "properties": {"status": {"enum": ["ok", "down"]},
-                                  "database": {"enum": ["ok", "down"]},
-                                  "channels": {"type": "object"},
-                                  "queue": {"type": "object"}},
-                   "additionalProperties": True},
+        **defs,
+        "Event": event,
+        "Batch": {
+            "type": "object",
+            "required": ["events"],
+            "additionalProperties": False,
+            "properties": {
+                "events": {
+                    "type": "array",
+                    "items": _ref("Event"),
+                    "minItems": 1,
+                    "maxItems": webhook.max_batch,
+                }
+            },
+        },
+        "Accepted": {
+            "type": "object",
+            "required": ["accepted", "duplicates", "planned"],
+            "properties": {
+                "accepted": {"type": "array", "items": {"type": "string"}},
+                "duplicates": {"type": "array", "items": {"type": "string"}},
+                "planned": {"type": "integer", "minimum": 0},
+            },
+        },
+        "Problem": problem,
+        "Error": error,
+        "Health": {
+            "type": "object",
+            "required": ["status", "database"],
+            "properties": {
+                "status": {"enum": ["ok", "down"]},
+                "database": {"enum": ["ok", "down"]},
+                "channels": {"type": "object"},
+                "queue": {"type": "object"},
+            },
+            "additionalProperties": True,
+        },
         "JournalRow": _journal_row_schema(),
     }
 
 
 def _webhook_operation(config: Config) -> dict[str, Any]:
     limit = config.webhook.max_body_bytes
-    retry = {"Retry-After": {"schema": {"type": "integer"},
-                             "description": "seconds to wait before retrying"}}
-    return {"post": {
-        "operationId": "postEvents", "summary": "Post one event or a batch",
-        "description": (f"A batch holds at most {config.webhook.max_batch} events and is stored "
-                        "whole or not at all. The body is verified and parsed as raw UTF-8 "
-                        "bytes (a byte-order mark is tolerated). `id` is the idempotency key."),
-        "security": [{"bearer": []}, {"standardWebhooks": []}, {}],
-        "requestBody": {"required": True, "content": {JSON: {"schema": {
-            "oneOf": [_ref("Event"), _ref("Batch")]}}}},
-        "responses": {
-            "202": _answer("Stored (accepted) or already known (duplicates)", "Accepted"),
-            "400": _answer("Not JSON, or problems with their paths; nothing stored", "Error"),
-            "401": _answer("No valid token or signature", "Error",
-                           {"WWW-Authenticate": {"schema": {"type": "string"}}}),
-            "413": _answer(f"The body is over {limit} bytes", "Error"),
-            "415": _answer("Content-Type is not application/json", "Error"),
-            "503": _answer("The database is unavailable: retry later", "Error", retry),
-        }}}
+    retry = {
+        "Retry-After": {
+            "schema": {"type": "integer"},
+            "description": "seconds to wait before retrying",
+        }
+    }
+    return {
+        "post": {
+            "operationId": "postEvents",
+            "summary": "Post one event or a batch",
+            "description": (
+                f"A batch holds at most {config.webhook.max_batch} events and is stored "
+                "whole or not at all. The body is verified and parsed as raw UTF-8 "
+                "bytes (a byte-order mark is tolerated). `id` is the idempotency key."
+            ),
+            "security": [{"bearer": []}, {"standardWebhooks": []}, {}],
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": {"oneOf": [_ref("Event"), _ref("Batch")]}}},
+            },
+            "responses": {
+                "202": _answer("Stored (accepted) or already known (duplicates)", "Accepted"),
+                "400": _answer("Not JSON, or problems with their paths; nothing stored", "Error"),
+                "401": _answer(
+                    "No valid token or signature",
+                    "Error",
+                    {"WWW-Authenticate": {"schema": {"type": "string"}}},
+                ),
+                "413": _answer(f"The body is over {limit} bytes", "Error"),
+                "415": _answer("Content-Type is not application/json", "Error"),
+                "503": _answer("The database is unavailable: retry later", "Error", retry),
+            },
+        }
+    }
 
 
 def _journal_paths() -> dict[str, Any]:
@@ -103,27 +152,63 @@ def _journal_paths() -> dict[str, Any]:
     row_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
     unauthorised = _answer("No valid bearer token (the reason says why)", "Error")
     missing = _answer("No such row (or it is being sent right now)", "Error")
-    query: list[dict[str, Any]] = [{"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-             for name in ("status", "channel", "event_id", "address", "order")]
-    query.append({"name": "limit", "in": "query", "required": False,
-                  "schema": {"type": "integer", "default": 50, "maximum": 1000}})
+    query: list[dict[str, Any]] = [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+        for name in ("status", "channel", "event_id", "address", "order")
+    ]
+    query.append(
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "default": 50, "maximum": 1000},
+        }
+    )
     return {
-        "/journal": {"get": {
-            "operationId": "listJournal", "summary": "Journal rows, newest first",
-            "security": auth, "parameters": query,
-            "responses": {"200": {"description": "The rows", "content": {JSON: {"schema": {
-                "type": "array", "items": _ref("JournalRow")}}}},
-                "400": _answer("limit is not a number", "Error"), "401": unauthorised}}},
-        "/journal/{id}": {"get": {
-            "operationId": "getJournalRow", "summary": "One journal row", "security": auth,
-            "parameters": [row_id],
-            "responses": {"200": _answer("The row", "JournalRow"), "401": unauthorised,
-                          "404": missing}}},
-        "/journal/{id}/resend": {"post": {
-            "operationId": "resendJournalRow", "summary": "Make a row pending again",
-            "security": auth, "parameters": [row_id],
-            "responses": {"200": _answer("The row, pending again", "JournalRow"),
-                          "401": unauthorised, "404": missing}}},
+        "/journal": {
+            "get": {
+                "operationId": "listJournal",
+                "summary": "Journal rows, newest first",
+                "security": auth,
+                "parameters": query,
+                "responses": {
+                    "200": {
+                        "description": "The rows",
+                        "content": {
+                            JSON: {"schema": {"type": "array", "items": _ref("JournalRow")}}
+                        },
+                    },
+                    "400": _answer("limit is not a number", "Error"),
+                    "401": unauthorised,
+                },
+            }
+        },
+        "/journal/{id}": {
+            "get": {
+                "operationId": "getJournalRow",
+                "summary": "One journal row",
+                "security": auth,
+                "parameters": [row_id],
+                "responses": {
+                    "200": _answer("The row", "JournalRow"),
+                    "401": unauthorised,
+                    "404": missing,
+                },
+            }
+        },
+        "/journal/{id}/resend": {
+            "post": {
+                "operationId": "resendJournalRow",
+                "summary": "Make a row pending again",
+                "security": auth,
+                "parameters": [row_id],
+                "responses": {
+                    "200": _answer("The row, pending again", "JournalRow"),
+                    "401": unauthorised,
+                    "404": missing,
+                },
+            }
+        },
     }
 
 
@@ -131,26 +216,44 @@ def openapi_document(config: Config) -> dict[str, Any]:
     """``GET /openapi.json``: the webhook, ``/healthz`` and the journal API."""
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Vestnik", "version": "1",
-                 "description": "ERP events to notifications: the webhook and the journal."},
+        "info": {
+            "title": "Vestnik",
+            "version": "1",
+            "description": "ERP events to notifications: the webhook and the journal.",
+        },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "paths": {
             config.webhook.path: _webhook_operation(config),
-            "/healthz": {"get": {"operationId": "health", "summary": "Database and channels",
-                                 "responses": {"200": _answer("Up", "Health"),
-                                               "503": _answer("Database down", "Health")}}},
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Database and channels",
+                    "responses": {
+                        "200": _answer("Up", "Health"),
+                        "503": _answer("Database down", "Health"),
+                    },
+                }
+            },
             **_journal_paths(),
         },
         "components": {
             "schemas": _schemas(config),
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer",
-                           "description": "a token from webhook.tokens"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token from webhook.tokens",
+                },
                 "standardWebhooks": {
-                    "type": "apiKey", "in": "header", "name": "webhook-signature",
-                    "description": ("Standard Webhooks: webhook-id, webhook-timestamp (unix "
-                                    "seconds) and webhook-signature = v1,base64(HMAC-SHA256("
-                                    "key, id.timestamp.body)) with the whsec_ secret")},
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "webhook-signature",
+                    "description": (
+                        "Standard Webhooks: webhook-id, webhook-timestamp (unix "
+                        "seconds) and webhook-signature = v1,base64(HMAC-SHA256("
+                        "key, id.timestamp.body)) with the whsec_ secret"
+                    ),
+                },
             },
         },
     }

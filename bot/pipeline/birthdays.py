@@ -30,7 +30,6 @@ from storage.base import Storage, Tx
 from storage.models import JournalRow, Person
 
 if TYPE_CHECKING:
-
     from bot.core.config import Config
     from bot.pipeline.planner import Planner
 
@@ -43,9 +42,12 @@ class Intake(Protocol):
 
     planner: Planner
 
-    async def store(self, tx: Tx, events: list[EventIn], delivery: str | None = None,
-                    ) -> tuple[list[str], list[str], int] | None:
-        ...
+    async def store(
+        self,
+        tx: Tx,
+        events: list[EventIn],
+        delivery: str | None = None,
+    ) -> tuple[list[str], list[str], int] | None: ...
 
     async def store_one(self, tx: Tx, event: EventIn, now: datetime) -> list[JournalRow]: ...
 
@@ -75,17 +77,28 @@ def month_days(day: date) -> list[str]:
 
 def birthday_event(person: Person, day: date, at: datetime) -> EventIn:
     customer: dict[str, Any] = {
-        "id": person.id, "name": person.name, "phone": person.phone, "email": person.email,
-        "telegram_id": person.telegram_id, "group": person.group, "birthday": person.birthday,
-        "language": person.language, "timezone": person.timezone}
-    return EventIn.model_validate({
-        "id": f"birthday:{person.id}:{day.year}", "type": "birthday", "occurred_at": at,
-        "customer": {k: v for k, v in customer.items() if v is not None},
-        "data": {"date": day.isoformat()}})
+        "id": person.id,
+        "name": person.name,
+        "phone": person.phone,
+        "email": person.email,
+        "telegram_id": person.telegram_id,
+        "group": person.group,
+        "birthday": person.birthday,
+        "language": person.language,
+        "timezone": person.timezone,
+    }
+    return EventIn.model_validate(
+        {
+            "id": f"birthday:{person.id}:{day.year}",
+            "type": "birthday",
+            "occurred_at": at,
+            "customer": {k: v for k, v in customer.items() if v is not None},
+            "data": {"date": day.isoformat()},
+        }
+    )
 
 
-async def scan_birthdays(storage: Storage, intake: Intake, config: Config,
-                         clock: Clock) -> int:
+async def scan_birthdays(storage: Storage, intake: Intake, config: Config, clock: Clock) -> int:
     """Plan the greetings of every day not scanned yet; returns the rows planned."""
     tz = config.service.tz
     at = daily_time(config)
@@ -103,7 +116,7 @@ async def scan_birthdays(storage: Storage, intake: Intake, config: Config,
                 persons = await tx.persons_born_on("customer", month_days(day))
                 events = [birthday_event(p, day, moment) for p in persons]
                 for start in range(0, len(events), 500):
-                    stored = await intake.store(tx, events[start:start + 500])
+                    stored = await intake.store(tx, events[start : start + 500])
                     count += stored[2] if stored is not None else 0
             await tx.set_meta(META_LAST_DAY, day.isoformat())
             return count
@@ -126,8 +139,11 @@ def greetings_for(persons: Sequence[Person], now: datetime, config: Config) -> l
     day = local.date()
     celebrated = month_days(day)
     moment = datetime.combine(day, at, tzinfo=config.service.tz)
-    return [birthday_event(p, day, moment) for p in persons
-            if p.kind == "customer" and p.birthday and p.birthday[-5:] in celebrated]
+    return [
+        birthday_event(p, day, moment)
+        for p in persons
+        if p.kind == "customer" and p.birthday and p.birthday[-5:] in celebrated
+    ]
 
 
 @dataclass(slots=True)
@@ -139,8 +155,9 @@ class Greeting:
     already: bool = False
 
 
-async def greet_day(storage: Storage, intake: Intake, config: Config, day: date,
-                    now: datetime) -> list[Greeting] | None:
+async def greet_day(
+    storage: Storage, intake: Intake, config: Config, day: date, now: datetime
+) -> list[Greeting] | None:
     """``vestnik birthdays run --date D``: plan the greetings of the customers born on ``day``
     now, in one transaction; None when no rule handles ``birthday``."""
     moment = datetime.combine(day, daily_time(config), tzinfo=config.service.tz)

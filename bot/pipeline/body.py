@@ -17,15 +17,20 @@ from bot.pipeline.problems import problem
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 4300  # Python's own limit for int(str)
 
-_HINT_1251 = {"ru": "Тело запроса должно быть в UTF-8: байт 0x{byte:02X} на позиции {offset} "
-                    "не UTF-8 (похоже на Windows-1251: перекодируйте в UTF-8)",
-              "en": "The body must be UTF-8: byte 0x{byte:02X} at offset {offset} is not "
-                    "UTF-8 (it looks like Windows-1251: re-encode as UTF-8)"}
-_NOT_UTF8 = {"ru": "Тело запроса должно быть в UTF-8: байт 0x{byte:02X} на позиции {offset} "
-                   "не UTF-8",
-             "en": "The body must be UTF-8: byte 0x{byte:02X} at offset {offset} is not UTF-8"}
-_TOO_DEEP = {"ru": "Тело запроса — JSON, вложенный слишком глубоко (больше {limit} уровней)",
-             "en": "The body is JSON nested too deep (more than {limit} levels)"}
+_HINT_1251 = {
+    "ru": "Тело запроса должно быть в UTF-8: байт 0x{byte:02X} на позиции {offset} "
+    "не UTF-8 (похоже на Windows-1251: перекодируйте в UTF-8)",
+    "en": "The body must be UTF-8: byte 0x{byte:02X} at offset {offset} is not "
+    "UTF-8 (it looks like Windows-1251: re-encode as UTF-8)",
+}
+_NOT_UTF8 = {
+    "ru": "Тело запроса должно быть в UTF-8: байт 0x{byte:02X} на позиции {offset} не UTF-8",
+    "en": "The body must be UTF-8: byte 0x{byte:02X} at offset {offset} is not UTF-8",
+}
+_TOO_DEEP = {
+    "ru": "Тело запроса — JSON, вложенный слишком глубоко (больше {limit} уровней)",
+    "en": "The body is JSON nested too deep (more than {limit} levels)",
+}
 
 
 class BodyError(Exception):
@@ -81,13 +86,16 @@ def decode_json(raw: bytes, language: str) -> Any:
         words = _HINT_1251 if looks_1251 else _NOT_UTF8
         raise BodyError(words[lang].format(byte=raw[offset], offset=offset), "not_utf8") from None
     try:
-        return json.loads(text, parse_int=_parse_int, parse_float=_parse_float,
-                          parse_constant=_parse_constant)
+        return json.loads(
+            text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant
+        )
     except RecursionError:
         raise BodyError(_TOO_DEEP[lang].format(limit=MAX_DEPTH), "too_deep") from None
     except json.JSONDecodeError as exc:
-        where = {"ru": f"строка {exc.lineno}, столбец {exc.colno}",
-                 "en": f"line {exc.lineno}, column {exc.colno}"}[lang]
+        where = {
+            "ru": f"строка {exc.lineno}, столбец {exc.colno}",
+            "en": f"line {exc.lineno}, column {exc.colno}",
+        }[lang]
         raise BodyError(f"{exc.msg} ({where})") from None
     except ValueError as exc:  # anything else json refuses (kept as its own words)
         raise BodyError(str(exc)) from None

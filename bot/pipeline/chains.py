@@ -22,32 +22,56 @@ from storage.models import JournalRow, Person
 
 
 class PlanTimed(Protocol):
-    async def __call__(self, tx: Tx, rule: Rule, event: EventIn, document: dict[str, Any],
-                       persons: dict[str, Person], *, now: datetime, type_name: str,
-                       options: dict[str, Any] | None = None,
-                       cancelled: str | None = None) -> list[JournalRow]: ...
+    async def __call__(
+        self,
+        tx: Tx,
+        rule: Rule,
+        event: EventIn,
+        document: dict[str, Any],
+        persons: dict[str, Person],
+        *,
+        now: datetime,
+        type_name: str,
+        options: dict[str, Any] | None = None,
+        cancelled: str | None = None,
+    ) -> list[JournalRow]: ...
 
 
 class Chains:
-    def __init__(self, rules_for: Callable[[str], list[Rule]], plan_timed: PlanTimed,
-                 upsert_persons: Callable[[Tx, EventIn], Awaitable[dict[str, Person]]]) -> None:
+    def __init__(
+        self,
+        rules_for: Callable[[str], list[Rule]],
+        plan_timed: PlanTimed,
+        upsert_persons: Callable[[Tx, EventIn], Awaitable[dict[str, Person]]],
+    ) -> None:
         self.rules_for = rules_for
         self.plan_timed = plan_timed
         self.upsert_persons = upsert_persons
 
-    async def apply(self, tx: Tx, family: str, types: list[EventType], event: EventIn,
-                    document: dict[str, Any], persons: dict[str, Person],
-                    now: datetime) -> list[JournalRow]:
+    async def apply(
+        self,
+        tx: Tx,
+        family: str,
+        types: list[EventType],
+        event: EventIn,
+        document: dict[str, Any],
+        persons: dict[str, Person],
+        now: datetime,
+    ) -> list[JournalRow]:
         """One source or cancelling event against the derived rows of the same key."""
         is_source = event.type in types[0].sources
         rules = [(t, r) for t in types for r in self.rules_for(t.name)]
         key = subject_key(types[0], document)
         if key is None:  # nothing names what it is about: plan, nothing to replace
-            return await self._plan_derived(tx, rules, event, document, persons, now, None) \
-                if is_source else []
+            return (
+                await self._plan_derived(tx, rules, event, document, persons, now, None)
+                if is_source
+                else []
+            )
         order_id = event.order.id if key.startswith("order.id=") and event.order else None
-        old = await tx.scheduled_rows(order_id=order_id, event_types=[t.name for t in types],
-                                      source_key=key)
+        old = await tx.scheduled_rows(
+            order_id=order_id, event_types=[t.name for t in types], source_key=key
+        )
         if not rules and not old:
             return []
         meta_key = f"chain:{family}:{key}"
@@ -58,24 +82,37 @@ class Chains:
         if last is not None and occurred < last:
             if not is_source:
                 return []
-            reason = (f"out of order: {state.get('type')} {state.get('event')} of "
-                      f"{state.get('at')} is newer and was applied first")
-            return await self._plan_derived(tx, rules, event, document, persons, now, key,
-                                            cancelled=reason)
+            reason = (
+                f"out of order: {state.get('type')} {state.get('event')} of "
+                f"{state.get('at')} is newer and was applied first"
+            )
+            return await self._plan_derived(
+                tx, rules, event, document, persons, now, key, cancelled=reason
+            )
         await self._cancel_old(tx, old, event, is_source)
         rows: list[JournalRow] = []
         if is_source:
             previous = state.get("source")
             merged_from = None
             if previous and previous != event.id:
-                event, persons, document = await self._merged(tx, previous, event, persons,
-                                                               document)
+                event, persons, document = await self._merged(
+                    tx, previous, event, persons, document
+                )
                 merged_from = previous
-            rows = await self._plan_derived(tx, rules, event, document, persons, now, key,
-                                            merged_from=merged_from)
-        await tx.set_meta(meta_key, json.dumps({
-            "at": rfc3339(occurred), "event": event.id, "type": event.type,
-            "source": event.id if is_source else state.get("source")}))
+            rows = await self._plan_derived(
+                tx, rules, event, document, persons, now, key, merged_from=merged_from
+            )
+        await tx.set_meta(
+            meta_key,
+            json.dumps(
+                {
+                    "at": rfc3339(occurred),
+                    "event": event.id,
+                    "type": event.type,
+                    "source": event.id if is_source else state.get("source"),
+                }
+            ),
+        )
         return rows
 
     @staticmethod
@@ -84,17 +121,28 @@ class Chains:
             victims = [row.id for row in old if row.id is not None]
             reason = f"replaced by {event.type} {event.id}"
         else:
-            victims = [row.id for row in old if row.id is not None
-                       and event.type in _catalog_cancellers(row.event_type)]
+            victims = [
+                row.id
+                for row in old
+                if row.id is not None and event.type in _catalog_cancellers(row.event_type)
+            ]
             reason = f"cancelled by {event.type} {event.id}"
         if victims:
             await tx.cancel_rows(victims, reason)
 
-    async def _plan_derived(self, tx: Tx, rules: list[tuple[EventType, Rule]], event: EventIn,
-                            document: dict[str, Any], persons: dict[str, Person],
-                            now: datetime, key: str | None, *,
-                            cancelled: str | None = None,
-                            merged_from: str | None = None) -> list[JournalRow]:
+    async def _plan_derived(
+        self,
+        tx: Tx,
+        rules: list[tuple[EventType, Rule]],
+        event: EventIn,
+        document: dict[str, Any],
+        persons: dict[str, Person],
+        now: datetime,
+        key: str | None,
+        *,
+        cancelled: str | None = None,
+        merged_from: str | None = None,
+    ) -> list[JournalRow]:
         rows: list[JournalRow] = []
         for derived, rule in rules:
             if rule.blocked or not filters_match(rule.filters, document):
@@ -104,21 +152,35 @@ class Chains:
                 options["source_key"] = key
             if merged_from is not None:
                 options["merged_from"] = merged_from
-            rows += await self.plan_timed(tx, rule, event, document, persons, now=now,
-                                          type_name=derived.name, options=options,
-                                          cancelled=cancelled)
+            rows += await self.plan_timed(
+                tx,
+                rule,
+                event,
+                document,
+                persons,
+                now=now,
+                type_name=derived.name,
+                options=options,
+                cancelled=cancelled,
+            )
         return rows
 
-    async def _merged(self, tx: Tx, previous_id: str, event: EventIn,
-                      persons: dict[str, Person], document: dict[str, Any],
-                      ) -> tuple[EventIn, dict[str, Person], dict[str, Any]]:
+    async def _merged(
+        self,
+        tx: Tx,
+        previous_id: str,
+        event: EventIn,
+        persons: dict[str, Person],
+        document: dict[str, Any],
+    ) -> tuple[EventIn, dict[str, Person], dict[str, Any]]:
         """A newer source that repeats only what changed (``order_rescheduled`` with the new
         ``planned_start``) is completed from the one it replaces (customer, vehicle...)."""
         stored = await tx.get_event(previous_id)
         if stored is None:
             return event, persons, document
-        merged_payload = deep_merge(stored.payload,
-                                    event.model_dump(mode="json", exclude_none=True))
+        merged_payload = deep_merge(
+            stored.payload, event.model_dump(mode="json", exclude_none=True)
+        )
         merged = EventIn.model_validate(merged_payload)
         merged.occurred_at = event.occurred_at
         merged_persons = await self.upsert_persons(tx, merged)

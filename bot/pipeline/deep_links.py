@@ -72,8 +72,10 @@ def _pack_id(customer_id: str) -> tuple[bytes, bytes]:
         return PHONE, int(phone.group(1)).to_bytes(7, "big")
     raw = customer_id.encode()
     if not raw or len(raw) > MAX_RAW_ID_BYTES:
-        raise ValueError(f"customer id {customer_id!r} is too long for a Telegram deep link "
-                         f"(at most {MAX_RAW_ID_BYTES} bytes, or a UUID)")
+        raise ValueError(
+            f"customer id {customer_id!r} is too long for a Telegram deep link "
+            f"(at most {MAX_RAW_ID_BYTES} bytes, or a UUID)"
+        )
     return RAW, raw
 
 
@@ -126,8 +128,14 @@ def verify_token(token: str, secret: bytes, *, now: datetime) -> LinkToken:
     return LinkToken(customer_id=customer_id, expires_at=expires_at, fingerprint=mac.hex())
 
 
-def make_deep_link(bot_username: str, customer_id: str, secret: bytes, ttl_days: int, *,
-                   now: datetime | None = None) -> str:
+def make_deep_link(
+    bot_username: str,
+    customer_id: str,
+    secret: bytes,
+    ttl_days: int,
+    *,
+    now: datetime | None = None,
+) -> str:
     """``https://t.me/<bot>?start=<token>`` for a customer."""
     from bot.core.timeutil import SystemClock
 
@@ -154,8 +162,13 @@ class TelegramLinkHelper:
         if not self.bot_username or not customer_id:
             return ""
         try:
-            return make_deep_link(self.bot_username, str(customer_id), self.secret,
-                                  self.ttl_days, now=self.clock.now())
+            return make_deep_link(
+                self.bot_username,
+                str(customer_id),
+                self.secret,
+                self.ttl_days,
+                now=self.clock.now(),
+            )
         except ValueError:
             return ""
 

@@ -23,17 +23,34 @@ def person_from(role: str, raw: Any, region: str) -> Person | None:
     person_id = raw.id or (f"phone:{phone}" if phone and kind == "customer" else None)
     if person_id is None:
         return None
-    return Person(kind=kind, id=person_id, name=raw.name, phone=phone or raw.phone,
-                  email=raw.email, telegram_id=raw.telegram_id, group=raw.group,
-                  birthday=raw.birthday, language=raw.language, timezone=raw.timezone)
+    return Person(
+        kind=kind,
+        id=person_id,
+        name=raw.name,
+        phone=phone or raw.phone,
+        email=raw.email,
+        telegram_id=raw.telegram_id,
+        group=raw.group,
+        birthday=raw.birthday,
+        language=raw.language,
+        timezone=raw.timezone,
+    )
 
 
 def person_dict(person: Person | None, role: str) -> dict[str, Any]:
     if person is None:
         return {"role": role}
-    return {"id": person.id, "name": person.name, "phone": person.phone, "email": person.email,
-            "group": person.group, "birthday": person.birthday, "language": person.language,
-            "timezone": person.timezone, "role": role}
+    return {
+        "id": person.id,
+        "name": person.name,
+        "phone": person.phone,
+        "email": person.email,
+        "group": person.group,
+        "birthday": person.birthday,
+        "language": person.language,
+        "timezone": person.timezone,
+        "role": role,
+    }
 
 
 async def upsert_persons(tx: Tx, event: EventIn, region: str) -> dict[str, Person]:

@@ -90,19 +90,28 @@ def _csv_rows(text: str, language: str, region: str) -> list[Row]:
         number, start = start, reader.line_num + 1
         if not any(v.strip() for v in values):
             continue
-        record = {key: (value.strip() or None)
-                  for key, value in zip(header, values, strict=False) if key}
+        record = {
+            key: (value.strip() or None) for key, value in zip(header, values, strict=False) if key
+        }
         if len(values) != len(header):
             shown = (";" if ";" in lines[0] else ",").join(values)
-            rows.append((number, [problem("(row)", "columns", language, shown, limit=len(header)),
-                                  *person_problems(record, language, region)]))
+            rows.append(
+                (
+                    number,
+                    [
+                        problem("(row)", "columns", language, shown, limit=len(header)),
+                        *person_problems(record, language, region),
+                    ],
+                )
+            )
             continue
         rows.append((number, record))
     return rows
 
 
-def read_rows(path: Path, language: str = "ru", encoding: str | None = None,
-              region: str = "RU") -> tuple[list[Row], str]:
+def read_rows(
+    path: Path, language: str = "ru", encoding: str | None = None, region: str = "RU"
+) -> tuple[list[Row], str]:
     """The file's rows, each (line number, row) or (line number, its problems)."""
     text, used = decode_file(path.read_bytes(), encoding)
     if text.lstrip()[:1] == "{":
@@ -110,8 +119,7 @@ def read_rows(path: Path, language: str = "ru", encoding: str | None = None,
     return _csv_rows(text, language, region), used
 
 
-def person_problems(raw: dict[str, Any], language: str,
-                    region: str = "RU") -> list[dict[str, Any]]:
+def person_problems(raw: dict[str, Any], language: str, region: str = "RU") -> list[dict[str, Any]]:
     """Every problem of one row (an empty list: the row is good)."""
     found = scan(raw, "", language)
     if found:
@@ -140,23 +148,40 @@ def to_person(raw: dict[str, Any], region: str, language: str = "ru") -> Person:
         raise ValueError(problems)
     person = PersonIn.model_validate(raw)
     phone = normalize_phone(person.phone, region) if person.phone else None
-    return Person(kind="customer", id=str(person.id), name=person.name, phone=phone,
-                  email=person.email, telegram_id=person.telegram_id, group=person.group,
-                  birthday=person.birthday, language=person.language, timezone=person.timezone)
+    return Person(
+        kind="customer",
+        id=str(person.id),
+        name=person.name,
+        phone=phone,
+        email=person.email,
+        telegram_id=person.telegram_id,
+        group=person.group,
+        birthday=person.birthday,
+        language=person.language,
+        timezone=person.timezone,
+    )
 
 
-_REPEATED = {"ru": "id {id!r} уже был в строке {line}: строка пропущена",
-             "en": "id {id!r} already came on line {line}: this row is skipped"}
+_REPEATED = {
+    "ru": "id {id!r} уже был в строке {line}: строка пропущена",
+    "en": "id {id!r} already came on line {line}: this row is skipped",
+}
 
 
 # called with each batch's stored persons in the batch's transaction; returns rows planned
 BatchHook = Callable[[Tx, list[Person]], Awaitable[int]]
 
 
-async def import_customers(storage: Storage, path: Path, region: str,
-                           progress: IO[str] | None = None, *, language: str = "ru",
-                           encoding: str | None = None,
-                           on_batch: BatchHook | None = None) -> ImportReport:
+async def import_customers(
+    storage: Storage,
+    path: Path,
+    region: str,
+    progress: IO[str] | None = None,
+    *,
+    language: str = "ru",
+    encoding: str | None = None,
+    on_batch: BatchHook | None = None,
+) -> ImportReport:
     """``on_batch`` plans what the new records call for (today's birthday greetings)."""
     rows, used = read_rows(path, language, encoding, region)
     report = ImportReport(encoding=used)
@@ -168,8 +193,9 @@ async def import_customers(storage: Storage, path: Path, region: str,
         batch.clear()
 
         async def job(tx: Tx) -> int:
-            stored = [await adopt_placeholder(tx, await tx.upsert_person(person))
-                      for person in people]
+            stored = [
+                await adopt_placeholder(tx, await tx.upsert_person(person)) for person in people
+            ]
             return await on_batch(tx, stored) if on_batch is not None else 0
 
         report.planned += await storage.write(job)
@@ -182,8 +208,9 @@ async def import_customers(storage: Storage, path: Path, region: str,
             person = to_person(raw, region, language)
             if person.id in first_line:
                 lang = "en" if language == "en" else "ru"
-                raise ValueError([{"message": _REPEATED[lang].format(
-                    id=person.id, line=first_line[person.id])}])
+                raise ValueError(
+                    [{"message": _REPEATED[lang].format(id=person.id, line=first_line[person.id])}]
+                )
             first_line[person.id] = number
             batch.append(person)
         except ValueError as exc:

@@ -64,9 +64,17 @@ def new_owner_id() -> str:
 
 
 class Dispatcher:
-    def __init__(self, storage: Storage, senders: Mapping[str, Sender], config: Config,
-                 clock: Clock, metrics: Metrics, *, owner: str | None = None,
-                 due_stage: DueStage | None = None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        senders: Mapping[str, Sender],
+        config: Config,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        owner: str | None = None,
+        due_stage: DueStage | None = None,
+    ) -> None:
         self.storage = storage
         self.senders = senders
         self.config = config
@@ -147,8 +155,11 @@ class Dispatcher:
 
     async def tick(self) -> int:
         now = self.clock.now()
-        if self._next_recovery is None or now >= self._next_recovery \
-                or now < self._next_recovery - RECOVERY_EVERY:  # (a clock set back)
+        if (
+            self._next_recovery is None
+            or now >= self._next_recovery
+            or now < self._next_recovery - RECOVERY_EVERY
+        ):  # (a clock set back)
             self._next_recovery = now + RECOVERY_EVERY
             if await self.storage.try_leadership():  # one process recovers dead ones' leases
                 await self.storage.write(lambda tx: tx.recover_expired(now))
@@ -204,8 +215,11 @@ class Dispatcher:
         try:
             await self._deliver(row, sender)
         except StorageUnavailable as exc:
-            log.warning("row %s: outcome not recorded (storage down); the lease will expire: %s",
-                        row.id, exc)
+            log.warning(
+                "row %s: outcome not recorded (storage down); the lease will expire: %s",
+                row.id,
+                exc,
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # still an attempt: the row climbs the ladder, never loops
@@ -225,17 +239,18 @@ class Dispatcher:
         if self.due_stage is not None:
             row = await self.due_stage(row)
             if row.status != "sending":  # looked up again and found nowhere to go
-                await self._finish(row, row.status, reason=row.reason, error=row.error,
-                                   failed_at=row.failed_at)
+                await self._finish(
+                    row, row.status, reason=row.reason, error=row.error, failed_at=row.failed_at
+                )
                 return
             sender = self.senders.get(row.channel)
             if sender is None:
-                await self._finish(row, "skipped",
-                                   reason=f"channel {row.channel} is not configured")
+                await self._finish(
+                    row, "skipped", reason=f"channel {row.channel} is not configured"
+                )
                 return
         async with self.storage.reader() as tx:
-            stop = await tx.find_stop(row.plan.stop_keys, row.event_type,
-                                      row.channel)
+            stop = await tx.find_stop(row.plan.stop_keys, row.event_type, row.channel)
         if stop is not None:
             await self._finish(row, "stopped", reason=f"stop list entry {stop.id}")
             return
@@ -243,14 +258,19 @@ class Dispatcher:
             await self._finish(row, "skipped", reason="dry run: not sent (service.dry_run)")
             return
         message = OutgoingMessage(
-            row_id=row.id or 0, channel=row.channel, address=row.address or "",
+            row_id=row.id or 0,
+            channel=row.channel,
+            address=row.address or "",
             text=row.text or "",
-            subject=row.subject or "", html=row.html,
+            subject=row.subject or "",
+            html=row.html,
             providers=list(row.plan.providers),
             sender_name=row.plan.sender_name,
             language=row.plan.language or self.config.service.language,
-            recipient_name=row.recipient_name or "", recipient_id=row.recipient_id,
-            recipient_role=row.recipient_role)
+            recipient_name=row.recipient_name or "",
+            recipient_id=row.recipient_id,
+            recipient_role=row.recipient_role,
+        )
         timeout = max(1.0, self.lease.total_seconds() - 5)
         try:
             result = await asyncio.wait_for(sender.send(message), timeout)
@@ -268,8 +288,13 @@ class Dispatcher:
 
     async def _success(self, row: JournalRow, result: SendResult) -> None:
         now = self.clock.now()
-        fields: dict[str, Any] = {"status": "sent", "sent_at": now, "attempts": row.attempts + 1,
-                                  "error": result.hops, "reason": None}
+        fields: dict[str, Any] = {
+            "status": "sent",
+            "sent_at": now,
+            "attempts": row.attempts + 1,
+            "error": result.hops,
+            "reason": None,
+        }
         if result.provider:
             fields["provider"] = result.provider
         if result.provider_message_id:
@@ -281,7 +306,8 @@ class Dispatcher:
         await self._finish(row, **fields)
         if row.due_at is not None:
             self.metrics.dispatch_latency.labels(row.channel).observe(
-                max(0.0, (now - row.due_at).total_seconds()))
+                max(0.0, (now - row.due_at).total_seconds())
+            )
         self.last_error.pop(row.channel, None)
 
     async def _failure(self, row: JournalRow, exc: SendError) -> None:
@@ -293,38 +319,67 @@ class Dispatcher:
         if exc.provider:
             fields["provider"] = exc.provider
         if isinstance(exc, PermanentError):
-            await self._finish(row, "failed", failed_at=now, **fields,
-                               on_tx=self._deactivate(row, error) if exc.deactivate_chat else None)
+            await self._finish(
+                row,
+                "failed",
+                failed_at=now,
+                **fields,
+                on_tx=self._deactivate(row, error) if exc.deactivate_chat else None,
+            )
             return
-        delay = timedelta(seconds=exc.retry_after) if exc.retry_after is not None \
+        delay = (
+            timedelta(seconds=exc.retry_after)
+            if exc.retry_after is not None
             else self.policy.delay_after(attempts)
+        )
         if delay is None or (not exc.counts_as_attempt and attempts >= self.policy.max_attempts):
             await self._finish(row, "failed", failed_at=now, **fields)
             return
         log.info("row %s: %s; retry in %s", row.id, error, delay)
         await self._finish(row, "pending", due_at=now + delay, metric="retry", **fields)
 
-    def _claim(self, now: datetime, channel: str,
-               limit: int) -> Callable[[Tx], Awaitable[list[JournalRow]]]:
+    def _claim(
+        self, now: datetime, channel: str, limit: int
+    ) -> Callable[[Tx], Awaitable[list[JournalRow]]]:
         def claim(tx: Tx) -> Awaitable[list[JournalRow]]:
-            return tx.claim_due(now=now, channel=channel, limit=limit, owner=self.owner,
-                                lease_until=now + self.lease)
+            return tx.claim_due(
+                now=now,
+                channel=channel,
+                limit=limit,
+                owner=self.owner,
+                lease_until=now + self.lease,
+            )
 
         return claim
 
     def _deactivate(self, row: JournalRow, error: str) -> Callable[[Tx], Awaitable[None]]:
         """Telegram 403: the chat link goes inactive and a stop entry explains why."""
+
         async def apply(tx: Tx) -> None:
             if row.address and row.address.lstrip("-").isdigit():
                 await tx.set_link_active(int(row.address), False)
-                await tx.add_stop(StopEntry(who=row.address, who_kind="chat", channel="telegram",
-                                            reason=f"telegram: {error}", author="telegram",
-                                            created_at=self.clock.now()))
+                await tx.add_stop(
+                    StopEntry(
+                        who=row.address,
+                        who_kind="chat",
+                        channel="telegram",
+                        reason=f"telegram: {error}",
+                        author="telegram",
+                        created_at=self.clock.now(),
+                    )
+                )
+
         return apply
 
-    async def _finish(self, row: JournalRow, status: str, *, metric: str | None = None,
-                      on_tx: Callable[[Tx], Awaitable[None]] | None = None,
-                      **fields: Any) -> None:
+    async def _finish(
+        self,
+        row: JournalRow,
+        status: str,
+        *,
+        metric: str | None = None,
+        on_tx: Callable[[Tx], Awaitable[None]] | None = None,
+        **fields: Any,
+    ) -> None:
         assert row.id is not None
 
         async def job(tx: Tx) -> bool:

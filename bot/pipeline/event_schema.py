@@ -21,16 +21,21 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 # ISO 8601 as the intake reads it: a date, or a date and time with an optional offset; a time
 # without an offset is in the service's time zone (1C sends local times).
-ISO_DATETIME = (r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
-                r"([Zz]|[+-]\d{2}:?\d{2})?)?$")
-DATETIME_DESCRIPTION = ("ISO 8601 date or date and time; without an offset the time is in "
-                        "the service's time zone")
+ISO_DATETIME = (
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+    r"([Zz]|[+-]\d{2}:?\d{2})?)?$"
+)
+DATETIME_DESCRIPTION = (
+    "ISO 8601 date or date and time; without an offset the time is in the service's time zone"
+)
 
 # What the models' field validators check, which pydantic cannot see (model, field) -> schema.
 VALIDATOR_CHECKS: dict[tuple[str, str], dict[str, Any]] = {
     ("PersonIn", "birthday"): {
-        "type": "string", "pattern": r"^(|(\d{4}|-)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]).*)$",
-        "description": "YYYY-MM-DD, or --MM-DD for a birthday without a year"},
+        "type": "string",
+        "pattern": r"^(|(\d{4}|-)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]).*)$",
+        "description": "YYYY-MM-DD, or --MM-DD for a birthday without a year",
+    },
 }
 
 DESCRIPTIONS: dict[tuple[str, str], str] = {
@@ -54,14 +59,15 @@ def _refine(schema: dict[str, Any], defs: dict[str, Any]) -> None:
     for (model, field), text in DESCRIPTIONS.items():
         models[model]["properties"][field]["description"] = text
     schema["properties"]["type"]["examples"] = sorted(
-        name for name, t in CATALOG.items() if t.kind != "derived")
+        name for name, t in CATALOG.items() if t.kind != "derived"
+    )
 
 
-def model_schema(ref_template: str = "#/$defs/{model}") -> tuple[dict[str, Any],
-                                                                  dict[str, Any]]:
+def model_schema(ref_template: str = "#/$defs/{model}") -> tuple[dict[str, Any], dict[str, Any]]:
     """The event's schema and its sub-models, with ``$ref`` written by ``ref_template``."""
-    schema = EventIn.model_json_schema(ref_template=ref_template, schema_generator=_Generator,
-                                       mode="validation")
+    schema = EventIn.model_json_schema(
+        ref_template=ref_template, schema_generator=_Generator, mode="validation"
+    )
     defs = schema.pop("$defs", {})
     _refine(schema, defs)
     return schema, defs
@@ -70,8 +76,13 @@ def model_schema(ref_template: str = "#/$defs/{model}") -> tuple[dict[str, Any],
 def event_schema() -> dict[str, Any]:
     """``GET /schema/event.json``: one event object, JSON Schema 2020-12."""
     schema, defs = model_schema()
-    return {"$schema": DIALECT, "$id": SCHEMA_ID, **schema,
-            "title": "Vestnik event",
-            "description": ("One business event posted by the ERP to the webhook, alone or "
-                            'in {"events": [...]}.'),
-            "$defs": defs}
+    return {
+        "$schema": DIALECT,
+        "$id": SCHEMA_ID,
+        **schema,
+        "title": "Vestnik event",
+        "description": (
+            'One business event posted by the ERP to the webhook, alone or in {"events": [...]}.'
+        ),
+        "$defs": defs,
+    }

@@ -20,8 +20,20 @@ from pydantic import (
 from bot.pipeline.body import scan
 from bot.pipeline.problems import from_pydantic, problem
 
-EVENT_FIELDS = ("id", "type", "occurred_at", "customer", "manager", "master", "author",
-                "responsible", "order", "items", "vehicle", "data")
+EVENT_FIELDS = (
+    "id",
+    "type",
+    "occurred_at",
+    "customer",
+    "manager",
+    "master",
+    "author",
+    "responsible",
+    "order",
+    "items",
+    "vehicle",
+    "data",
+)
 
 
 EMPTY_1C_DATE = "0001-01-01"  # how 1C writes a date that is not set
@@ -50,8 +62,7 @@ def _amount_in_range(value: Decimal | None) -> Decimal | None:
     return value
 
 
-Moment = Annotated[datetime | None, BeforeValidator(_empty_1c_date),
-                   AfterValidator(_date_in_range)]
+Moment = Annotated[datetime | None, BeforeValidator(_empty_1c_date), AfterValidator(_date_in_range)]
 Amount = Annotated[Decimal | None, AfterValidator(_amount_in_range)]
 
 
@@ -160,8 +171,9 @@ class EventIn(_In):
         return self
 
 
-def _batch_items(body: Any, max_batch: int,
-                 language: str) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
+def _batch_items(
+    body: Any, max_batch: int, language: str
+) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
     if isinstance(body, dict) and "events" in body and "type" not in body:
         items = body["events"]
         if not isinstance(items, list):
@@ -169,16 +181,18 @@ def _batch_items(body: Any, max_batch: int,
         if not items:
             return [], [problem("events", "batch_not_empty", language, items)]
         if len(items) > max_batch:
-            return [], [problem("events", "batch_size", language, len(items),
-                                limit=max_batch)]
+            return [], [problem("events", "batch_size", language, len(items), limit=max_batch)]
         return [(f"events[{i}]", item) for i, item in enumerate(items)], []
     if isinstance(body, dict):
         return [("", body)], []
     return [], [problem("", "event_or_batch", language, body)]
 
 
-def validate_payload(body: Any, language: str = "ru", max_batch: int = 1000,
-                     ) -> tuple[list[EventIn], list[dict[str, Any]]]:
+def validate_payload(
+    body: Any,
+    language: str = "ru",
+    max_batch: int = 1000,
+) -> tuple[list[EventIn], list[dict[str, Any]]]:
     """A single event or ``{"events": [...]}`` (parsed JSON) to events, or every problem
     with its path, the value given and what is expected, in ``language`` (ru or en)."""
     prefixed, problems = _batch_items(body, max_batch, language)
@@ -191,12 +205,14 @@ def validate_payload(body: Any, language: str = "ru", max_batch: int = 1000,
         try:
             events.append(EventIn.model_validate(item).normalized())
         except ValidationError as exc:
-            problems += [from_pydantic(prefix, err, language)
-                         for err in exc.errors(include_url=False)]
+            problems += [
+                from_pydantic(prefix, err, language) for err in exc.errors(include_url=False)
+            ]
     return events, problems
 
 
-def validate_events(body: Any, max_batch: int,
-                    language: str = "ru") -> tuple[list[EventIn], list[dict[str, Any]]]:
+def validate_events(
+    body: Any, max_batch: int, language: str = "ru"
+) -> tuple[list[EventIn], list[dict[str, Any]]]:
     """Kept for callers of the old name: :func:`validate_payload`."""
     return validate_payload(body, language, max_batch)

@@ -37,16 +37,23 @@ async def merge_into(tx: Tx, alias: str, customer_id: str) -> bool:
         return False
     moved = await tx.merge_customer(alias, customer_id)
     if moved:
-        log.info("customer %s merged into %s (%s)", alias, customer_id,
-                 ", ".join(f"{table} {n}" for table, n in sorted(moved.items())))
+        log.info(
+            "customer %s merged into %s (%s)",
+            alias,
+            customer_id,
+            ", ".join(f"{table} {n}" for table, n in sorted(moved.items())),
+        )
     return bool(moved)
 
 
 async def adopt_placeholder(tx: Tx, customer: Person) -> Person:
     """An ERP customer with a normalised phone takes over the placeholder of that phone;
     returns the customer as stored afterwards."""
-    if customer.kind != "customer" or is_placeholder(customer.id) \
-            or not (customer.phone or "").startswith("+"):
+    if (
+        customer.kind != "customer"
+        or is_placeholder(customer.id)
+        or not (customer.phone or "").startswith("+")
+    ):
         return customer
     if await merge_into(tx, placeholder_id(customer.phone or ""), customer.id):
         return await tx.get_person("customer", customer.id) or customer
@@ -60,7 +67,7 @@ async def canonical_customer(tx: Tx, customer_id: str) -> str:
     if person is not None and person.id != customer_id:
         return person.id  # an alias
     if is_placeholder(customer_id):
-        phone = customer_id[len(PLACEHOLDER_PREFIX):]
+        phone = customer_id[len(PLACEHOLDER_PREFIX) :]
         owner = await tx.find_person_by_phone("customer", phone)
         if owner is not None and not is_placeholder(owner.id):
             await merge_into(tx, customer_id, owner.id)

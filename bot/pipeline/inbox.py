@@ -12,10 +12,16 @@ class StorageInbox:
         self.storage = storage
         self.clock = clock
 
-    async def store(self, *, staff_id: str, text: str, subject: str | None,
-                    journal_id: int | None) -> tuple[int, int | None]:
-        item = InboxItem(staff_id=staff_id, text=text, subject=subject,
-                         created_at=self.clock.now(), journal_id=journal_id)
+    async def store(
+        self, *, staff_id: str, text: str, subject: str | None, journal_id: int | None
+    ) -> tuple[int, int | None]:
+        item = InboxItem(
+            staff_id=staff_id,
+            text=text,
+            subject=subject,
+            created_at=self.clock.now(),
+            journal_id=journal_id,
+        )
 
         async def store(tx: Tx) -> tuple[int, int | None]:
             inbox_id = await tx.add_inbox(item)

@@ -30,28 +30,46 @@ from storage.models import JournalRow, Person, StoredEvent
 log = logging.getLogger("vestnik.intake")
 
 MESSAGES = {
-    "unsupported_media_type": {"ru": "Нужен Content-Type: application/json",
-                               "en": "Content-Type must be application/json"},
-    "unauthorized": {"ru": "Нет доступа: проверьте токен или подпись",
-                     "en": "Not authorised: check the token or the signature"},
-    "too_large": {"ru": "Тело запроса больше {limit} байт: отправляйте события частями",
-                  "en": "The body is over {limit} bytes: send the events in smaller batches"},
-    "invalid_json": {"ru": "Тело запроса — не JSON: {detail}",
-                     "en": "The body is not JSON: {detail}"},
+    "unsupported_media_type": {
+        "ru": "Нужен Content-Type: application/json",
+        "en": "Content-Type must be application/json",
+    },
+    "unauthorized": {
+        "ru": "Нет доступа: проверьте токен или подпись",
+        "en": "Not authorised: check the token or the signature",
+    },
+    "too_large": {
+        "ru": "Тело запроса больше {limit} байт: отправляйте события частями",
+        "en": "The body is over {limit} bytes: send the events in smaller batches",
+    },
+    "invalid_json": {
+        "ru": "Тело запроса — не JSON: {detail}",
+        "en": "The body is not JSON: {detail}",
+    },
     "not_utf8": {"ru": "{detail}", "en": "{detail}"},  # the body's own words: where and why
     "too_deep": {"ru": "{detail}", "en": "{detail}"},
-    "invalid_events": {"ru": "События не приняты: исправьте ошибки и отправьте снова",
-                       "en": "No events stored: fix the problems and send again"},
-    "storage_unavailable": {"ru": "База данных недоступна, повторите позже ({detail})",
-                            "en": "The database is unavailable, retry later ({detail})"},
-    "client_gone": {"ru": "Соединение закрыто до конца тела запроса",
-                    "en": "The connection closed before the body was complete"},
-    "body_timeout": {"ru": "Тело запроса не дочитано за отведённое время",
-                     "en": "The request body did not arrive in time"},
-    "internal_error": {"ru": "Внутренняя ошибка при приёме событий, ничего не сохранено; "
-                             "повторите позже (подробности в журнале сервиса)",
-                       "en": "Internal error while taking the events, nothing stored; retry "
-                             "later (details in the service log)"},
+    "invalid_events": {
+        "ru": "События не приняты: исправьте ошибки и отправьте снова",
+        "en": "No events stored: fix the problems and send again",
+    },
+    "storage_unavailable": {
+        "ru": "База данных недоступна, повторите позже ({detail})",
+        "en": "The database is unavailable, retry later ({detail})",
+    },
+    "client_gone": {
+        "ru": "Соединение закрыто до конца тела запроса",
+        "en": "The connection closed before the body was complete",
+    },
+    "body_timeout": {
+        "ru": "Тело запроса не дочитано за отведённое время",
+        "en": "The request body did not arrive in time",
+    },
+    "internal_error": {
+        "ru": "Внутренняя ошибка при приёме событий, ничего не сохранено; "
+        "повторите позже (подробности в журнале сервиса)",
+        "en": "Internal error while taking the events, nothing stored; retry "
+        "later (details in the service log)",
+    },
 }
 
 
@@ -94,8 +112,15 @@ async def read_bounded(request: web.Request, limit: int) -> bytes:
 
 
 class Intake:
-    def __init__(self, config: Config, storage: Storage, planner: Planner, clock: Clock,
-                 metrics: Metrics, on_committed: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        storage: Storage,
+        planner: Planner,
+        clock: Clock,
+        metrics: Metrics,
+        on_committed: Callable[[], Awaitable[None]],
+    ) -> None:
         self.config = config
         self.storage = storage
         self.planner = planner
@@ -104,16 +129,20 @@ class Intake:
         self.on_committed = on_committed
         self._forget_at: datetime | None = None
 
-    def _error(self, status: int, code: str, lang: str | None = None,
-               **extra: Any) -> web.Response:
+    def _error(self, status: int, code: str, lang: str | None = None, **extra: Any) -> web.Response:
         lang = lang or self.config.service.language
-        message = MESSAGES[code][lang].format(limit=self.config.webhook.max_body_bytes,
-                                              detail=extra.pop("detail", ""))
+        message = MESSAGES[code][lang].format(
+            limit=self.config.webhook.max_body_bytes, detail=extra.pop("detail", "")
+        )
         headers = {"Retry-After": "5"} if status == 503 else None
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        return web.json_response({"error": code, "message": message, **extra}, status=status,
-                                 headers=headers, dumps=_dumps)
+        return web.json_response(
+            {"error": code, "message": message, **extra},
+            status=status,
+            headers=headers,
+            dumps=_dumps,
+        )
 
     def _unauthorized(self, failure: AuthFailure) -> web.Response:
         log.info("webhook rejected: %s", failure)
@@ -153,8 +182,7 @@ class Intake:
             if problem is not None:
                 return self._unauthorized(problem)
             delivery = request.headers["webhook-id"]
-        lang = answer_language(request.headers.get("Accept-Language"),
-                               self.config.service.language)
+        lang = answer_language(request.headers.get("Accept-Language"), self.config.service.language)
         try:
             payload = decode_json(body, lang)
         except BodyError as exc:
@@ -171,18 +199,27 @@ class Intake:
         if result is None:  # a signed request seen before: nothing stored again
             log.info("webhook-id %r seen before: answered as a duplicate delivery", delivery)
             self.metrics.events_duplicate.inc(len(events))
-            return web.json_response({"accepted": [], "duplicates": [e.id for e in events],
-                                      "planned": 0, "duplicate_delivery": delivery},
-                                     status=202, dumps=_dumps)
+            return web.json_response(
+                {
+                    "accepted": [],
+                    "duplicates": [e.id for e in events],
+                    "planned": 0,
+                    "duplicate_delivery": delivery,
+                },
+                status=202,
+                dumps=_dumps,
+            )
         accepted, duplicates, planned = result
         self.metrics.events_accepted.inc(len(accepted))
         self.metrics.events_duplicate.inc(len(duplicates))
         if planned:
             await self.on_committed()
-        answer: dict[str, Any] = {"accepted": accepted, "duplicates": duplicates,
-                                  "planned": planned}
-        warnings = unread_type_warnings([e.type for e in events], self.planner.rules_for,
-                                        (), lang)
+        answer: dict[str, Any] = {
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "planned": planned,
+        }
+        warnings = unread_type_warnings([e.type for e in events], self.planner.rules_for, (), lang)
         if warnings:
             answer["warnings"] = warnings
         return web.json_response(answer, status=202, dumps=_dumps)
@@ -196,8 +233,12 @@ class Intake:
             await tx.forget_deliveries(now)
         return await tx.remember_delivery(webhook_id, now, now + window)
 
-    async def store(self, tx: Tx, events: list[EventIn], delivery: str | None = None,
-                    ) -> tuple[list[str], list[str], int] | None:
+    async def store(
+        self,
+        tx: Tx,
+        events: list[EventIn],
+        delivery: str | None = None,
+    ) -> tuple[list[str], list[str], int] | None:
         """One transaction for the whole batch: every event or none. None when ``delivery``
         (a signed request's webhook-id) was stored before: a replay changes nothing."""
         now = self.clock.now()
@@ -230,18 +271,25 @@ class Intake:
                     setattr(event.order, name, to_utc(value, tz))
         persons = await self.planner.upsert_persons(tx, event)
         document = self.planner.document(event, persons)
-        await tx.insert_event(StoredEvent(
-            id=event.id, type=event.type, occurred_at=event.occurred_at, received_at=now,
-            payload=event.model_dump(mode="json", exclude_none=True),
-            order_id=event.order.id if event.order else None,
-            order_number=event.order.number if event.order else None))
+        await tx.insert_event(
+            StoredEvent(
+                id=event.id,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                received_at=now,
+                payload=event.model_dump(mode="json", exclude_none=True),
+                order_id=event.order.id if event.order else None,
+                order_number=event.order.number if event.order else None,
+            )
+        )
         rows = await self.planner.plan(tx, event, document, persons, now)
         if event.type != "birthday":  # the event showed a customer born today: greet them
             rows += await self.born_today_rows(tx, list(persons.values()), now)
         return rows
 
-    async def born_today_rows(self, tx: Tx, persons: list[Person],
-                              now: datetime) -> list[JournalRow]:
+    async def born_today_rows(
+        self, tx: Tx, persons: list[Person], now: datetime
+    ) -> list[JournalRow]:
         """Today's greetings of those of ``persons`` born today and not greeted this year
         (the rules must be refreshed in this transaction)."""
         greetings = greetings_for(persons, now, self.config)

@@ -30,8 +30,13 @@ class BodyReport:
         return self.file if self.line is None else f"{self.file}:{self.line}"
 
     def public(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "valid": not self.problems,
-                "events": self.events, "problems": self.problems}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "valid": not self.problems,
+            "events": self.events,
+            "problems": self.problems,
+        }
 
 
 def _invalid_json(detail: str, language: str) -> dict[str, Any]:
@@ -39,8 +44,9 @@ def _invalid_json(detail: str, language: str) -> dict[str, Any]:
     return {"path": "", "message": MESSAGES["invalid_json"][language].format(detail=detail)}
 
 
-def _check_body(report: BodyReport, payload: Any, max_batch: int,
-                language: str = "ru") -> BodyReport:
+def _check_body(
+    report: BodyReport, payload: Any, max_batch: int, language: str = "ru"
+) -> BodyReport:
     events, problems = validate_payload(payload, language, max_batch)
     report.events = len(events)
     report.problems = problems
@@ -54,8 +60,7 @@ def _parse(raw: bytes, language: str = "ru") -> tuple[Any, str | None]:
         return None, exc.message
 
 
-def check_bytes(name: str, raw: bytes, max_batch: int, language: str = "ru"
-                ) -> list[BodyReport]:
+def check_bytes(name: str, raw: bytes, max_batch: int, language: str = "ru") -> list[BodyReport]:
     """Reports for one file's content: one report per body (per line for JSON lines)."""
     payload, error = _parse(raw, language)
     if error is None:
@@ -87,15 +92,20 @@ def check_file(path: Path, max_batch: int, language: str = "ru") -> list[BodyRep
 
 def problem_line(where: str, problem: dict[str, Any]) -> str:
     """``file:line: path: message`` and whatever else the problem names (value, expected)."""
-    extra = "".join(f"; {key}: {value}" for key, value in problem.items()
-                    if key not in ("path", "message"))
+    extra = "".join(
+        f"; {key}: {value}" for key, value in problem.items() if key not in ("path", "message")
+    )
     path = problem.get("path") or "(body)"
     return f"{where}: {path}: {problem.get('message', '')}{extra}"
 
 
-TEXTS = {"valid": {"ru": "{where}: без ошибок, событий: {events}",
-                   "en": "{where}: valid, {events} event(s)"},
-         "unreadable": {"ru": "файл не прочитать: {error}", "en": "cannot read the file: {error}"}}
+TEXTS = {
+    "valid": {
+        "ru": "{where}: без ошибок, событий: {events}",
+        "en": "{where}: valid, {events} event(s)",
+    },
+    "unreadable": {"ru": "файл не прочитать: {error}", "en": "cannot read the file: {error}"},
+}
 
 
 def summary_line(report: BodyReport, language: str) -> str:

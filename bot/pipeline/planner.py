@@ -61,16 +61,23 @@ class Planner:
         return directory.document(event, persons)
 
     # planning ----------------------------------------------------------------------------------
-    async def plan(self, tx: Tx, event: EventIn, document: dict[str, Any],
-                   persons: dict[str, Person], now: datetime) -> list[JournalRow]:
+    async def plan(
+        self,
+        tx: Tx,
+        event: EventIn,
+        document: dict[str, Any],
+        persons: dict[str, Person],
+        now: datetime,
+    ) -> list[JournalRow]:
         """Rows for the rules of the event's type, then for the derived types it plans,
         replaces or cancels (call ``refresh_rules`` once per transaction)."""
         rows: list[JournalRow] = []
         for rule in self.rules_for(event.type):
             if rule.blocked or not filters_match(rule.filters, document):
                 continue
-            rows += await self.plan_timed(tx, rule, event, document, persons, now=now,
-                                          type_name=event.type)
+            rows += await self.plan_timed(
+                tx, rule, event, document, persons, now=now, type_name=event.type
+            )
         families: dict[str, list[EventType]] = {}
         for derived in derived_touched_by(event.type):
             families.setdefault(derived.family, []).append(derived)
@@ -78,15 +85,32 @@ class Planner:
             rows += await self.chains.apply(tx, family, types, event, document, persons, now)
         return rows
 
-    async def plan_timed(self, tx: Tx, rule: Rule, event: EventIn, document: dict[str, Any],
-                         persons: dict[str, Person], *, now: datetime, type_name: str,
-                         options: dict[str, Any] | None = None,
-                         cancelled: str | None = None) -> list[JournalRow]:
+    async def plan_timed(
+        self,
+        tx: Tx,
+        rule: Rule,
+        event: EventIn,
+        document: dict[str, Any],
+        persons: dict[str, Person],
+        *,
+        now: datetime,
+        type_name: str,
+        options: dict[str, Any] | None = None,
+        cancelled: str | None = None,
+    ) -> list[JournalRow]:
         """Rows for one rule at the time its timing keys say (late, missed: schedule.py)."""
         timing = timing_for(rule, type_name, event, document, self.config, now)
-        rows = await self.plan_rule(tx, rule, event, document, persons, now=now,
-                                    due_at=timing.due_at, event_type=type_name,
-                                    options={**(options or {}), **timing.options()})
+        rows = await self.plan_rule(
+            tx,
+            rule,
+            event,
+            document,
+            persons,
+            now=now,
+            due_at=timing.due_at,
+            event_type=type_name,
+            options={**(options or {}), **timing.options()},
+        )
         for row in rows:
             if cancelled:  # out of order: whatever it would have been, it is not sent
                 row.status, row.reason = "cancelled", cancelled
@@ -94,10 +118,19 @@ class Planner:
                 row.status, row.reason = "skipped", timing.skip
         return rows
 
-    async def plan_rule(self, tx: Tx, rule: Rule, event: EventIn, document: dict[str, Any],
-                        persons: dict[str, Person], *, now: datetime, due_at: datetime,
-                        event_type: str | None = None,
-                        options: dict[str, Any] | None = None) -> list[JournalRow]:
+    async def plan_rule(
+        self,
+        tx: Tx,
+        rule: Rule,
+        event: EventIn,
+        document: dict[str, Any],
+        persons: dict[str, Person],
+        *,
+        now: datetime,
+        due_at: datetime,
+        event_type: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> list[JournalRow]:
         """Rows for one rule; ``event_type`` differs from the event's for derived types."""
         event_type = event_type or event.type
         rows = []
@@ -105,27 +138,48 @@ class Planner:
             recipient = await routing.recipient_for(tx, spec, persons)
             local_due, local = self.renderer.local_time(rule, recipient, due_at, now)
             base = JournalRow(
-                event_id=event.id, event_type=event_type, rule=rule.name,
-                recipient_role=recipient.role, recipient_id=recipient.id,
+                event_id=event.id,
+                event_type=event_type,
+                rule=rule.name,
+                recipient_role=recipient.role,
+                recipient_id=recipient.id,
                 recipient_name=recipient.person.name if recipient.person else None,
-                channel=rule.channels[0], status="skipped", created_at=now, due_at=local_due,
+                channel=rule.channels[0],
+                status="skipped",
+                created_at=now,
+                due_at=local_due,
                 order_id=event.order.id if event.order else None,
-                plan=Plan.from_json({
-                    **(options or {}), **local, "delivery": rule.delivery,
-                    "channels": list(rule.channels),
-                    "recipient_kind": recipient.person.kind if recipient.person else "chat"}),
+                plan=Plan.from_json(
+                    {
+                        **(options or {}),
+                        **local,
+                        "delivery": rule.delivery,
+                        "channels": list(rule.channels),
+                        "recipient_kind": recipient.person.kind if recipient.person else "chat",
+                    }
+                ),
             )
             if recipient.person is None and recipient.chat_id is None:
-                base.reason = f"no {spec} in the event" if spec in persons or ":" not in spec \
+                base.reason = (
+                    f"no {spec} in the event"
+                    if spec in persons or ":" not in spec
                     else f"{spec} is not in the directory"
+                )
                 rows.append(base)
                 continue
             rows += await self._rows_for(tx, rule, recipient, base, document, event_type, now)
         return rows
 
-    async def _rows_for(self, tx: Tx, rule: Rule, recipient: Recipient, base: JournalRow,
-                        document: dict[str, Any], event_type: str,
-                        now: datetime) -> list[JournalRow]:
+    async def _rows_for(
+        self,
+        tx: Tx,
+        rule: Rule,
+        recipient: Recipient,
+        base: JournalRow,
+        document: dict[str, Any],
+        event_type: str,
+        now: datetime,
+    ) -> list[JournalRow]:
         """One row per route of one recipient (one for ``first``, each channel for ``all``)."""
         found = await routing.routes(tx, self.config, rule, recipient, event_type)
         assert base.due_at is not None
@@ -143,8 +197,7 @@ class Planner:
         return rows
 
     # due time ----------------------------------------------------------------------------------
-    async def resolve_due(self, tx: Tx, row: JournalRow,
-                          now: datetime) -> tuple[JournalRow, bool]:
+    async def resolve_due(self, tx: Tx, row: JournalRow, now: datetime) -> tuple[JournalRow, bool]:
         """A row planned ahead looks its recipient up again when it falls due: a customer
         who linked Telegram or gave an e-mail in the meantime is reached by it.
 
@@ -155,8 +208,11 @@ class Planner:
         fresh = JournalRow(**row_fields(row))
         fresh.plan = row.plan.copy()
         kind = row.plan.recipient_kind
-        person = await tx.get_person(kind, row.recipient_id) \
-            if kind in ("customer", "staff") and row.recipient_id else None
+        person = (
+            await tx.get_person(kind, row.recipient_id)
+            if kind in ("customer", "staff") and row.recipient_id
+            else None
+        )
         await self.refresh_rules(tx)
         rule = next((r for r in self._rules if r.name == row.rule), None)
         stored = await tx.get_event(row.event_id)
@@ -167,8 +223,10 @@ class Planner:
             return fresh, False
         recipient = Recipient(row.recipient_role, person)
         channels = rule.channels if rule.delivery == "first" else [row.channel]
-        found = [await routing.route(tx, self.config, rule, recipient, channel, row.event_type)
-                 for channel in channels]
+        found = [
+            await routing.route(tx, self.config, rule, recipient, channel, row.event_type)
+            for channel in channels
+        ]
         chosen = next((r for r in found if r.status == "pending"), None)
         if chosen is None:
             own = next((r for r in found if r.channel == row.channel), found[0])
@@ -184,8 +242,9 @@ class Planner:
         event = EventIn.model_validate(payload)
         persons = {row.recipient_role: person}
         fresh.channel = chosen.channel
-        await self.renderer.fill(fresh, rule, recipient, chosen, directory.document(event, persons),
-                           now=now)
+        await self.renderer.fill(
+            fresh, rule, recipient, chosen, directory.document(event, persons), now=now
+        )
         if fresh.status != "pending":
             return fresh, False
         fresh.status, fresh.reason = "sending", None

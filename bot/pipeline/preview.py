@@ -23,8 +23,9 @@ DEFAULT_LIMIT = 1000
 def preview_item(row: JournalRow, config: Config) -> dict[str, Any]:
     tz = local_zone(row.plan.timezone, config.service.tz)
     item = row.public()
-    item["due_local"] = row.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") \
-        if row.due_at else None
+    item["due_local"] = (
+        row.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if row.due_at else None
+    )
     item["timezone"] = tz.key
     for note in ("late", "quiet_hours", "anchor_at"):
         if getattr(row.plan, note):
@@ -32,8 +33,9 @@ def preview_item(row: JournalRow, config: Config) -> dict[str, Any]:
     return item
 
 
-async def preview_rows(storage: Storage, config: Config, *, hours: float,
-                       clock: Clock, limit: int = DEFAULT_LIMIT) -> list[dict[str, Any]]:
+async def preview_rows(
+    storage: Storage, config: Config, *, hours: float, clock: Clock, limit: int = DEFAULT_LIMIT
+) -> list[dict[str, Any]]:
     """Rows due within ``hours`` from now (pending ones included), in due order."""
     if hours <= 0:
         raise ValueError("hours must be positive")
@@ -53,5 +55,7 @@ def preview_line(item: dict[str, Any]) -> str:
     sms = f" [{item['segments']} SMS]" if item.get("segments") else ""
     notes = " (quiet hours)" if item.get("quiet_hours") else ""
     notes += " (late)" if item.get("late") else ""
-    return (f"#{item['id']} {item['due_local']}{notes} · {who} · {item['channel']} "
-            f"{item.get('address') or '-'}{sms} · {item['event_type']} · {first}")
+    return (
+        f"#{item['id']} {item['due_local']}{notes} · {who} · {item['channel']} "
+        f"{item.get('address') or '-'}{sms} · {item['event_type']} · {first}"
+    )

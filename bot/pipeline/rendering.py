@@ -27,8 +27,9 @@ class Renderer:
         self.templates = templates
         self.quiet_hours = QuietHours.parse(config.service.quiet_hours)
 
-    def local_time(self, rule: Rule, recipient: Recipient, due_at: datetime,
-                   now: datetime) -> tuple[datetime, dict[str, Any]]:
+    def local_time(
+        self, rule: Rule, recipient: Recipient, due_at: datetime, now: datetime
+    ) -> tuple[datetime, dict[str, Any]]:
         """The due time after quiet hours, in the recipient's time zone (person's, else the
         service's). Customers are deferred unless the rule says ``quiet_hours = false``;
         staff only with ``service.quiet_hours_staff``."""
@@ -45,8 +46,16 @@ class Renderer:
             return deferred, local
         return due_at, local
 
-    async def fill(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
-             document: dict[str, Any], *, now: datetime) -> None:
+    async def fill(
+        self,
+        row: JournalRow,
+        rule: Rule,
+        recipient: Recipient,
+        route: Route,
+        document: dict[str, Any],
+        *,
+        now: datetime,
+    ) -> None:
         """Address, text and status of one row from its route."""
         row.status, row.reason, row.address = route.status, route.reason, route.address
         row.plan.stop_keys = route.stop_keys
@@ -66,15 +75,32 @@ class Renderer:
         if await self._render(row, rule, recipient, route, document, language, now):
             self._check_text(row, rule, route, now)
 
-    async def _render(self, row: JournalRow, rule: Rule, recipient: Recipient, route: Route,
-                document: dict[str, Any], language: str, now: datetime) -> bool:
-        context = template_context(document, person_dict(recipient.person, recipient.role),
-                                   company=self.config.service.company_name,
-                                   extra=self.templates.globals)
+    async def _render(
+        self,
+        row: JournalRow,
+        rule: Rule,
+        recipient: Recipient,
+        route: Route,
+        document: dict[str, Any],
+        language: str,
+        now: datetime,
+    ) -> bool:
+        context = template_context(
+            document,
+            person_dict(recipient.person, recipient.role),
+            company=self.config.service.company_name,
+            extra=self.templates.globals,
+        )
         try:
             rendered = await self.templates.render_async(
-                event_type=row.event_type, channel=route.channel, language=language,
-                context=context, subject=rule.subject, body=rule.body, html_body=rule.html)
+                event_type=row.event_type,
+                channel=route.channel,
+                language=language,
+                context=context,
+                subject=rule.subject,
+                body=rule.body,
+                html_body=rule.html,
+            )
         except TemplateFailure as exc:
             row.status, row.error, row.failed_at = "failed", str(exc), now
             return False
@@ -89,8 +115,10 @@ class Renderer:
             limit = rule.max_segments or self.config.sms.max_segments
             if row.segments > limit:
                 row.status, row.failed_at = "failed", now
-                row.error = (f"the text needs {row.segments} SMS segments, the limit is {limit}"
-                             " (shorten the template, set translit = true or raise max_segments)")
+                row.error = (
+                    f"the text needs {row.segments} SMS segments, the limit is {limit}"
+                    " (shorten the template, set translit = true or raise max_segments)"
+                )
         if not row.text:
             row.status, row.failed_at = "failed", now
             row.error = "the template rendered an empty text"

@@ -90,7 +90,8 @@ async def _chat(tx: Tx, recipient: Recipient, region: str) -> Found:
         link = await tx.find_active_link(
             customer_id=person.id if person.kind == "customer" else None,
             staff_id=person.id if person.kind == "staff" else None,
-            phone=normalize_phone(person.phone, region) if person.phone else None)
+            phone=normalize_phone(person.phone, region) if person.phone else None,
+        )
         if link is not None:
             return Found(str(link.chat_id), language=link.language, keys=[f"chat:{link.chat_id}"])
         if person.kind == "staff" and person.telegram_id:
@@ -124,12 +125,12 @@ async def _staff(tx: Tx, recipient: Recipient, region: str) -> Found:
     return Found(person.id)
 
 
-RESOLVERS: dict[str, Resolver] = {"chat": _chat, "email": _email, "phone": _phone,
-                                  "staff": _staff}
+RESOLVERS: dict[str, Resolver] = {"chat": _chat, "email": _email, "phone": _phone, "staff": _staff}
 
 
-async def route(tx: Tx, config: Config, rule: Rule, recipient: Recipient, channel: str,
-                event_type: str) -> Route:
+async def route(
+    tx: Tx, config: Config, rule: Rule, recipient: Recipient, channel: str, event_type: str
+) -> Route:
     """One channel for one recipient: pending with its address, skipped, or stopped."""
     spec = TABLE.get(channel)
     if spec is not None and recipient.is_customer and not spec.for_customers:
@@ -141,19 +142,27 @@ async def route(tx: Tx, config: Config, rule: Rule, recipient: Recipient, channe
     keys = person_keys(recipient.person, region)
     found = await RESOLVERS[spec.address](tx, recipient, region)
     if found.address is None:
-        return Route(channel, "skipped", reason=found.reason,
-                     stop_keys=keys if spec.for_customers else [])
+        return Route(
+            channel, "skipped", reason=found.reason, stop_keys=keys if spec.for_customers else []
+        )
     keys += found.keys
     stop = await tx.find_stop(keys, event_type, channel)
     if stop is not None:
-        return Route(channel, "stopped", address=found.address, stop=stop, stop_keys=keys,
-                     reason=f"stop list entry {stop.id}")
+        return Route(
+            channel,
+            "stopped",
+            address=found.address,
+            stop=stop,
+            stop_keys=keys,
+            reason=f"stop list entry {stop.id}",
+        )
     language = (recipient.person.language if recipient.person else None) or found.language
     return Route(channel, "pending", address=found.address, stop_keys=keys, language=language)
 
 
-async def routes(tx: Tx, config: Config, rule: Rule, recipient: Recipient,
-                 event_type: str) -> list[Route]:
+async def routes(
+    tx: Tx, config: Config, rule: Rule, recipient: Recipient, event_type: str
+) -> list[Route]:
     """The rule's channels in order, each usable or not; ``first`` stops at a usable one."""
     out = []
     for channel in rule.channels:
@@ -168,8 +177,11 @@ def waiting_for_address(rule: Rule, found: list[Route]) -> set[str]:
     """Channels of a later notification that lack only the recipient's address: the row
     waits for it (the customer may link Telegram or give an e-mail by then). ``first``:
     one row when no channel is usable now; ``all``: each such channel."""
-    missing = [r.channel for r in found if r.status == "skipped"
-               and (r.reason or "").startswith(ADDRESS_MISSING)]
+    missing = [
+        r.channel
+        for r in found
+        if r.status == "skipped" and (r.reason or "").startswith(ADDRESS_MISSING)
+    ]
     if rule.delivery == "all":
         return set(missing)
     if any(r.status == "pending" for r in found) or not missing:

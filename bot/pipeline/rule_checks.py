@@ -26,8 +26,10 @@ def recipient_problem(item: str) -> str | None:
         return None
     if _CHAT.fullmatch(item) and abs(int(item[5:])) < CHAT_ID_LIMIT:
         return None
-    return (f"{item[:100]!r} is not an allowed recipient: use customer, manager, master, "
-            "author, responsible, staff:<id> (no spaces) or chat:<64-bit telegram chat id>")
+    return (
+        f"{item[:100]!r} is not an allowed recipient: use customer, manager, master, "
+        "author, responsible, staff:<id> (no spaces) or chat:<64-bit telegram chat id>"
+    )
 
 
 def import_problems(rule: Any) -> list[tuple[str, str]]:
@@ -37,8 +39,13 @@ def import_problems(rule: Any) -> list[tuple[str, str]]:
     for key in ("name", "sender_name", "subject", "email_account", "modem"):
         value = getattr(rule, key)
         if isinstance(value, str) and _line_breaks(value):
-            out.append((key, "must be one line: no CR, LF or other control characters "
-                             "(it goes into a message header)"))
+            out.append(
+                (
+                    key,
+                    "must be one line: no CR, LF or other control characters "
+                    "(it goes into a message header)",
+                )
+            )
     for portal in rule.portals:
         if _line_breaks(portal):
             out.append(("sms_portal", "must be one line: no control characters"))

@@ -77,8 +77,9 @@ class Rule(BaseModel):
             try:
                 SandboxedEnvironment().parse(value)
             except TemplateSyntaxError as exc:
-                raise ValueError(f"template does not compile, line {exc.lineno}: "
-                                 f"{exc.message}") from None
+                raise ValueError(
+                    f"template does not compile, line {exc.lineno}: {exc.message}"
+                ) from None
         return value
 
     @field_validator("recipients")
@@ -88,7 +89,8 @@ class Rule(BaseModel):
             if not _RECIPIENT.match(item):
                 raise ValueError(
                     f"unknown recipient {item!r}: use customer, manager, master, author, "
-                    "responsible, staff:<id> or chat:<telegram chat id>")
+                    "responsible, staff:<id> or chat:<telegram chat id>"
+                )
         return value
 
     @field_validator("before", "after", mode="before")
@@ -109,14 +111,17 @@ class Rule(BaseModel):
                 if unknown or not condition:
                     raise ValueError(
                         f"{path}: unknown operator {', '.join(sorted(unknown)) or '(none)'}; "
-                        f"use {', '.join(FILTER_OPERATORS)}")
+                        f"use {', '.join(FILTER_OPERATORS)}"
+                    )
                 for op in ("in", "not_in", "any"):
                     if op in condition and not isinstance(condition[op], list):
                         raise ValueError(f"{path}: {op} takes a list")
                 for op in ("gte", "lte"):
                     if op in condition and not _orderable(condition[op]):
-                        raise ValueError(f"{path}: {op} takes a number or an ISO date "
-                                         f"(2026-11-25), not {condition[op]!r}")
+                        raise ValueError(
+                            f"{path}: {op} takes a number or an ISO date "
+                            f"(2026-11-25), not {condition[op]!r}"
+                        )
                 if "exists" in condition and not isinstance(condition["exists"], bool):
                     raise ValueError(f"{path}: exists takes true or false")
         return value
@@ -126,8 +131,9 @@ class Rule(BaseModel):
     def _channels(cls, value: list[str], info: ValidationInfo) -> list[str]:
         staff_only = [c for c in value if not TABLE[c].for_customers]
         if staff_only and "customer" in info.data.get("recipients", []):
-            raise ValueError(f"{staff_only[0]} is for staff only: a rule for the customer "
-                             "cannot use it")
+            raise ValueError(
+                f"{staff_only[0]} is for staff only: a rule for the customer cannot use it"
+            )
         return value
 
     @field_validator("after")
@@ -139,12 +145,13 @@ class Rule(BaseModel):
 
     @field_validator("before")
     @classmethod
-    def _before_needs_a_later_anchor(cls, value: str | None,
-                                     info: ValidationInfo) -> str | None:
+    def _before_needs_a_later_anchor(cls, value: str | None, info: ValidationInfo) -> str | None:
         known = CATALOG.get(info.data.get("event", ""))
         if value is not None and known is not None and known.anchor == "occurred_at":
-            raise ValueError(f"{known.name} is anchored at the moment the ERP posts it: "
-                             "nothing can be sent before it (use after, or a reminder type)")
+            raise ValueError(
+                f"{known.name} is anchored at the moment the ERP posts it: "
+                "nothing can be sent before it (use after, or a reminder type)"
+            )
         return value
 
     @field_validator("working_days")
@@ -211,8 +218,10 @@ def validate_rule(item: Any) -> tuple[Rule | None, list[tuple[str, str]]]:
     try:
         rule = Rule.model_validate(item)
     except ValidationError as exc:
-        return None, [(_key(err["loc"]), err["msg"].removeprefix("Value error, "))
-                      for err in exc.errors(include_url=False)]
+        return None, [
+            (_key(err["loc"]), err["msg"].removeprefix("Value error, "))
+            for err in exc.errors(include_url=False)
+        ]
     problems = import_problems(rule)
     return (None, problems) if problems else (rule, [])
 
@@ -221,8 +230,9 @@ def parse_rules(data: dict[str, Any]) -> list[Rule]:
     """Validate ``{"rules": [...]}``; raise :class:`RuleFileError` listing every problem."""
     raw = data.get("rules")
     unknown = set(data) - {"rules"}
-    errors = [f"top level: unknown key {key!r} (rules go in [[rules]] tables)"
-              for key in sorted(unknown)]
+    errors = [
+        f"top level: unknown key {key!r} (rules go in [[rules]] tables)" for key in sorted(unknown)
+    ]
     if not isinstance(raw, list):
         raise RuleFileError(errors + ["top level: no [[rules]] tables found"])
     rules, names = [], set()
@@ -252,8 +262,7 @@ def parse_rules_toml(text: str) -> list[StoredRule]:
 
 def to_stored(rule: Rule) -> StoredRule:
     definition = rule.model_dump(exclude_none=True, exclude_defaults=False)
-    return StoredRule(name=rule.name, event=rule.event, blocked=rule.blocked,
-                      definition=definition)
+    return StoredRule(name=rule.name, event=rule.event, blocked=rule.blocked, definition=definition)
 
 
 def from_stored(stored: StoredRule) -> Rule:
@@ -279,8 +288,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}"
-                                for k, v in value.items()) + " }"
+        return (
+            "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
     return _toml_value(str(value))
 
 
@@ -294,8 +304,11 @@ def export_rules_toml(rules: list[StoredRule]) -> str:
     for stored in rules:
         definition = {**stored.definition, "blocked": stored.blocked}
         lines = [f"# id {stored.id}", "[[rules]]"]
-        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in definition.items()
-                  if v is not None and v != {} and v != []]
+        lines += [
+            f"{_toml_key(k)} = {_toml_value(v)}"
+            for k, v in definition.items()
+            if v is not None and v != {} and v != []
+        ]
         chunks.append("\n".join(lines))
     return "\n\n".join(chunks) + ("\n" if chunks else "")
 
@@ -383,8 +396,8 @@ def condition_holds(found: Any, condition: Any) -> bool:
             elif op in ("gte", "lte"):
                 sign = 1 if op == "gte" else -1
                 if not values or not all(
-                        (cmp := _order(v, expected)) is not None and cmp * sign >= 0
-                        for v in values):
+                    (cmp := _order(v, expected)) is not None and cmp * sign >= 0 for v in values
+                ):
                     return False
         return True
     if isinstance(condition, list):
@@ -393,8 +406,10 @@ def condition_holds(found: Any, condition: Any) -> bool:
 
 
 def filters_match(filters: dict[str, Any], document: dict[str, Any]) -> bool:
-    return all(condition_holds(resolve_path(document, path), condition)
-               for path, condition in filters.items())
+    return all(
+        condition_holds(resolve_path(document, path), condition)
+        for path, condition in filters.items()
+    )
 
 
 RECIPIENT_ROLES = PERSON_ROLES

@@ -50,19 +50,20 @@ def check_time() -> None:
 
 def check_size(value: Any) -> Any:
     if isinstance(value, (str, bytes, list, tuple, dict, set)) and len(value) > MAX_VALUE:
-        raise RenderLimit(f"the template built a value of {len(value)} characters or items "
-                          f"(the limit is {MAX_VALUE})")
+        raise RenderLimit(
+            f"the template built a value of {len(value)} characters or items "
+            f"(the limit is {MAX_VALUE})"
+        )
     return value
 
 
 def _check_numbers(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     for value in (*args, *kwargs.values()):
-        if isinstance(value, int) and not isinstance(value, bool) \
-                and abs(value) > MAX_NUMBER_ARG:
-            raise RenderLimit(f"the number {value} is too large for a template "
-                              f"(at most {MAX_NUMBER_ARG})")
-        if isinstance(value, str) and _WIDE_FORMAT.search(value) and ("{" in value
-                                                                     or "%" in value):
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER_ARG:
+            raise RenderLimit(
+                f"the number {value} is too large for a template (at most {MAX_NUMBER_ARG})"
+            )
+        if isinstance(value, str) and _WIDE_FORMAT.search(value) and ("{" in value or "%" in value):
             raise RenderLimit("a format with a width of 7 digits or more")
 
 
@@ -116,8 +117,10 @@ class LimitedEnvironment(SandboxedEnvironment):
             for seq, count in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(count, int):
                     if len(seq) * count > MAX_VALUE:
-                        raise RenderLimit(f"the template built a value of {len(seq) * count}"
-                                          f" characters or items (the limit is {MAX_VALUE})")
+                        raise RenderLimit(
+                            f"the template built a value of {len(seq) * count}"
+                            f" characters or items (the limit is {MAX_VALUE})"
+                        )
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
             raise RenderLimit(f"an exponent of {right} (at most {MAX_EXPONENT})")
         if operator == "%":
@@ -140,8 +143,7 @@ class LimitedEnvironment(SandboxedEnvironment):
         return check_size(super().call(__context, __obj, *args, **kwargs))
 
 
-def render_within(template: Any, context: dict[str, Any], *, seconds: float,
-                  max_chars: int) -> str:
+def render_within(template: Any, context: dict[str, Any], *, seconds: float, max_chars: int) -> str:
     """Render under a deadline and an output cap (on the calling thread)."""
     _budget.deadline, _budget.seconds = time.monotonic() + seconds, seconds
     try:
@@ -150,8 +152,9 @@ def render_within(template: Any, context: dict[str, Any], *, seconds: float,
         for chunk in template.generate(context):
             size += len(chunk)
             if size > max_chars:
-                raise RenderLimit(f"the text is longer than {max_chars} characters, the "
-                                  "limit for this channel")
+                raise RenderLimit(
+                    f"the text is longer than {max_chars} characters, the limit for this channel"
+                )
             pieces.append(chunk)
             check_time()
         return "".join(pieces)

@@ -90,8 +90,13 @@ def parse_moment(value: Any, config: Config) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def anchor_of(event_type: EventType | None, rule: Rule, event: EventIn,
-              document: dict[str, Any], config: Config) -> tuple[datetime | None, str | None]:
+def anchor_of(
+    event_type: EventType | None,
+    rule: Rule,
+    event: EventIn,
+    document: dict[str, Any],
+    config: Config,
+) -> tuple[datetime | None, str | None]:
     """(anchor time, problem): the moment the rule's offset counts from."""
     anchor = event_type.anchor if event_type else "occurred_at"
     occurred = event.occurred_at
@@ -101,11 +106,17 @@ def anchor_of(event_type: EventType | None, rule: Rule, event: EventIn,
         if occurred is None:
             return None, "the invoice has no issue time"
         days = rule.working_days or DEFAULT_WORKING_DAYS
-        return add_working_days(occurred, days, set(config.schedule.holidays),
-                                config.service.tz), None
+        return add_working_days(
+            occurred, days, set(config.schedule.holidays), config.service.tz
+        ), None
     raw = resolve_path(document, anchor)
-    if (raw is None or raw is _MISSING or isinstance(raw, (list, dict)) or raw == ""
-            or (isinstance(raw, str) and raw.strip().startswith(EMPTY_1C_DATE))):
+    if (
+        raw is None
+        or raw is _MISSING
+        or isinstance(raw, (list, dict))
+        or raw == ""
+        or (isinstance(raw, str) and raw.strip().startswith(EMPTY_1C_DATE))
+    ):
         return None, f"no {anchor} in the event"
     moment = parse_moment(raw, config)
     if moment is None:
@@ -121,8 +132,14 @@ def offset_of(rule: Rule) -> timedelta:
     return timedelta(0)
 
 
-def timing_for(rule: Rule, type_name: str, event: EventIn, document: dict[str, Any],
-               config: Config, now: datetime) -> Timing:
+def timing_for(
+    rule: Rule,
+    type_name: str,
+    event: EventIn,
+    document: dict[str, Any],
+    config: Config,
+    now: datetime,
+) -> Timing:
     """When the rule's rows for this event (planned as ``type_name``) fall due."""
     event_type = CATALOG.get(type_name)
     anchor_kind = event_type.anchor if event_type else "occurred_at"
@@ -141,8 +158,11 @@ def timing_for(rule: Rule, type_name: str, event: EventIn, document: dict[str, A
         return Timing(due_at=now, anchor=anchor, late=late)
     if anchor > now:
         return Timing(due_at=now, anchor=anchor, late=late)
-    return Timing(due_at=now, anchor=anchor,
-                  skip=f"missed: {anchor_kind} {for_people(anchor, zone)} has already passed")
+    return Timing(
+        due_at=now,
+        anchor=anchor,
+        skip=f"missed: {anchor_kind} {for_people(anchor, zone)} has already passed",
+    )
 
 
 def subject_key(event_type: EventType, document: dict[str, Any]) -> str | None:

@@ -36,8 +36,9 @@ class Linked:
     created_customer: bool = False
 
 
-async def link_by_phone(tx: Tx, *, chat_id: int, user_id: int, phone: str, name: str,
-                        language: str, now: datetime) -> Linked:
+async def link_by_phone(
+    tx: Tx, *, chat_id: int, user_id: int, phone: str, name: str, language: str, now: datetime
+) -> Linked:
     """Link a chat whose owner proved ``phone`` (their own contact)."""
     staff = await tx.find_person_by_phone("staff", phone)
     customer = await tx.find_person_by_phone("customer", phone)
@@ -49,30 +50,50 @@ async def link_by_phone(tx: Tx, *, chat_id: int, user_id: int, phone: str, name:
             await merge_into(tx, customer.id, deep_linked)
         customer = await tx.get_person("customer", deep_linked)
         if customer is None or customer.phone is None or customer.telegram_id != user_id:
-            customer = await tx.upsert_person(Person(
-                kind="customer", id=deep_linked, telegram_id=user_id,
-                phone=None if customer is not None and customer.phone else phone,
-                name=None if customer is not None else name or None))
+            customer = await tx.upsert_person(
+                Person(
+                    kind="customer",
+                    id=deep_linked,
+                    telegram_id=user_id,
+                    phone=None if customer is not None and customer.phone else phone,
+                    name=None if customer is not None else name or None,
+                )
+            )
     elif customer is not None and not is_placeholder(customer.id):
         await merge_into(tx, placeholder_id(phone), customer.id)  # a leftover: same person
     if customer is None and staff is None:
-        customer = await tx.upsert_person(Person(
-            kind="customer", id=f"phone:{phone}", phone=phone, name=name or None,
-            telegram_id=user_id, language=language))
+        customer = await tx.upsert_person(
+            Person(
+                kind="customer",
+                id=f"phone:{phone}",
+                phone=phone,
+                name=name or None,
+                telegram_id=user_id,
+                language=language,
+            )
+        )
         created = True
     elif customer is not None and customer.telegram_id != user_id:
-        customer = await tx.upsert_person(Person(kind="customer", id=customer.id,
-                                                 telegram_id=user_id))
-    link = TelegramLink(chat_id=chat_id, user_id=user_id, phone=phone,
-                        customer_id=customer.id if customer else None,
-                        staff_id=staff.id if staff else None, language=language, active=True)
+        customer = await tx.upsert_person(
+            Person(kind="customer", id=customer.id, telegram_id=user_id)
+        )
+    link = TelegramLink(
+        chat_id=chat_id,
+        user_id=user_id,
+        phone=phone,
+        customer_id=customer.id if customer else None,
+        staff_id=staff.id if staff else None,
+        language=language,
+        active=True,
+    )
     await tx.upsert_link(link)
     await opt_in(tx, chat_id=chat_id, customer_id=link.customer_id)
     return Linked(link, customer, staff, created)
 
 
-async def link_by_token(tx: Tx, *, chat_id: int, user_id: int, customer_id: str,
-                        fingerprint: str, language: str) -> Linked | None:
+async def link_by_token(
+    tx: Tx, *, chat_id: int, user_id: int, customer_id: str, fingerprint: str, language: str
+) -> Linked | None:
     """Link a chat to the customer a verified token names; None when another chat already used
     this token (a forwarded e-mail must not subscribe a stranger)."""
     key = DEEP_LINK_META + fingerprint
@@ -86,10 +107,15 @@ async def link_by_token(tx: Tx, *, chat_id: int, user_id: int, customer_id: str,
         # the chat registered by its phone first: the link names who that person is
         await merge_into(tx, previous.customer_id, customer_id)
     customer = await tx.get_person("customer", customer_id)
-    link = TelegramLink(chat_id=chat_id, user_id=user_id,
-                        phone=customer.phone if customer else None, customer_id=customer_id,
-                        staff_id=previous.staff_id if previous else None, language=language,
-                        active=True)
+    link = TelegramLink(
+        chat_id=chat_id,
+        user_id=user_id,
+        phone=customer.phone if customer else None,
+        customer_id=customer_id,
+        staff_id=previous.staff_id if previous else None,
+        language=language,
+        active=True,
+    )
     if previous is not None and previous.phone and previous.user_id == user_id:
         link.phone = previous.phone  # a phone the user proved beats the directory's
     await tx.upsert_link(link)
@@ -100,8 +126,12 @@ async def link_by_token(tx: Tx, *, chat_id: int, user_id: int, customer_id: str,
 async def _deep_linked_customer(tx: Tx, chat_id: int, user_id: int) -> str | None:
     """The ERP customer this user's chat was linked to by a deep link, if any."""
     link = await tx.get_link(chat_id)
-    if link is None or link.user_id != user_id or not link.customer_id \
-            or is_placeholder(link.customer_id):
+    if (
+        link is None
+        or link.user_id != user_id
+        or not link.customer_id
+        or is_placeholder(link.customer_id)
+    ):
         return None
     return link.customer_id
 
@@ -109,11 +139,21 @@ async def _deep_linked_customer(tx: Tx, chat_id: int, user_id: int) -> str | Non
 async def opt_out(tx: Tx, *, chat_id: int, now: datetime) -> StopEntry:
     """``/stop``: one self entry for the customer (or the bare chat), every type and channel."""
     link = await tx.get_link(chat_id)
-    who_kind, who = ("customer", link.customer_id) if link and link.customer_id \
-        else ("chat", str(chat_id))
+    who_kind, who = (
+        ("customer", link.customer_id) if link and link.customer_id else ("chat", str(chat_id))
+    )
     await tx.remove_stops_for(who_kind, who, author=SELF)
-    return await tx.add_stop(StopEntry(who=who, who_kind=who_kind, event_type="*", channel="*",
-                                       reason="/stop", author=SELF, created_at=now))
+    return await tx.add_stop(
+        StopEntry(
+            who=who,
+            who_kind=who_kind,
+            event_type="*",
+            channel="*",
+            reason="/stop",
+            author=SELF,
+            created_at=now,
+        )
+    )
 
 
 async def opt_in(tx: Tx, *, chat_id: int, customer_id: str | None = None) -> int:

@@ -26,17 +26,37 @@ from bot.core.phones import format_phone
 from bot.pipeline.sandbox import LimitedEnvironment, RenderLimit, render_within
 
 LANGUAGES = ("ru", "en")
-CURRENCY_SIGNS = {"RUB": "₽", "RUR": "₽", "USD": "$", "EUR": "€", "KZT": "₸", "BYN": "Br",
-                  "UAH": "₴", "CNY": "¥", "GBP": "£"}
+CURRENCY_SIGNS = {
+    "RUB": "₽",
+    "RUR": "₽",
+    "USD": "$",
+    "EUR": "€",
+    "KZT": "₸",
+    "BYN": "Br",
+    "UAH": "₴",
+    "CNY": "¥",
+    "GBP": "£",
+}
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # which default-template key a channel's subject and body come from
-CHANNEL_BODY_KEY = {"email": "email", "telegram": "telegram", "sms": "sms", "modem": "sms",
-                    "internal": "telegram"}
+CHANNEL_BODY_KEY = {
+    "email": "email",
+    "telegram": "telegram",
+    "sms": "sms",
+    "modem": "sms",
+    "internal": "telegram",
+}
 FALLBACK_TYPE = "_fallback"
 RENDER_SECONDS = 1.0  # one template's time budget
 # the longest text a template may produce, per channel (SMS: the segment limit applies after)
-OUTPUT_LIMITS = {"email": 64 * 1024, "telegram": 16 * 1024, "internal": 16 * 1024,
-                 "sms": 16 * 1024, "modem": 16 * 1024, "subject": 1024}
+OUTPUT_LIMITS = {
+    "email": 64 * 1024,
+    "telegram": 16 * 1024,
+    "internal": 16 * 1024,
+    "sms": 16 * 1024,
+    "modem": 16 * 1024,
+    "subject": 1024,
+}
 
 
 class TemplateFailure(Exception):
@@ -101,8 +121,9 @@ def _as_datetime(value: Any) -> datetime | date | None:
 class Templates:
     """Compiles and renders templates; one instance per app (timezone, region, globals)."""
 
-    def __init__(self, *, timezone: str, region: str = "RU",
-                 defaults: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, *, timezone: str, region: str = "RU", defaults: Mapping[str, Any] | None = None
+    ) -> None:
         self.tz = ZoneInfo(timezone)
         self.region = region
         self.defaults = dict(defaults if defaults is not None else load_default_templates())
@@ -116,16 +137,23 @@ class Templates:
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="render")
 
     def _environment(self, *, autoescape: bool) -> LimitedEnvironment:
-        env = LimitedEnvironment(autoescape=autoescape, undefined=jinja2.Undefined,
-                                 trim_blocks=True, lstrip_blocks=True)
-        env.filters.update(money=self._money, date=self._date, datetime=self._datetime,
-                           time=self._time, phone=self._phone)
+        env = LimitedEnvironment(
+            autoescape=autoescape, undefined=jinja2.Undefined, trim_blocks=True, lstrip_blocks=True
+        )
+        env.filters.update(
+            money=self._money,
+            date=self._date,
+            datetime=self._datetime,
+            time=self._time,
+            phone=self._phone,
+        )
         env.guard_filters()
         return env
 
     def register_function(self, name: str, func: Callable[..., Any]) -> None:
         """A template global: the template sees a plain function whose result is a string,
         never the object behind it (``telegram_link.secret`` finds nothing)."""
+
         def call(*args: Any, **kwargs: Any) -> str:
             return str(func(*args, **kwargs))
 
@@ -191,7 +219,9 @@ class Templates:
             try:
                 template = (self._html if html else self._plain).from_string(source)
             except jinja2.TemplateSyntaxError as exc:
-                raise TemplateFailure(f"template error (line {exc.lineno}): {exc.message}") from None
+                raise TemplateFailure(
+                    f"template error (line {exc.lineno}): {exc.message}"
+                ) from None
             if len(self._cache) > 2048:
                 self._cache.clear()
             self._cache[key] = template
@@ -205,15 +235,20 @@ class Templates:
             return str(exc)
         return None
 
-    def _render(self, source: str, context: Mapping[str, Any], *, html: bool,
-                limit: str) -> str:
+    def _render(self, source: str, context: Mapping[str, Any], *, html: bool, limit: str) -> str:
         template = self.compile(source, html=html)
         if source in self._over_time:
-            raise TemplateFailure(f"template over a limit: {self._over_time[source]} "
-                                  "(an earlier render; fix the template and import it again)")
+            raise TemplateFailure(
+                f"template over a limit: {self._over_time[source]} "
+                "(an earlier render; fix the template and import it again)"
+            )
         try:
-            return render_within(template, {**self.globals, **context},
-                                 seconds=RENDER_SECONDS, max_chars=OUTPUT_LIMITS[limit]).strip()
+            return render_within(
+                template,
+                {**self.globals, **context},
+                seconds=RENDER_SECONDS,
+                max_chars=OUTPUT_LIMITS[limit],
+            ).strip()
         except RenderLimit as exc:
             if exc.over_time:
                 self._over_time[source] = str(exc)
@@ -227,9 +262,17 @@ class Templates:
         entry = self.defaults.get(event_type) or self.defaults[FALLBACK_TYPE]
         return entry.get(language) or entry["ru"]
 
-    def render(self, *, event_type: str, channel: str, language: str,
-               context: Mapping[str, Any], subject: str | None = None,
-               body: str | None = None, html_body: str | None = None) -> Rendered:
+    def render(
+        self,
+        *,
+        event_type: str,
+        channel: str,
+        language: str,
+        context: Mapping[str, Any],
+        subject: str | None = None,
+        body: str | None = None,
+        html_body: str | None = None,
+    ) -> Rendered:
         """A rule's own subject/body when given, else the type's default for the channel."""
         language = language if language in LANGUAGES else "ru"
         context = {**context, "lang": language}
@@ -238,10 +281,16 @@ class Templates:
         body_source = body if body is not None else default[CHANNEL_BODY_KEY[channel]]
         subject_source = subject if subject is not None else default.get("subject", "")
         text = self._render(body_source, context, html=is_html, limit=channel)
-        subject_text = self._render(subject_source, context, html=False, limit="subject") \
-            if channel == "email" or channel == "internal" else ""
-        html = self._render(html_body, context, html=True, limit="email") \
-            if html_body and channel == "email" else None
+        subject_text = (
+            self._render(subject_source, context, html=False, limit="subject")
+            if channel == "email" or channel == "internal"
+            else ""
+        )
+        html = (
+            self._render(html_body, context, html=True, limit="email")
+            if html_body and channel == "email"
+            else None
+        )
         return Rendered(subject=" ".join(subject_text.split()), text=text, html=html)
 
     async def render_async(self, **kwargs: Any) -> Rendered:
@@ -258,8 +307,10 @@ TEMPLATE_VARIABLES: tuple[tuple[str, str], ...] = (
     ("customer.name, .phone, .email, .group, .birthday", "the customer (any may be empty)"),
     ("manager / master / author / responsible", "staff persons, same fields"),
     ("recipient.name, recipient.role", "the person this message goes to"),
-    ("order.number, .status, .planned_start, .planned_finish, .amount, .paid, .currency, .url",
-     "the order"),
+    (
+        "order.number, .status, .planned_start, .planned_finish, .amount, .paid, .currency, .url",
+        "the order",
+    ),
     ("items[].sku, .name, .qty, .price", "order lines"),
     ("vehicle.make, .model, .plate, .vin, .mileage", "the vehicle"),
     ("data.*", "everything else the ERP sent"),
@@ -286,13 +337,22 @@ def load_default_templates() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def template_context(event: Mapping[str, Any], recipient: Mapping[str, Any] | None,
-                     *, company: str = "",
-                     extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def template_context(
+    event: Mapping[str, Any],
+    recipient: Mapping[str, Any] | None,
+    *,
+    company: str = "",
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """What a template sees: the event's parts as records, plus the recipient."""
     context: dict[str, Any] = {
-        "event": Record({"id": event.get("id"), "type": event.get("type"),
-                         "occurred_at": event.get("occurred_at")}),
+        "event": Record(
+            {
+                "id": event.get("id"),
+                "type": event.get("type"),
+                "occurred_at": event.get("occurred_at"),
+            }
+        ),
         "items": wrap(event.get("items") or []),
         "data": wrap(event.get("data") or {}),
         "company": company,

@@ -24,36 +24,57 @@ _OWS = " \t"  # HTTP's optional white space; no Unicode space is ever stripped
 REASONS = {
     "no_credentials": {
         "ru": "нет заголовка Authorization: Bearer и нет подписи webhook-signature",
-        "en": "no Authorization: Bearer header and no webhook-signature"},
-    "no_bearer": {"ru": "нужен заголовок Authorization: Bearer <токен>",
-                  "en": "an Authorization: Bearer <token> header is required"},
-    "not_bearer": {"ru": "Authorization не в форме «Bearer <токен>»",
-                   "en": "Authorization is not of the form \"Bearer <token>\""},
-    "unknown_token": {"ru": "токен не совпадает ни с одним из webhook.tokens",
-                      "en": "the bearer token matches none of webhook.tokens"},
-    "not_text": {"ru": "заголовок {header} содержит байты, которые не являются текстом UTF-8",
-                 "en": "header {header} contains bytes that are not UTF-8 text"},
-    "missing_headers": {"ru": "подпись: нет заголовков {header}",
-                        "en": "signature: missing headers {header}"},
-    "bad_id": {"ru": "подпись: webhook-id длиннее {limit} символов или содержит пробелы",
-               "en": "signature: webhook-id is longer than {limit} characters or has spaces"},
-    "bad_timestamp": {"ru": "подпись: webhook-timestamp — не время Unix в секундах",
-                      "en": "signature: webhook-timestamp is not unix seconds"},
+        "en": "no Authorization: Bearer header and no webhook-signature",
+    },
+    "no_bearer": {
+        "ru": "нужен заголовок Authorization: Bearer <токен>",
+        "en": "an Authorization: Bearer <token> header is required",
+    },
+    "not_bearer": {
+        "ru": "Authorization не в форме «Bearer <токен>»",
+        "en": 'Authorization is not of the form "Bearer <token>"',
+    },
+    "unknown_token": {
+        "ru": "токен не совпадает ни с одним из webhook.tokens",
+        "en": "the bearer token matches none of webhook.tokens",
+    },
+    "not_text": {
+        "ru": "заголовок {header} содержит байты, которые не являются текстом UTF-8",
+        "en": "header {header} contains bytes that are not UTF-8 text",
+    },
+    "missing_headers": {
+        "ru": "подпись: нет заголовков {header}",
+        "en": "signature: missing headers {header}",
+    },
+    "bad_id": {
+        "ru": "подпись: webhook-id длиннее {limit} символов или содержит пробелы",
+        "en": "signature: webhook-id is longer than {limit} characters or has spaces",
+    },
+    "bad_timestamp": {
+        "ru": "подпись: webhook-timestamp — не время Unix в секундах",
+        "en": "signature: webhook-timestamp is not unix seconds",
+    },
     "timestamp_outside": {
         "ru": "подпись: webhook-timestamp на {delta} с {direction} часов сервера "
-              "(допуск {tolerance} с)",
+        "(допуск {tolerance} с)",
         "en": "signature: webhook-timestamp is {delta} s {direction} the server's clock "
-              "(tolerance {tolerance} s)"},
+        "(tolerance {tolerance} s)",
+    },
     "signature_mismatch": {
         "ru": "подпись: ни одна подпись в webhook-signature не совпала (проверьте webhook.secret"
-              " и что подписано тело как есть)",
+        " и что подписано тело как есть)",
         "en": "signature: no signature in webhook-signature matches (check webhook.secret and "
-              "that the body is signed exactly as sent)"},
+        "that the body is signed exactly as sent)",
+    },
 }
-REASONS["body_needed"] = {"ru": "подпись: тело ещё не прочитано",
-                          "en": "signature: the body is not read yet"}
-DIRECTIONS = {"ahead": {"ru": "впереди", "en": "ahead of"},
-              "behind": {"ru": "позади", "en": "behind"}}
+REASONS["body_needed"] = {
+    "ru": "подпись: тело ещё не прочитано",
+    "en": "signature: the body is not read yet",
+}
+DIRECTIONS = {
+    "ahead": {"ru": "впереди", "en": "ahead of"},
+    "behind": {"ru": "позади", "en": "behind"},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +126,9 @@ def bearer_problem(header: str | None, tokens: Sequence[str]) -> AuthFailure | N
     return None if ok else AuthFailure("unknown_token")
 
 
-def signature_problem(headers: Mapping[str, str], body: bytes, key: bytes, now: float,
-                      tolerance: int) -> AuthFailure | None:
+def signature_problem(
+    headers: Mapping[str, str], body: bytes, key: bytes, now: float, tolerance: int
+) -> AuthFailure | None:
     """``None`` when a Standard Webhooks signature verifies, else what is wrong."""
     missing = [name for name in SIGNATURE_HEADERS if not headers.get(name)]
     if missing:
@@ -122,9 +144,14 @@ def signature_problem(headers: Mapping[str, str], body: bytes, key: bytes, now: 
         return AuthFailure("bad_timestamp")
     delta = int(timestamp) - int(now)
     if abs(delta) > tolerance:
-        return AuthFailure("timestamp_outside", {
-            "delta": abs(delta), "direction": "ahead" if delta > 0 else "behind",
-            "tolerance": tolerance})
+        return AuthFailure(
+            "timestamp_outside",
+            {
+                "delta": abs(delta),
+                "direction": "ahead" if delta > 0 else "behind",
+                "tolerance": tolerance,
+            },
+        )
     expected = sign(key, msg_id, timestamp, body).encode()
     ok = False
     for candidate in headers["webhook-signature"].split():
@@ -140,8 +167,9 @@ def _tokens(config: WebhookConfig) -> list[str]:
     return [t.get_secret_value() for t in config.tokens]
 
 
-def authenticate_bearer(config: WebhookConfig, headers: Mapping[str, str],
-                        extra_tokens: Sequence[str] = ()) -> AuthFailure | None:
+def authenticate_bearer(
+    config: WebhookConfig, headers: Mapping[str, str], extra_tokens: Sequence[str] = ()
+) -> AuthFailure | None:
     """The journal API and the details of ``/healthz``: bearer tokens only."""
     tokens = [*_tokens(config), *extra_tokens]
     if not tokens:
@@ -149,8 +177,9 @@ def authenticate_bearer(config: WebhookConfig, headers: Mapping[str, str],
     return bearer_problem(headers.get("Authorization"), tokens)
 
 
-def authenticate_events(config: WebhookConfig, headers: Mapping[str, str], body: bytes | None,
-                        now: float) -> AuthFailure | None:
+def authenticate_events(
+    config: WebhookConfig, headers: Mapping[str, str], body: bytes | None, now: float
+) -> AuthFailure | None:
     """``POST`` of events: a bearer token or a Standard Webhooks signature.
 
     ``body`` is None when it has not been read yet: then only the bearer token is tried,
@@ -169,9 +198,14 @@ def authenticate_events(config: WebhookConfig, headers: Mapping[str, str], body:
         return bearer
     signed = any(headers.get(name) for name in SIGNATURE_HEADERS)
     if not signed:  # a wrong token is the answer when one was sent, not a missing signature
-        return bearer if header else AuthFailure("no_credentials" if tokens else
-                                                 "missing_headers",
-                                                 {"header": ", ".join(SIGNATURE_HEADERS)})
+        return (
+            bearer
+            if header
+            else AuthFailure(
+                "no_credentials" if tokens else "missing_headers",
+                {"header": ", ".join(SIGNATURE_HEADERS)},
+            )
+        )
     if body is None:
         return AuthFailure("body_needed")
     return signature_problem(headers, body, key, now, config.tolerance_seconds)

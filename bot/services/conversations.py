@@ -41,8 +41,18 @@ log = logging.getLogger("vestnik.conversations")
 CAPTION_LIMIT = 1024  # longer captions (Premium users) cannot be copied as they are
 CAPTION_CUT = 1000  # what of such a caption stays on the copy; all of it follows as text
 FLOOD_WINDOW = timedelta(minutes=1)
-MEDIA_KINDS = ("photo", "video", "document", "voice", "audio", "sticker", "animation",
-               "video_note", "location", "contact")
+MEDIA_KINDS = (
+    "photo",
+    "video",
+    "document",
+    "voice",
+    "audio",
+    "sticker",
+    "animation",
+    "video_note",
+    "location",
+    "contact",
+)
 
 
 def kind_of(message: Message) -> str:
@@ -80,21 +90,36 @@ def copy_post(bot: Bot, message: Message) -> Post:
         long_caption = len(caption) > CAPTION_LIMIT
         try:
             copied = await bot.copy_message(
-                chat_id, message.chat.id, message.message_id, message_thread_id=thread_id,
-                reply_parameters=replying(reply_to), caption=short if long_caption else None,
-                parse_mode=None)
+                chat_id,
+                message.chat.id,
+                message.message_id,
+                message_thread_id=thread_id,
+                reply_parameters=replying(reply_to),
+                caption=short if long_caption else None,
+                parse_mode=None,
+            )
         except TelegramBadRequest as exc:
             if "caption is too long" not in str(exc).lower():
                 raise
             long_caption = True
             copied = await bot.copy_message(
-                chat_id, message.chat.id, message.message_id, message_thread_id=thread_id,
-                reply_parameters=replying(reply_to), caption=short, parse_mode=None)
+                chat_id,
+                message.chat.id,
+                message.message_id,
+                message_thread_id=thread_id,
+                reply_parameters=replying(reply_to),
+                caption=short,
+                parse_mode=None,
+            )
         ids = [copied.message_id]
         if long_caption:
-            sent = await bot.send_message(chat_id, caption[:4096], message_thread_id=thread_id,
-                                          reply_parameters=replying(copied.message_id),
-                                          parse_mode=None)
+            sent = await bot.send_message(
+                chat_id,
+                caption[:4096],
+                message_thread_id=thread_id,
+                reply_parameters=replying(copied.message_id),
+                parse_mode=None,
+            )
             ids.append(sent.message_id)
         return ids
 
@@ -105,8 +130,13 @@ def text_post(bot: Bot, text: str) -> Post:
     """A plain text (an SMS) as a message of its own, never parsed as HTML."""
 
     async def post(chat_id: int, thread_id: int | None, reply_to: int | None) -> list[int]:
-        sent = await bot.send_message(chat_id, text[:4096] or "…", message_thread_id=thread_id,
-                                      reply_parameters=replying(reply_to), parse_mode=None)
+        sent = await bot.send_message(
+            chat_id,
+            text[:4096] or "…",
+            message_thread_id=thread_id,
+            reply_parameters=replying(reply_to),
+            parse_mode=None,
+        )
         return [sent.message_id]
 
     return post
@@ -115,8 +145,14 @@ def text_post(bot: Bot, text: str) -> Post:
 class Conversations:
     """The conversation service; cheap to build (handlers build one per update)."""
 
-    def __init__(self, storage: Storage, config: Config, clock: Clock,
-                 senders: dict[str, Any], bot: Bot | None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        config: Config,
+        clock: Clock,
+        senders: dict[str, Any],
+        bot: Bot | None,
+    ) -> None:
         self.storage = storage
         self.config = config
         self.clock = clock
@@ -136,14 +172,26 @@ class Conversations:
         lines = [first_line, order_context(ctx.latest, self.config.service.tz, self.lang)]
         if ctx.replied is not None:
             row = ctx.replied
-            lines.append(t("conv.replied_to", self.lang, type=row.event_type,
-                           order=row.order_id or "—", id=row.id))
+            lines.append(
+                t(
+                    "conv.replied_to",
+                    self.lang,
+                    type=row.event_type,
+                    order=row.order_id or "—",
+                    id=row.id,
+                )
+            )
         return "\n".join(lines)
 
     def customer_line(self, customer: Person) -> str:
         phone = format_phone(customer.phone, self.config.service.default_region) or "—"
-        return t("conv.customer", self.lang, name=customer.name or customer.id, phone=phone,
-                 id=customer.id)
+        return t(
+            "conv.customer",
+            self.lang,
+            name=customer.name or customer.id,
+            phone=phone,
+            id=customer.id,
+        )
 
     def topic_name(self, ctx: CustomerContext, fallback: str, phone: str | None) -> str:
         name = (ctx.customer.name if ctx.customer else None) or fallback
@@ -162,8 +210,9 @@ class Conversations:
 
         return await self.storage.write(job)
 
-    async def deliver_to_staff(self, ctx: CustomerContext, header: str, topic_name: str,
-                               post: Post, record_id: int) -> list[Delivered]:
+    async def deliver_to_staff(
+        self, ctx: CustomerContext, header: str, topic_name: str, post: Post, record_id: int
+    ) -> list[Delivered]:
         """Post header + message where staff read it; record every copy and the outcome."""
         if self.bot is None:
             await self._outcome(record_id, [], "the Telegram bot is not configured")
@@ -194,12 +243,12 @@ class Conversations:
     async def _outcome(self, record_id: int, done: list[Delivered], error: str | None) -> None:
         async def job(tx: Tx) -> None:
             for delivered in done:
-                ids = ([delivered.header_id] if delivered.header_id else []) + \
-                    delivered.message_ids
+                ids = ([delivered.header_id] if delivered.header_id else []) + delivered.message_ids
                 for message_id in ids:
                     await tx.add_conversation_copy(record_id, delivered.chat_id, message_id)
             await tx.update_conversation_message(
-                record_id, status="delivered" if done else "failed", error=error)
+                record_id, status="delivered" if done else "failed", error=error
+            )
 
         await self.storage.write(job)
         if error:

@@ -33,26 +33,36 @@ async def relay_from_customer(conv: Conversations, bot: Bot, message: Message) -
         key = customer.id if customer is not None else f"chat:{chat_id}"
         ctx = await conv.context(tx, customer=customer, key=key)
         if reply is not None and reply.from_user is not None and reply.from_user.is_bot:
-            ctx.replied = await tx.find_journal_by_message("telegram", str(chat_id),
-                                                           str(reply.message_id))
+            ctx.replied = await tx.find_journal_by_message(
+                "telegram", str(chat_id), str(reply.message_id)
+            )
         return link, customer, ctx
 
     async with conv.storage.reader() as tx:
         link, customer, ctx = await look_up(tx)
     record = ConversationMessage(
-        direction="in", channel="telegram", customer_key=ctx.key,
-        source_chat_id=chat_id, source_message=str(message.message_id), status="received",
-        created_at=conv.clock.now(), customer_id=customer.id if customer else None,
-        customer_chat_id=chat_id, phone=link.phone if link else None, kind=kind_of(message),
+        direction="in",
+        channel="telegram",
+        customer_key=ctx.key,
+        source_chat_id=chat_id,
+        source_message=str(message.message_id),
+        status="received",
+        created_at=conv.clock.now(),
+        customer_id=customer.id if customer else None,
+        customer_chat_id=chat_id,
+        phone=link.phone if link else None,
+        kind=kind_of(message),
         text=message.text or message.caption,
-        reply_to_journal_id=ctx.replied.id if ctx.replied else None)
+        reply_to_journal_id=ctx.replied.id if ctx.replied else None,
+    )
     record_id, recent = await conv.claim(record)
     if record_id is None:
         return None  # another process (or an earlier delivery of this update) has it
     limit = conv.config.conversations.flood_per_minute
     if recent >= limit:
-        await conv.storage.write(lambda tx: tx.update_conversation_message(
-            record_id, status="throttled"))
+        await conv.storage.write(
+            lambda tx: tx.update_conversation_message(record_id, status="throttled")
+        )
         return t("conv.throttled", lang) if recent == limit else None
     display = user.full_name if user else str(chat_id)
     if customer is not None:

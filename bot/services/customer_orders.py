@@ -56,15 +56,24 @@ async def customer_orders(tx: Tx, customer_id: str) -> list[OrderSummary]:
         summary = orders.get(event.order_id)
         if summary is None:
             summary = orders[event.order_id] = OrderSummary(
-                order_id=event.order_id, number=event.order_number or event.order_id,
-                status=None, last_event=event.type, first_seen=event.occurred_at,
-                last_seen=event.occurred_at)
+                order_id=event.order_id,
+                number=event.order_number or event.order_id,
+                status=None,
+                last_event=event.type,
+                first_seen=event.occurred_at,
+                last_seen=event.occurred_at,
+            )
         _merge(summary, event.type, event.occurred_at, order, payload)
     return sorted(orders.values(), key=lambda o: o.last_seen, reverse=True)
 
 
-def _merge(summary: OrderSummary, event_type: str, occurred_at: datetime,
-           order: dict[str, Any], payload: dict[str, Any]) -> None:
+def _merge(
+    summary: OrderSummary,
+    event_type: str,
+    occurred_at: datetime,
+    order: dict[str, Any],
+    payload: dict[str, Any],
+) -> None:
     summary.last_event = event_type
     summary.last_seen = max(summary.last_seen, occurred_at)
     if order.get("number"):
@@ -111,17 +120,27 @@ def money(value: str | None, currency: str | None, lang: str) -> str:
 
 def order_line(order: OrderSummary, zone: ZoneInfo, lang: str) -> str:
     """One order of ``/orders`` (HTML, every value escaped)."""
-    return t("orders.line", lang, number=order.number, status=order.status_words(lang),
-             start=when(order.planned_start, zone, lang),
-             finish=when(order.planned_finish, zone, lang),
-             amount=money(order.amount, order.currency, lang),
-             paid=money(order.paid, order.currency, lang))
+    return t(
+        "orders.line",
+        lang,
+        number=order.number,
+        status=order.status_words(lang),
+        start=when(order.planned_start, zone, lang),
+        finish=when(order.planned_finish, zone, lang),
+        amount=money(order.amount, order.currency, lang),
+        paid=money(order.paid, order.currency, lang),
+    )
 
 
 def order_context(order: OrderSummary | None, zone: ZoneInfo, lang: str) -> str:
     """The header's order line for staff."""
     if order is None:
         return t("conv.no_order", lang)
-    return t("conv.order", lang, number=order.number, status=order.status_words(lang),
-             start=when(order.planned_start, zone, lang),
-             finish=when(order.planned_finish, zone, lang))
+    return t(
+        "conv.order",
+        lang,
+        number=order.number,
+        status=order.status_words(lang),
+        start=when(order.planned_start, zone, lang),
+        finish=when(order.planned_finish, zone, lang),
+    )

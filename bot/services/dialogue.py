@@ -55,19 +55,20 @@ async def find_customer(tx: Tx, who: str, region: str) -> Who | None:
         if link is not None:
             addresses.append(str(link.chat_id))
     elif key.startswith("chat:"):
-        addresses.append(key[len("chat:"):])
+        addresses.append(key[len("chat:") :])
     elif key.startswith("phone:"):
-        addresses.append(key[len("phone:"):])
+        addresses.append(key[len("phone:") :])
     if customer is None and not await tx.list_conversation(customer_key=key, limit=1):
         return None
     return Who(key=key, customer=customer, addresses=addresses)
 
 
-async def timeline(tx: Tx, who: Who, *, limit: int = 50,
-                   notifications: bool = True) -> list[Entry]:
+async def timeline(tx: Tx, who: Who, *, limit: int = 50, notifications: bool = True) -> list[Entry]:
     """The last ``limit`` entries, oldest first."""
-    entries = [Entry(m.created_at, message=m)
-               for m in await tx.list_conversation(customer_key=who.key, limit=limit)]
+    entries = [
+        Entry(m.created_at, message=m)
+        for m in await tx.list_conversation(customer_key=who.key, limit=limit)
+    ]
     if notifications:
         seen: set[int] = set()
         for address in who.addresses:
@@ -75,7 +76,8 @@ async def timeline(tx: Tx, who: Who, *, limit: int = 50,
                 if row.id in seen or row.event_type in ("conversation_reply",):
                     continue
                 seen.add(row.id)  # type: ignore[arg-type]
-                entries.append(Entry(row.sent_at or row.failed_at or row.created_at,
-                                     notification=row))
+                entries.append(
+                    Entry(row.sent_at or row.failed_at or row.created_at, notification=row)
+                )
     entries.sort(key=lambda e: e.at)
     return entries[-limit:]

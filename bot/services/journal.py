@@ -36,8 +36,12 @@ async def journal_query(arg: str, storage: Storage, config: Config, clock: Clock
     if not arg:
         return JournalQuery("latest", filters=[JournalFilter(limit=LATEST)])
     if arg.lower() == "failed":
-        return JournalQuery("failed", filters=[JournalFilter(status=status, limit=LATEST)
-                                               for status in ("failed", "undelivered")])
+        return JournalQuery(
+            "failed",
+            filters=[
+                JournalFilter(status=status, limit=LATEST) for status in ("failed", "undelivered")
+            ],
+        )
     if arg.lower() == "today":
         return JournalQuery(
             "today",

@@ -92,8 +92,7 @@ async def search_terms(tx: Tx, q: str, region: str) -> dict[str, object]:
     return terms
 
 
-async def read_query(storage: Storage, config: Config,
-                     params: Mapping[str, str]) -> JournalQuery:
+async def read_query(storage: Storage, config: Config, params: Mapping[str, str]) -> JournalQuery:
     """The journal filters of a URL's query string."""
     query = JournalQuery(values={k: params.get(k, "").strip()[:200] for k in FILTER_KEYS})
     values, tz = query.values, config.service.tz
@@ -125,8 +124,12 @@ async def read_query(storage: Storage, config: Config,
 async def journal_page(storage: Storage, query: JournalQuery) -> JournalPage:
     async with storage.reader() as tx:
         total = await tx.count_journal(query.search, cap=COUNT_CAP)
-        rows = await tx.search_journal(query.search, offset=(query.page - 1) * PAGE_SIZE,
-                                       limit=PAGE_SIZE, newest_first=query.newest_first)
+        rows = await tx.search_journal(
+            query.search,
+            offset=(query.page - 1) * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            newest_first=query.newest_first,
+        )
     shown_total = min(total, COUNT_CAP)
     pages = max(1, -(-shown_total // PAGE_SIZE))
     return JournalPage(rows, shown_total, total > COUNT_CAP, query.page, pages)
@@ -147,8 +150,7 @@ async def count_failed(storage: Storage, search: JournalSearch) -> int:
 async def resend_failed(storage: Storage, search: JournalSearch, now: datetime) -> int:
     """Re-queue every failed row of the filter (up to RESEND_CAP); returns how many."""
     async with storage.reader() as tx:
-        rows = await tx.search_journal(failed_search(search), limit=RESEND_CAP,
-                                       newest_first=False)
+        rows = await tx.search_journal(failed_search(search), limit=RESEND_CAP, newest_first=False)
     ids = [row.id for row in rows if row.id is not None]
 
     async def requeue(tx: Tx) -> int:

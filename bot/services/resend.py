@@ -25,8 +25,9 @@ class ResendOutcome:
         return self.status == "queued"
 
 
-async def resend_row(storage: Storage, row_id: int, now: datetime, *,
-                     force: bool = False) -> ResendOutcome:
+async def resend_row(
+    storage: Storage, row_id: int, now: datetime, *, force: bool = False
+) -> ResendOutcome:
     """Make the row pending, due ``now``; other processes' dispatchers are told."""
 
     async def job(tx: Tx) -> ResendOutcome:

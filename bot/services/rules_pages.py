@@ -81,38 +81,65 @@ def sample_event(event_type: str, now: datetime) -> dict[str, Any]:
     """A believable event of any type: every part a default template may use is filled."""
     tomorrow = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     return {
-        "id": f"sample-{event_type}", "type": event_type, "occurred_at": now,
-        "customer": {"id": "C-001", "name": "Иван Петров", "phone": "+79161234567",
-                     "email": "ivan@example.ru"},
+        "id": f"sample-{event_type}",
+        "type": event_type,
+        "occurred_at": now,
+        "customer": {
+            "id": "C-001",
+            "name": "Иван Петров",
+            "phone": "+79161234567",
+            "email": "ivan@example.ru",
+        },
         "manager": {"id": "S-7", "name": "Ольга Смирнова", "phone": "+79160000007"},
         "master": {"id": "S-9", "name": "Пётр Кузнецов"},
-        "order": {"id": "ORD-1", "number": "ЗН-000123", "status": "В работе",
-                  "planned_start": tomorrow, "planned_finish": tomorrow + timedelta(hours=8),
-                  "amount": 15000, "paid": 5000, "currency": "RUB"},
+        "order": {
+            "id": "ORD-1",
+            "number": "ЗН-000123",
+            "status": "В работе",
+            "planned_start": tomorrow,
+            "planned_finish": tomorrow + timedelta(hours=8),
+            "amount": 15000,
+            "paid": 5000,
+            "currency": "RUB",
+        },
         "items": [{"sku": "OC-90", "name": "Фильтр масляный", "qty": 1, "price": 900}],
         "vehicle": {"make": "Lada", "model": "Vesta", "plate": "А123ВС777", "mileage": 42000},
-        "data": {"expires_on": (now + timedelta(days=14)).date(), "due_on": tomorrow.date(),
-                 "starts_at": tomorrow, "task_id": "T-1", "title": "Звонок клиенту",
-                 "points": 500, "balance": 1200, "status": "Готов к выдаче"},
+        "data": {
+            "expires_on": (now + timedelta(days=14)).date(),
+            "due_on": tomorrow.date(),
+            "starts_at": tomorrow,
+            "task_id": "T-1",
+            "title": "Звонок клиенту",
+            "points": 500,
+            "balance": 1200,
+            "status": "Готов к выдаче",
+        },
     }
 
 
-def preview_rule(rule: StoredRule, templates: Templates, config: Config, language: str,
-                 now: datetime) -> list[ChannelPreview]:
+def preview_rule(
+    rule: StoredRule, templates: Templates, config: Config, language: str, now: datetime
+) -> list[ChannelPreview]:
     """The rule's message in each of its channels, rendered on :func:`sample_event`."""
     parsed = from_stored(rule)
     event = sample_event(parsed.event, now)
     recipient = {"id": "C-001", "name": "Иван Петров", "role": parsed.recipients[0]}
-    context = template_context(event, recipient, company=config.service.company_name,
-                               extra=templates.globals)
+    context = template_context(
+        event, recipient, company=config.service.company_name, extra=templates.globals
+    )
     out = []
     for channel in parsed.channels:
         shown = ChannelPreview(channel)
         try:
-            rendered = templates.render(event_type=parsed.event, channel=channel,
-                                        language=parsed.language or language, context=context,
-                                        subject=parsed.subject, body=parsed.body,
-                                        html_body=parsed.html)
+            rendered = templates.render(
+                event_type=parsed.event,
+                channel=channel,
+                language=parsed.language or language,
+                context=context,
+                subject=parsed.subject,
+                body=parsed.body,
+                html_body=parsed.html,
+            )
         except TemplateFailure as exc:
             shown.error = str(exc)
             out.append(shown)

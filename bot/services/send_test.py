@@ -25,17 +25,24 @@ class TestAnswer:
     result: SendResult | None = None
 
 
-def test_message(config: Config, channel: str, address: str, provider: str | None,
-                 text: str | None) -> OutgoingMessage:
+def test_message(
+    config: Config, channel: str, address: str, provider: str | None, text: str | None
+) -> OutgoingMessage:
     if channel in SMS_CHANNELS:
         phone = normalize_phone(address, config.service.default_region)
         if phone is None:
             raise LookupError(f"{address!r} is not a valid phone number")
         address = phone
     body = text or DEFAULT_TEXT[config.service.language]
-    return OutgoingMessage(row_id=0, channel=channel, address=address, text=body,
-                           subject=body, providers=[provider] if provider else [],
-                           language=config.service.language)
+    return OutgoingMessage(
+        row_id=0,
+        channel=channel,
+        address=address,
+        text=body,
+        subject=body,
+        providers=[provider] if provider else [],
+        language=config.service.language,
+    )
 
 
 async def send_with(sender: Sender, message: OutgoingMessage) -> TestAnswer:
@@ -63,8 +70,14 @@ async def send_with(sender: Sender, message: OutgoingMessage) -> TestAnswer:
     return TestAnswer(True, summary, result)
 
 
-async def send_test(config: Config, channel: str, address: str, *, provider: str | None = None,
-                    text: str | None = None) -> TestAnswer:
+async def send_test(
+    config: Config,
+    channel: str,
+    address: str,
+    *,
+    provider: str | None = None,
+    text: str | None = None,
+) -> TestAnswer:
     """Build the channel from the config, send one message, close everything again."""
     reason = channel_unavailable(config, channel, [provider] if provider else [])
     if reason:

@@ -41,8 +41,14 @@ def is_stop_word(text: str, stop_words: list[str]) -> bool:
 class SmsAnswers:
     """The :class:`~bot.core.inbound_sms.InboundSmsSink` the modem readers hand SMS to."""
 
-    def __init__(self, storage: Storage, config: Config, clock: Clock, senders: dict,
-                 bot: Callable[[], Bot | None]) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        config: Config,
+        clock: Clock,
+        senders: dict,
+        bot: Callable[[], Bot | None],
+    ) -> None:
         self.storage = storage
         self.config = config
         self.clock = clock
@@ -60,10 +66,18 @@ class SmsAnswers:
             key = customer.id if customer is not None else f"phone:{phone}"
             ctx = await conv.context(tx, customer=customer, key=key)
         record = ConversationMessage(
-            direction="in", channel="sms", customer_key=key, source_chat_id=SMS_SOURCE_CHAT,
-            source_message=sms.key, status="stopped" if stop else "received",
-            created_at=self.clock.now(), customer_id=customer.id if customer else None,
-            phone=phone, modem=sms.modem, text=sms.text)
+            direction="in",
+            channel="sms",
+            customer_key=key,
+            source_chat_id=SMS_SOURCE_CHAT,
+            source_message=sms.key,
+            status="stopped" if stop else "received",
+            created_at=self.clock.now(),
+            customer_id=customer.id if customer else None,
+            phone=phone,
+            modem=sms.modem,
+            text=sms.text,
+        )
         if stop:
             await self._stop(record, phone)
             return
@@ -71,17 +85,22 @@ class SmsAnswers:
         if record_id is None:
             return
         if recent >= self.config.conversations.flood_per_minute:
-            await self.storage.write(lambda tx: tx.update_conversation_message(
-                record_id, status="throttled"))
+            await self.storage.write(
+                lambda tx: tx.update_conversation_message(record_id, status="throttled")
+            )
             return
         shown = format_phone(phone, region)
         first = t("conv.sms_from", conv.lang, phone=shown)
-        who = (t("conv.sms_customer", conv.lang, name=customer.name or customer.id,
-                 id=customer.id) if customer else t("conv.sms_unknown", conv.lang))
+        who = (
+            t("conv.sms_customer", conv.lang, name=customer.name or customer.id, id=customer.id)
+            if customer
+            else t("conv.sms_unknown", conv.lang)
+        )
         header = conv.header(ctx, f"{first}, {who}")
         name = conv.topic_name(ctx, shown, phone)
-        await conv.deliver_to_staff(ctx, header, name, text_post(conv.bot, sms.text)
-                                    if conv.bot else _nothing, record_id)
+        await conv.deliver_to_staff(
+            ctx, header, name, text_post(conv.bot, sms.text) if conv.bot else _nothing, record_id
+        )
 
     async def _stop(self, record: ConversationMessage, phone: str) -> None:
         now = self.clock.now()
@@ -90,14 +109,36 @@ class SmsAnswers:
             if await tx.claim_conversation_message(record) is None:
                 return False
             for channel in STOP_CHANNELS:
-                await tx.add_stop(StopEntry(who=phone, who_kind="phone", event_type="*",
-                                            channel=channel, reason=STOP_REASON,
-                                            author=f"sms:{record.modem}", created_at=now))
-            await tx.insert_journal([JournalRow(
-                event_id=f"sms-stop:{record.source_message}", event_type="sms_stop",
-                rule="sms stop", recipient_role="customer", recipient_id=record.customer_id,
-                channel="modem", provider=record.modem, status="stopped", created_at=now,
-                due_at=None, address=phone, text=record.text, reason=STOP_REASON)])
+                await tx.add_stop(
+                    StopEntry(
+                        who=phone,
+                        who_kind="phone",
+                        event_type="*",
+                        channel=channel,
+                        reason=STOP_REASON,
+                        author=f"sms:{record.modem}",
+                        created_at=now,
+                    )
+                )
+            await tx.insert_journal(
+                [
+                    JournalRow(
+                        event_id=f"sms-stop:{record.source_message}",
+                        event_type="sms_stop",
+                        rule="sms stop",
+                        recipient_role="customer",
+                        recipient_id=record.customer_id,
+                        channel="modem",
+                        provider=record.modem,
+                        status="stopped",
+                        created_at=now,
+                        due_at=None,
+                        address=phone,
+                        text=record.text,
+                        reason=STOP_REASON,
+                    )
+                ]
+            )
             return True
 
         if await self.storage.write(job):

@@ -45,9 +45,9 @@ class Delivered:
 
 def thread_gone(exc: TelegramAPIError) -> bool:
     text = str(exc).lower()
-    return isinstance(exc, TelegramBadRequest) and ("thread not found" in text
-                                                    or "topic_deleted" in text
-                                                    or "topic deleted" in text)
+    return isinstance(exc, TelegramBadRequest) and (
+        "thread not found" in text or "topic_deleted" in text or "topic deleted" in text
+    )
 
 
 class StaffRoutes:
@@ -75,8 +75,9 @@ class StaffRoutes:
         await self.storage.write(lambda tx: tx.set_meta(key, value))
         return forum
 
-    async def to_topic(self, chat_id: int, customer_key: str, topic_name: str, header: str,
-                       post: Post) -> Delivered:
+    async def to_topic(
+        self, chat_id: int, customer_key: str, topic_name: str, header: str, post: Post
+    ) -> Delivered:
         """Header (when new) and the message into the customer's topic; a deleted topic is
         created again once."""
         async with self.storage.reader() as tx:
@@ -88,23 +89,32 @@ class StaffRoutes:
                 header_id = None
                 if topic.header != header:
                     header_id = await self._send(chat_id, header, topic.thread_id)
-                    await self.storage.write(lambda tx: tx.set_topic_header(
-                        chat_id, customer_key, header))
+                    await self.storage.write(
+                        lambda tx: tx.set_topic_header(chat_id, customer_key, header)
+                    )
                 ids = await post(chat_id, topic.thread_id, None)
                 return Delivered(chat_id, header_id, ids)
             except TelegramAPIError as exc:
                 if attempt == 2 or not thread_gone(exc):
                     raise
-                log.info("staff chat %s: topic %s of %s is gone; creating it again", chat_id,
-                         topic.thread_id, customer_key)
+                log.info(
+                    "staff chat %s: topic %s of %s is gone; creating it again",
+                    chat_id,
+                    topic.thread_id,
+                    customer_key,
+                )
                 topic = None
         raise AssertionError("unreachable")
 
     async def _create_topic(self, chat_id: int, customer_key: str, name: str) -> ForumTopic:
         created = await self.bot.create_forum_topic(chat_id, name[:TOPIC_NAME_LIMIT] or "?")
-        topic = ForumTopic(staff_chat_id=chat_id, customer_key=customer_key,
-                           thread_id=created.message_thread_id, name=name,
-                           created_at=self.clock.now())
+        topic = ForumTopic(
+            staff_chat_id=chat_id,
+            customer_key=customer_key,
+            thread_id=created.message_thread_id,
+            name=name,
+            created_at=self.clock.now(),
+        )
         return await self.storage.write(lambda tx: tx.save_topic(topic))
 
     async def to_chat(self, chat_id: int, header: str, post: Post) -> Delivered:
@@ -114,8 +124,9 @@ class StaffRoutes:
         return Delivered(chat_id, header_id, ids)
 
     async def _send(self, chat_id: int, html: str, thread_id: int | None) -> int:
-        sent: Message = await self.bot.send_message(chat_id, html, message_thread_id=thread_id,
-                                                    parse_mode="HTML")
+        sent: Message = await self.bot.send_message(
+            chat_id, html, message_thread_id=thread_id, parse_mode="HTML"
+        )
         return sent.message_id
 
     async def private_targets(self, handler_staff_ids: list[str]) -> list[int]:

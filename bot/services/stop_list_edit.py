@@ -66,15 +66,22 @@ def check_form(form: StopForm, region: str) -> tuple[str, str] | None:
     return who if not form.problems else None
 
 
-async def add_entry(storage: Storage, form: StopForm, *, region: str, author: str,
-                    now: datetime) -> StopEntry | None:
+async def add_entry(
+    storage: Storage, form: StopForm, *, region: str, author: str, now: datetime
+) -> StopEntry | None:
     """The saved entry, or None with ``form.problems`` saying why."""
     who = check_form(form, region)
     if who is None:
         return None
-    entry = StopEntry(who=who[1], who_kind=who[0], event_type=form.event_type,
-                      channel=form.channel, reason=form.reason.strip(), author=author,
-                      created_at=now)
+    entry = StopEntry(
+        who=who[1],
+        who_kind=who[0],
+        event_type=form.event_type,
+        channel=form.channel,
+        reason=form.reason.strip(),
+        author=author,
+        created_at=now,
+    )
     return await storage.write(lambda tx: tx.add_stop(entry))
 
 
@@ -87,7 +94,8 @@ async def get_entry(storage: Storage, entry_id: int) -> StopEntry | None:
         return await tx.get_stop(entry_id)
 
 
-async def find_entries(storage: Storage, text: str, *, limit: int = 100,
-                       offset: int = 0) -> list[StopEntry]:
+async def find_entries(
+    storage: Storage, text: str, *, limit: int = 100, offset: int = 0
+) -> list[StopEntry]:
     async with storage.reader() as tx:
         return await tx.search_stops(text, limit=limit, offset=offset)

@@ -46,7 +46,9 @@ class WebIdentity:
         kind, staff_id, user_id = data.get("k"), data.get("s"), data.get("u")
         if kind not in ("telegram", "staff", OPERATOR):
             return None
-        if not isinstance(staff_id, (str, type(None))) or not isinstance(user_id, (int, type(None))):
+        if not isinstance(staff_id, (str, type(None))) or not isinstance(
+            user_id, (int, type(None))
+        ):
             return None
         return cls(kind, staff_id, user_id)
 
@@ -107,6 +109,7 @@ async def web_secret(storage: Storage, config: Config) -> bytes:
     async with storage.reader() as tx:
         stored = await tx.get_meta(SECRET_META_KEY)
     if stored is None:
+
         async def make(tx: Any) -> str:
             found = await tx.get_meta(SECRET_META_KEY)
             if found is None:
@@ -119,31 +122,42 @@ async def web_secret(storage: Storage, config: Config) -> bytes:
 
 
 # login links --------------------------------------------------------------------------------------
-def login_token(secret: bytes, identity: WebIdentity, now: datetime,
-                minutes: float = LINK_MINUTES) -> str:
+def login_token(
+    secret: bytes, identity: WebIdentity, now: datetime, minutes: float = LINK_MINUTES
+) -> str:
     expires = int((now + timedelta(minutes=minutes)).timestamp())
-    return sign(secret, "login", {**identity.to_dict(), "exp": expires,
-                                  "j": secrets.token_urlsafe(12)})
+    return sign(
+        secret, "login", {**identity.to_dict(), "exp": expires, "j": secrets.token_urlsafe(12)}
+    )
 
 
 def login_url(config: Config, token: str) -> str:
     return f"{config.web_base_url()}/web/login?t={token}"
 
 
-async def make_login_link(storage: Storage, config: Config, identity: WebIdentity,
-                          now: datetime, minutes: float = LINK_MINUTES) -> str:
-    return login_url(config, login_token(await web_secret(storage, config), identity, now,
-                                         minutes))
+async def make_login_link(
+    storage: Storage,
+    config: Config,
+    identity: WebIdentity,
+    now: datetime,
+    minutes: float = LINK_MINUTES,
+) -> str:
+    return login_url(config, login_token(await web_secret(storage, config), identity, now, minutes))
 
 
-async def redeem_login(storage: Storage, secret: bytes, token: str,
-                       now: datetime) -> WebIdentity | str:
+async def redeem_login(
+    storage: Storage, secret: bytes, token: str, now: datetime
+) -> WebIdentity | str:
     """The identity of a valid, unused link (now marked used), else why not:
     ``invalid``, ``expired`` or ``used``."""
     payload = unsign(secret, "login", token)
     identity = WebIdentity.from_dict(payload) if payload else None
-    if payload is None or identity is None or not isinstance(payload.get("exp"), int) \
-            or not isinstance(payload.get("j"), str):
+    if (
+        payload is None
+        or identity is None
+        or not isinstance(payload.get("exp"), int)
+        or not isinstance(payload.get("j"), str)
+    ):
         return "invalid"
     expires = datetime.fromtimestamp(payload["exp"], now.tzinfo)
     if expires <= now:
@@ -156,15 +170,20 @@ async def redeem_login(storage: Storage, secret: bytes, token: str,
 # sessions and CSRF ---------------------------------------------------------------------------------
 def session_cookie(secret: bytes, identity: WebIdentity, now: datetime, hours: float) -> str:
     expires = int((now + timedelta(hours=hours)).timestamp())
-    return sign(secret, "session", {**identity.to_dict(), "exp": expires,
-                                    "sid": secrets.token_urlsafe(12)})
+    return sign(
+        secret, "session", {**identity.to_dict(), "exp": expires, "sid": secrets.token_urlsafe(12)}
+    )
 
 
 def read_session(secret: bytes, cookie: str, now: datetime) -> tuple[WebIdentity, str] | None:
     """(identity, session id) of a valid unexpired cookie."""
     payload = unsign(secret, "session", cookie)
-    if payload is None or not isinstance(payload.get("exp"), int) \
-            or not isinstance(payload.get("sid"), str) or payload["exp"] <= now.timestamp():
+    if (
+        payload is None
+        or not isinstance(payload.get("exp"), int)
+        or not isinstance(payload.get("sid"), str)
+        or payload["exp"] <= now.timestamp()
+    ):
         return None
     identity = WebIdentity.from_dict(payload)
     return (identity, payload["sid"]) if identity is not None else None
@@ -179,8 +198,7 @@ def csrf_ok(secret: bytes, session_id: str, given: str) -> bool:
 
 
 # the staff check ------------------------------------------------------------------------------------
-async def current_staff(storage: Storage, config: Config,
-                        identity: WebIdentity) -> WebStaff | None:
+async def current_staff(storage: Storage, config: Config, identity: WebIdentity) -> WebStaff | None:
     """The staff member behind ``identity`` as of now, or None (no longer staff)."""
     if identity.kind == OPERATOR:
         return WebStaff(identity, OPERATOR, True)
@@ -193,8 +211,14 @@ async def current_staff(storage: Storage, config: Config,
             return None
         is_admin = user_id in config.telegram.admins
         link = await tx.get_link(user_id)  # staff use the bot in private chats: chat = user
-        if link is not None and link.active and link.staff_id and link.phone \
-                and link.user_id == user_id and link.staff_id == identity.staff_id:
+        if (
+            link is not None
+            and link.active
+            and link.staff_id
+            and link.phone
+            and link.user_id == user_id
+            and link.staff_id == identity.staff_id
+        ):
             person = await tx.find_person_by_phone("staff", link.phone)
             if person is not None and person.id == link.staff_id:
                 return WebStaff(identity, person.name or person.id, is_admin)

@@ -25,12 +25,15 @@ from bot.web.security import (
 
 
 def build_web_app() -> web.Application:
-    webapp = web.Application(middlewares=[headers_middleware, session_middleware,
-                                          csrf_middleware])
+    webapp = web.Application(middlewares=[headers_middleware, session_middleware, csrf_middleware])
     webapp[SECRET_CACHE] = {}
-    aiohttp_jinja2.setup(webapp, loader=jinja2.PackageLoader("bot.web", "templates"),
-                         autoescape=True, context_processors=[page_context],
-                         undefined=jinja2.StrictUndefined)
+    aiohttp_jinja2.setup(
+        webapp,
+        loader=jinja2.PackageLoader("bot.web", "templates"),
+        autoescape=True,
+        context_processors=[page_context],
+        undefined=jinja2.StrictUndefined,
+    )
     add = webapp.router
     add.add_get("/", journal_views.handle_root)
     add.add_get("/login", login_views.handle_login)

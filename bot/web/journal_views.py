@@ -25,15 +25,23 @@ from storage.models import JOURNAL_STATUSES
 
 # the detail view's time and receipt fields: shown when the row has them (issue 16's
 # receipts arrive as more columns of the same row)
-ROW_TIMES = (("created_at", "row.created"), ("due_at", "row.due"), ("sent_at", "row.sent"),
-             ("failed_at", "row.failed"), ("delivered_at", "row.delivered"))
+ROW_TIMES = (
+    ("created_at", "row.created"),
+    ("due_at", "row.due"),
+    ("sent_at", "row.sent"),
+    ("failed_at", "row.failed"),
+    ("delivered_at", "row.delivered"),
+)
 
 
 def filter_url(query: JournalQuery, **changes: str | int) -> str:
     """This page's URL with some parameters changed (empty ones left out)."""
     merged = {**query.values, **{key: str(value) for key, value in changes.items()}}
-    params = {key: value for key, value in merged.items()
-              if value and not (key == "page" and value == "1")}
+    params = {
+        key: value
+        for key, value in merged.items()
+        if value and not (key == "page" and value == "1")
+    }
     return "/web/journal" + (f"?{urlencode(params)}" if params else "")
 
 
@@ -54,16 +62,27 @@ async def handle_journal(request: web.Request) -> web.Response:
     page = await journal_page(storage, query)
     failed = await count_failed(storage, query.search)
     async with storage.reader() as tx:
-        rules = sorted({rule.name for rule in await tx.list_rules()} | (
-            {query.values["rule"]} if query.values["rule"] else set()))
-    return render(request, "journal.html", {
-        "rules": rules,
-        "query": query, "values": query.values, "page": page, "failed": failed,
-        "statuses": JOURNAL_STATUSES, "channels": CHANNELS, "types": sorted(CATALOG),
-        "url": lambda **changes: filter_url(query, **changes),
-        "resend_url": "/web/journal/resend-failed?" + urlencode(
-            {k: v for k, v in query.values.items() if v}),
-    })
+        rules = sorted(
+            {rule.name for rule in await tx.list_rules()}
+            | ({query.values["rule"]} if query.values["rule"] else set())
+        )
+    return render(
+        request,
+        "journal.html",
+        {
+            "rules": rules,
+            "query": query,
+            "values": query.values,
+            "page": page,
+            "failed": failed,
+            "statuses": JOURNAL_STATUSES,
+            "channels": CHANNELS,
+            "types": sorted(CATALOG),
+            "url": lambda **changes: filter_url(query, **changes),
+            "resend_url": "/web/journal/resend-failed?"
+            + urlencode({k: v for k, v in query.values.items() if v}),
+        },
+    )
 
 
 async def handle_row(request: web.Request) -> web.Response:
@@ -73,17 +92,22 @@ async def handle_row(request: web.Request) -> web.Response:
     if row is None:
         return bad_request(request)
     public = row.public()
-    times = [(label, parse_rfc3339(public[name])) for name, label in ROW_TIMES
-             if name in public]
-    return render(request, "row.html", {"row": row, "times": times,
-                                        "receipt": public.get("receipt"),
-                                        "back": request.query.get("back", "")})
+    times = [(label, parse_rfc3339(public[name])) for name, label in ROW_TIMES if name in public]
+    return render(
+        request,
+        "row.html",
+        {
+            "row": row,
+            "times": times,
+            "receipt": public.get("receipt"),
+            "back": request.query.get("back", ""),
+        },
+    )
 
 
 async def handle_resend(request: web.Request) -> web.StreamResponse:
     row_id = int(request.match_info["id"])
-    row = await resend_one(request.config_dict[STORAGE], row_id,
-                           request.config_dict[CLOCK].now())
+    row = await resend_one(request.config_dict[STORAGE], row_id, request.config_dict[CLOCK].now())
     target = f"/web/journal/{row_id}"
     if row is None:
         async with request.config_dict[STORAGE].reader() as tx:
@@ -98,12 +122,17 @@ async def handle_resend_failed_confirm(request: web.Request) -> web.Response:
     storage = request.config_dict[STORAGE]
     query = await read_query(storage, request.config_dict[CONFIG], request.query)
     count = await count_failed(storage, query.search)
-    return render(request, "confirm.html", {
-        "question": ("journal.resend_failed_confirm", {"count": count}),
-        "action": "/web/journal/resend-failed",
-        "fields": {k: v for k, v in query.values.items() if v},
-        "cancel": filter_url(query), "disabled": count == 0,
-    })
+    return render(
+        request,
+        "confirm.html",
+        {
+            "question": ("journal.resend_failed_confirm", {"count": count}),
+            "action": "/web/journal/resend-failed",
+            "fields": {k: v for k, v in query.values.items() if v},
+            "cancel": filter_url(query),
+            "disabled": count == 0,
+        },
+    )
 
 
 async def handle_resend_failed(request: web.Request) -> web.StreamResponse:

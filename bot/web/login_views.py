@@ -31,9 +31,15 @@ async def handle_login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, "login.not_staff", 403)
     response = web.HTTPFound("/web/journal")
     hours = config.web.session_hours
-    response.set_cookie(SESSION_COOKIE, session_cookie(secret, outcome, now, hours),
-                        path="/web", httponly=True, samesite="Lax", secure=config.web.secure,
-                        max_age=int(hours * 3600))
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_cookie(secret, outcome, now, hours),
+        path="/web",
+        httponly=True,
+        samesite="Lax",
+        secure=config.web.secure,
+        max_age=int(hours * 3600),
+    )
     raise response
 
 
@@ -50,6 +56,5 @@ async def handle_language(request: web.Request) -> web.StreamResponse:
         target = "/web/journal"  # never a redirect off the site
     response = web.HTTPFound(target)
     if to in ("ru", "en"):
-        response.set_cookie(LANG_COOKIE, to, path="/web", samesite="Lax",
-                            max_age=365 * 86400)
+        response.set_cookie(LANG_COOKIE, to, path="/web", samesite="Lax", max_age=365 * 86400)
     raise response

@@ -33,8 +33,7 @@ async def secret_of(request: web.Request) -> bytes:
 
 
 def lang_of(request: web.Request) -> str:
-    return web_language(request.cookies.get(LANG_COOKIE),
-                        request.headers.get("Accept-Language"))
+    return web_language(request.cookies.get(LANG_COOKIE), request.headers.get("Accept-Language"))
 
 
 def _notice(request: web.Request, lang: str) -> dict[str, str] | None:
@@ -45,8 +44,10 @@ def _notice(request: web.Request, lang: str) -> dict[str, str] | None:
         kind, key, values = json.loads(raw)
         if key not in WEB_TEXTS or not isinstance(values, dict):
             return None
-        return {"kind": str(kind), "text": wt(key, lang, **{str(k): str(v)
-                                                            for k, v in values.items()})}
+        return {
+            "kind": str(kind),
+            "text": wt(key, lang, **{str(k): str(v) for k, v in values.items()}),
+        }
     except (ValueError, TypeError, KeyError, IndexError):
         return None
 
@@ -64,14 +65,22 @@ async def page_context(request: web.Request) -> dict[str, Any]:
     def local(moment: datetime | None, fmt: str = "%d.%m.%Y %H:%M:%S") -> str:
         return moment.astimezone(config.service.tz).strftime(fmt) if moment else "—"
 
-    return {"lang": lang, "t": lambda key, **values: wt(key, lang, **values),
-            "staff": staff, "csrf": token or "", "local": local,
-            "notice": _notice(request, lang), "path": request.path,
-            "here": quote(request.path_qs, safe="/"), "tz": config.service.timezone}
+    return {
+        "lang": lang,
+        "t": lambda key, **values: wt(key, lang, **values),
+        "staff": staff,
+        "csrf": token or "",
+        "local": local,
+        "notice": _notice(request, lang),
+        "path": request.path,
+        "here": quote(request.path_qs, safe="/"),
+        "tz": config.service.timezone,
+    }
 
 
-def render(request: web.Request, template: str, context: dict[str, Any], *,
-           status: int = 200) -> web.Response:
+def render(
+    request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> web.Response:
     response = aiohttp_jinja2.render_template(template, request, context, status=status)
     if request.cookies.get(NOTICE_COOKIE):
         response.del_cookie(NOTICE_COOKIE, path="/web")
@@ -82,9 +91,14 @@ def redirect(location: str, kind: str = "", key: str = "", **values: Any) -> web
     """A 302 after an action, leaving a notice (a text key) for the next page."""
     response = web.HTTPFound(location)
     if key:
-        response.set_cookie(NOTICE_COOKIE, json.dumps([kind or "ok", key, values],
-                                                      ensure_ascii=True),
-                            path="/web", httponly=True, samesite="Lax", max_age=60)
+        response.set_cookie(
+            NOTICE_COOKIE,
+            json.dumps([kind or "ok", key, values], ensure_ascii=True),
+            path="/web",
+            httponly=True,
+            samesite="Lax",
+            max_age=60,
+        )
     return response
 
 
@@ -93,10 +107,10 @@ def message_page(request: web.Request, key: str, *, status: int, **values: Any) 
     lang = lang_of(request)
     try:
         return aiohttp_jinja2.render_template(
-            "message.html", request, {"message": wt(key, lang, **values)}, status=status)
+            "message.html", request, {"message": wt(key, lang, **values)}, status=status
+        )
     except Exception:  # the page of last resort must not fail itself
-        return web.Response(text=wt(key, lang, **values), status=status,
-                            content_type="text/plain")
+        return web.Response(text=wt(key, lang, **values), status=status, content_type="text/plain")
 
 
 def bad_request(request: web.Request) -> web.Response:

@@ -19,11 +19,13 @@ from bot.services.rules_pages import (
 from bot.web.pages import STAFF, bad_request, lang_of, message_page, redirect, render
 
 
-async def _list_page(request: web.Request, *, errors: list[str] | None = None,
-                     text: str = "", status: int = 200) -> web.Response:
+async def _list_page(
+    request: web.Request, *, errors: list[str] | None = None, text: str = "", status: int = 200
+) -> web.Response:
     rules = await list_rules(request.config_dict[STORAGE])
-    return render(request, "rules.html", {"rules": rules, "errors": errors, "text": text},
-                  status=status)
+    return render(
+        request, "rules.html", {"rules": rules, "errors": errors, "text": text}, status=status
+    )
 
 
 async def handle_rules(request: web.Request) -> web.Response:
@@ -35,11 +37,16 @@ async def handle_rule(request: web.Request) -> web.Response:
     if rule is None:
         return bad_request(request)
     lang = request.query.get("preview_lang") or lang_of(request)
-    previews = preview_rule(rule, request.config_dict[TEMPLATES], request.config_dict[CONFIG],
-                            lang if lang in ("ru", "en") else "ru",
-                            request.config_dict[CLOCK].now())
-    return render(request, "rule.html", {"rule": rule, "toml": show_toml(rule),
-                                         "previews": previews})
+    previews = preview_rule(
+        rule,
+        request.config_dict[TEMPLATES],
+        request.config_dict[CONFIG],
+        lang if lang in ("ru", "en") else "ru",
+        request.config_dict[CLOCK].now(),
+    )
+    return render(
+        request, "rule.html", {"rule": rule, "toml": show_toml(rule), "previews": previews}
+    )
 
 
 async def handle_block(request: web.Request) -> web.StreamResponse:
@@ -50,8 +57,12 @@ async def handle_block(request: web.Request) -> web.StreamResponse:
         return bad_request(request)
     blocked = request.match_info["action"] == "block"
     await set_blocked(storage, rule_id, blocked)
-    raise redirect(f"/web/rules/{rule_id}", "ok",
-                   "rules.now_blocked" if blocked else "rules.now_unblocked", name=rule.name)
+    raise redirect(
+        f"/web/rules/{rule_id}",
+        "ok",
+        "rules.now_blocked" if blocked else "rules.now_unblocked",
+        name=rule.name,
+    )
 
 
 async def handle_import(request: web.Request) -> web.StreamResponse:
@@ -70,11 +81,16 @@ async def handle_import(request: web.Request) -> web.StreamResponse:
     outcome = await import_file(request.config_dict[STORAGE], data)
     if outcome.errors is not None:
         return await _list_page(request, errors=outcome.errors, text=text, status=400)
-    raise redirect("/web/rules", "ok", "rules.imported", created=outcome.created,
-                   updated=outcome.updated)
+    raise redirect(
+        "/web/rules", "ok", "rules.imported", created=outcome.created, updated=outcome.updated
+    )
 
 
 async def handle_export(request: web.Request) -> web.Response:
     text = await export_all(request.config_dict[STORAGE])
-    return web.Response(text=text, content_type="application/toml", charset="utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="rules.toml"'})
+    return web.Response(
+        text=text,
+        content_type="application/toml",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="rules.toml"'},
+    )

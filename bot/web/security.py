@@ -28,8 +28,10 @@ log = logging.getLogger("vestnik.web")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION_COOKIE = "vestnik_session"
 PUBLIC_PREFIXES = ("/web/login", "/web/static/", "/web/lang")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 def _secure(response: web.StreamResponse, path: str) -> None:
@@ -78,8 +80,9 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     staff = None
     if session is not None:
         identity, session_id = session
-        staff = await current_staff(request.config_dict[STORAGE], request.config_dict[CONFIG],
-                                    identity)
+        staff = await current_staff(
+            request.config_dict[STORAGE], request.config_dict[CONFIG], identity
+        )
         if staff is not None:
             staff = dataclasses.replace(staff, session_id=session_id)
     if staff is None:

@@ -59,13 +59,27 @@ async def handle_status(request: web.Request) -> web.Response:
     for name in sorted(set(counts) | set(senders)):
         by_status = counts.get(name, {})
         error = last_errors.get(name) or states.get(name, {}).get("last_error")
-        lines.append(ChannelLine(name, sum(by_status.get(s, 0) for s in WAITING),
-                                 due.get(name, 0), by_status,
-                                 str(error) if error and not isinstance(error, dict) else None))
+        lines.append(
+            ChannelLine(
+                name,
+                sum(by_status.get(s, 0) for s in WAITING),
+                due.get(name, 0),
+                by_status,
+                str(error) if error and not isinstance(error, dict) else None,
+            )
+        )
     overdue = [now - moment for moment in earliest.values() if moment < now]
     lag = int(max(overdue).total_seconds()) if overdue else None
-    return render(request, "status.html", {
-        "lines": lines, "portals": portals_of(states), "modems": modems_of(states),
-        "lag": lag, "leader": getattr(storage, "is_leader", True), "now": now,
-        "database": await storage.ping(),
-    })
+    return render(
+        request,
+        "status.html",
+        {
+            "lines": lines,
+            "portals": portals_of(states),
+            "modems": modems_of(states),
+            "lag": lag,
+            "leader": getattr(storage, "is_leader", True),
+            "now": now,
+            "database": await storage.ping(),
+        },
+    )

@@ -16,8 +16,12 @@ LISTED = 200
 async def _page(request: web.Request, form: StopForm, status: int = 200) -> web.Response:
     text = request.query.get("q", "").strip()[:200]
     entries = await find_entries(request.config_dict[STORAGE], text, limit=LISTED)
-    return render(request, "stoplist.html", {"entries": entries, "form": form, "q": text,
-                                             "channels": CHANNELS}, status=status)
+    return render(
+        request,
+        "stoplist.html",
+        {"entries": entries, "form": form, "q": text, "channels": CHANNELS},
+        status=status,
+    )
 
 
 async def handle_stoplist(request: web.Request) -> web.Response:
@@ -26,18 +30,25 @@ async def handle_stoplist(request: web.Request) -> web.Response:
 
 async def handle_add(request: web.Request) -> web.StreamResponse:
     data = await request.post()
-    form = StopForm(who=str(data.get("who", ""))[:300],
-                    event_type=str(data.get("event_type", "")).strip() or "*",
-                    channel=str(data.get("channel", "")).strip() or "*",
-                    reason=str(data.get("reason", "")))
+    form = StopForm(
+        who=str(data.get("who", ""))[:300],
+        event_type=str(data.get("event_type", "")).strip() or "*",
+        channel=str(data.get("channel", "")).strip() or "*",
+        reason=str(data.get("reason", "")),
+    )
     config = request.config_dict[CONFIG]
-    saved = await add_entry(request.config_dict[STORAGE], form,
-                            region=config.service.default_region,
-                            author=request[STAFF].author, now=request.config_dict[CLOCK].now())
+    saved = await add_entry(
+        request.config_dict[STORAGE],
+        form,
+        region=config.service.default_region,
+        author=request[STAFF].author,
+        now=request.config_dict[CLOCK].now(),
+    )
     if saved is None:
         return await _page(request, form, status=400)
-    raise redirect("/web/stoplist", "ok", "stop.added", id=saved.id,
-                   who=f"{saved.who_kind}:{saved.who}")
+    raise redirect(
+        "/web/stoplist", "ok", "stop.added", id=saved.id, who=f"{saved.who_kind}:{saved.who}"
+    )
 
 
 async def handle_remove_confirm(request: web.Request) -> web.Response:
@@ -45,11 +56,17 @@ async def handle_remove_confirm(request: web.Request) -> web.Response:
     entry = await get_entry(request.config_dict[STORAGE], entry_id)
     if entry is None:
         return bad_request(request)
-    return render(request, "confirm.html", {
-        "question": ("stop.remove_confirm", {"id": entry_id, "who": entry.key}),
-        "action": f"/web/stoplist/{entry_id}/remove", "fields": {},
-        "cancel": "/web/stoplist", "disabled": False,
-    })
+    return render(
+        request,
+        "confirm.html",
+        {
+            "question": ("stop.remove_confirm", {"id": entry_id, "who": entry.key}),
+            "action": f"/web/stoplist/{entry_id}/remove",
+            "fields": {},
+            "cancel": "/web/stoplist",
+            "disabled": False,
+        },
+    )
 
 
 async def handle_remove(request: web.Request) -> web.StreamResponse:

@@ -80,8 +80,9 @@ def _classify_final(line: str) -> tuple[str, int | None, str] | None:
 class AtChannel:
     """An open serial port speaking AT. Build with :meth:`open`."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 name: str = "modem") -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, name: str = "modem"
+    ) -> None:
         self.name = name
         self._reader = reader
         self._writer = writer
@@ -133,20 +134,22 @@ class AtChannel:
                 self._lines.put_nowait(PROMPT)
                 buffer = rest
                 continue
-            cut = min((i for i in (stripped.find(b"\r"), stripped.find(b"\n")) if i >= 0),
-                      default=-1)
+            cut = min(
+                (i for i in (stripped.find(b"\r"), stripped.find(b"\n")) if i >= 0), default=-1
+            )
             if cut < 0:
                 return stripped
             line = stripped[:cut].decode("latin-1").strip()
-            buffer = stripped[cut + 1:]
+            buffer = stripped[cut + 1 :]
             if line:
                 for listener in self.line_listeners:
                     listener(line)
             if line and not self._take_urc(line):
                 self._lines.put_nowait(line)
 
-    def on_urc(self, prefix: str, handler: Callable[[str, str | None], None], *,
-               trailing: int = 0) -> None:
+    def on_urc(
+        self, prefix: str, handler: Callable[[str, str | None], None], *, trailing: int = 0
+    ) -> None:
         """Lines starting with ``prefix`` (``"+CDS:"``) go to ``handler(line, next line)``
         instead of to a command; ``trailing=1`` when a PDU line follows (``+CDS``)."""
         self._urcs[prefix] = (handler, trailing)
@@ -225,7 +228,7 @@ class AtChannel:
                     raise AtError(command, *error)
                 if prefix is not None:
                     if line.startswith(prefix):
-                        info.append(line[len(prefix):].strip())
+                        info.append(line[len(prefix) :].strip())
                     else:
                         log.debug("%s: unsolicited %r during %s", self.name, line, command)
                 elif line.startswith(("+", "^")):
@@ -252,8 +255,9 @@ class AtChannel:
                     raise AtError(command, *error)
                 lines.append(line)
 
-    async def submit_pdu(self, tpdu_length: int, pdu_hex: str, prompt_timeout: float,
-                         result_timeout: float) -> int:
+    async def submit_pdu(
+        self, tpdu_length: int, pdu_hex: str, prompt_timeout: float, result_timeout: float
+    ) -> int:
         """``AT+CMGS=<n>``, wait for the prompt, send the PDU and Ctrl-Z; return TP-MR."""
         command = f"AT+CMGS={tpdu_length}"
         async with self._lock:
@@ -264,8 +268,10 @@ class AtChannel:
                 try:
                     item = await self._next(deadline)
                 except AtTimeout:
-                    raise AtTimeout(f"no '>' prompt after {command} within {prompt_timeout:g} s;"
-                                    " nothing was sent") from None
+                    raise AtTimeout(
+                        f"no '>' prompt after {command} within {prompt_timeout:g} s;"
+                        " nothing was sent"
+                    ) from None
                 if item is PROMPT:
                     break
                 line = str(item)
@@ -280,13 +286,15 @@ class AtChannel:
                 try:
                     item = await self._next(deadline)
                 except AtTimeout:
-                    raise AtTimeout(f"no answer to the SMS within {result_timeout:g} s; it may "
-                                    "have been sent all the same") from None
+                    raise AtTimeout(
+                        f"no answer to the SMS within {result_timeout:g} s; it may "
+                        "have been sent all the same"
+                    ) from None
                 if item is PROMPT:
                     continue
                 line = str(item)
                 if line.startswith("+CMGS:"):
-                    value = line[len("+CMGS:"):].strip().split(",")[0]
+                    value = line[len("+CMGS:") :].strip().split(",")[0]
                     if value.isdigit():
                         reference = int(value)
                     continue

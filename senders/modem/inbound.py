@@ -45,7 +45,7 @@ def parse_listing(lines: list[str]) -> tuple[list[Stored], list[int]]:
     index: int | None = None
     for line in lines:
         if line.startswith("+CMGL:"):
-            head = line[len("+CMGL:"):].split(",")[0].strip()
+            head = line[len("+CMGL:") :].split(",")[0].strip()
             index = int(head) if head.isdigit() else None
             continue
         if index is None or line.startswith(("+", "^")):
@@ -59,8 +59,9 @@ def parse_listing(lines: list[str]) -> tuple[list[Stored], list[int]]:
     return stored, broken
 
 
-def assemble(stored: list[Stored], first_seen: dict[tuple[str, int, int], float], now: float,
-             modem: str) -> list[tuple[InboundSms, list[int]]]:
+def assemble(
+    stored: list[Stored], first_seen: dict[tuple[str, int, int], float], now: float, modem: str
+) -> list[tuple[InboundSms, list[int]]]:
     """Whole messages with their SIM indexes; incomplete ones wait (``first_seen``)."""
     ready: list[tuple[InboundSms, list[int]]] = []
     groups: dict[tuple[str, int, int], dict[int, Stored]] = {}
@@ -77,8 +78,12 @@ def assemble(stored: list[Stored], first_seen: dict[tuple[str, int, int], float]
             continue
         first_seen.pop(key, None)
         ordered = [parts.get(sequence) for sequence in range(1, total + 1)]
-        ready.append((_message(modem, [p[1] if p else None for p in ordered], key[1]),
-                      [p[0] for p in ordered if p]))
+        ready.append(
+            (
+                _message(modem, [p[1] if p else None for p in ordered], key[1]),
+                [p[0] for p in ordered if p],
+            )
+        )
     return ready
 
 
@@ -87,8 +92,14 @@ def _message(modem: str, parts: list[Deliver | None], reference: int | None) -> 
     first = present[0]
     text = "".join(p.text if p else MISSING_PART for p in parts)
     stamp = first.sent_at.isoformat() if first.sent_at else ""
-    return InboundSms(modem=modem, sender=first.sender, text=text, sent_at=first.sent_at,
-                      parts=len(present), key=f"{first.sender}|{stamp}|{reference}|{len(text)}")
+    return InboundSms(
+        modem=modem,
+        sender=first.sender,
+        text=text,
+        sent_at=first.sent_at,
+        parts=len(present),
+        key=f"{first.sender}|{stamp}|{reference}|{len(text)}",
+    )
 
 
 def cnmi_with_indications(current: str) -> str:
@@ -103,8 +114,14 @@ def cnmi_with_indications(current: str) -> str:
 class SmsReader:
     """Inbound SMS of one modem, handed to ``sink``."""
 
-    def __init__(self, modem: Modem, sink: InboundSmsSink, *, sweep_seconds: float,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        modem: Modem,
+        sink: InboundSmsSink,
+        *,
+        sweep_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.modem = modem
         self.sink = sink
         self.sweep_seconds = sweep_seconds
@@ -167,13 +184,13 @@ class SmsReader:
             return 0
         stored, delete = parse_listing(lines)
         taken = 0
-        for sms, indexes in assemble(stored, self._first_seen, self._monotonic(),
-                                     self.modem.name):
+        for sms, indexes in assemble(stored, self._first_seen, self._monotonic(), self.modem.name):
             try:
                 await self.sink(sms)
             except Exception:  # kept on the SIM: offered again on the next sweep
-                log.exception("modem %s: the SMS from %s was not taken", self.modem.name,
-                              sms.sender)
+                log.exception(
+                    "modem %s: the SMS from %s was not taken", self.modem.name, sms.sender
+                )
                 continue
             taken += 1
             delete += indexes

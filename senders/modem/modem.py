@@ -150,16 +150,23 @@ class Modem:
                 log.error("modem %s: %s", self.name, exc)
                 self._settled.set()
                 return
-            except (serial.SerialException, OSError, InitError, AtError, AtTimeout,
-                    PortClosed) as exc:
+            except (
+                serial.SerialException,
+                OSError,
+                InitError,
+                AtError,
+                AtTimeout,
+                PortClosed,
+            ) as exc:
                 self._record_error(self._init_failure(exc))
                 self.info.state = "reconnecting"
                 self._settled.set()
                 await self._drop_channel()
                 delay = RECONNECT_BACKOFF[min(failures, len(RECONNECT_BACKOFF) - 1)]
                 failures += 1
-                log.warning("modem %s: %s; next attempt in %s s", self.name,
-                            self.info.last_error, delay)
+                log.warning(
+                    "modem %s: %s; next attempt in %s s", self.name, self.info.last_error, delay
+                )
                 await asyncio.sleep(delay)
                 continue
             failures = 0
@@ -191,8 +198,14 @@ class Modem:
                 await hook(channel)
         self.info.state = "ready"
         self.info.connected_at = self.clock.now()
-        log.info("modem %s ready on %s: %s, %s dBm, %s", self.name, self.config.port,
-                 self.info.registration, self.info.signal_dbm, self.info.operator or "?")
+        log.info(
+            "modem %s ready on %s: %s, %s dBm, %s",
+            self.name,
+            self.config.port,
+            self.info.registration,
+            self.info.signal_dbm,
+            self.info.operator or "?",
+        )
 
     async def _drop_channel(self) -> None:
         channel, self._channel = self._channel, None
@@ -243,21 +256,27 @@ class Modem:
         if state == "READY":
             return
         if "PUK" in state:
-            raise ModemFatal(f"the SIM is locked and asks for the PUK ({state}): unlock it in a "
-                             "phone, then restart Vestnik")
+            raise ModemFatal(
+                f"the SIM is locked and asks for the PUK ({state}): unlock it in a "
+                "phone, then restart Vestnik"
+            )
         if state != "SIM PIN":
             raise InitError(f"the SIM is not ready: {state or 'no answer to AT+CPIN?'}")
         pin = self.config.pin.get_secret_value() if self.config.pin else ""
         if not pin:
             env = f"VESTNIK_SMS_{re.sub(r'[^A-Za-z0-9]', '_', self.name).upper()}_PIN"
-            raise ModemFatal("the SIM asks for a PIN: set pin for this modem in [[sms.modems]] "
-                             f"(or {env}) and restart")
+            raise ModemFatal(
+                "the SIM asks for a PIN: set pin for this modem in [[sms.modems]] "
+                f"(or {env}) and restart"
+            )
         try:
             await at.command(f'AT+CPIN="{pin}"', self.config.command_timeout)
         except AtError as exc:
-            raise ModemFatal(f"the SIM rejected the PIN ({describe(exc)}); not trying again, "
-                             "a third wrong PIN locks the SIM: fix pin in [[sms.modems]] and "
-                             "restart") from None
+            raise ModemFatal(
+                f"the SIM rejected the PIN ({describe(exc)}); not trying again, "
+                "a third wrong PIN locks the SIM: fix pin in [[sms.modems]] and "
+                "restart"
+            ) from None
         for _ in range(PIN_SETTLE_TRIES):
             if await self._sim_state(at) == "READY":
                 return
@@ -269,7 +288,8 @@ class Modem:
         fields = [f.strip() for f in (answer[0] if answer else "").split(",")]
         stat = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 4
         self.info.registration, self.info.registered = REGISTRATION.get(
-            stat, (f"registration state {stat}", False))
+            stat, (f"registration state {stat}", False)
+        )
 
     async def _read_signal(self, at: AtChannel) -> None:
         answer = await at.command("AT+CSQ", self.config.command_timeout, prefix="+CSQ:")
@@ -286,44 +306,65 @@ class Modem:
     async def send(self, number: str, text: str) -> list[int]:
         """Send one SMS (one or more parts); return the TP-MR of each part."""
         try:
-            pdus = encode_submit(number, text, reference=self._next_reference(),
-                                 smsc=self.config.smsc,
-                                 status_report=self.config.delivery_reports)
+            pdus = encode_submit(
+                number,
+                text,
+                reference=self._next_reference(),
+                smsc=self.config.smsc,
+                status_report=self.config.delivery_reports,
+            )
         except ValueError as exc:
             raise PermanentError(f"modem {self.name}: {exc}", provider=self.name) from None
         async with self._lock:
             at = self._channel
             if not self.ready or at is None:
-                raise TransientError(f"modem {self.name} is not ready: "
-                                     f"{self.info.last_error or self.info.state}",
-                                     provider=self.name)
+                raise TransientError(
+                    f"modem {self.name} is not ready: {self.info.last_error or self.info.state}",
+                    provider=self.name,
+                )
             if not self.info.registered:
                 await self._guarded(at, self._check_registration(at))
                 if not self.info.registered:
-                    raise TransientError(f"modem {self.name} is not registered in the network "
-                                         f"({self.info.registration})", provider=self.name)
+                    raise TransientError(
+                        f"modem {self.name} is not registered in the network "
+                        f"({self.info.registration})",
+                        provider=self.name,
+                    )
             references: list[int] = []
             for index, pdu in enumerate(pdus):
                 try:
-                    references.append(await at.submit_pdu(
-                        pdu.tpdu_length, pdu.hex, self.config.command_timeout,
-                        self.config.send_timeout))
+                    references.append(
+                        await at.submit_pdu(
+                            pdu.tpdu_length,
+                            pdu.hex,
+                            self.config.command_timeout,
+                            self.config.send_timeout,
+                        )
+                    )
                 except AtError as exc:
                     if lookup(exc).reinit:
                         self._reinit()
                     error = send_error(self.name, exc)
-                    raise type(error)(self._partial(str(error), index, len(pdus)),
-                                      provider=self.name) from None
+                    raise type(error)(
+                        self._partial(str(error), index, len(pdus)), provider=self.name
+                    ) from None
                 except AtTimeout as exc:
                     await self._resync(at)
-                    raise TransientError(self._partial(f"modem {self.name}: {exc}", index,
-                                                       len(pdus)),
-                                         provider=self.name) from None
+                    raise TransientError(
+                        self._partial(f"modem {self.name}: {exc}", index, len(pdus)),
+                        provider=self.name,
+                    ) from None
                 except PortClosed as exc:
                     self._record_error(f"the device disappeared ({exc})")
-                    raise TransientError(self._partial(
-                        f"modem {self.name}: the device disappeared while sending ({exc}); "
-                        "reconnecting", index, len(pdus)), provider=self.name) from None
+                    raise TransientError(
+                        self._partial(
+                            f"modem {self.name}: the device disappeared while sending ({exc}); "
+                            "reconnecting",
+                            index,
+                            len(pdus),
+                        ),
+                        provider=self.name,
+                    ) from None
             self.info.sent_messages += 1
             self.info.sent_parts += len(pdus)
             if self.config.delivery_reports:
@@ -361,8 +402,9 @@ class Modem:
         async with self._lock:
             at = self._channel
             if not self.ready or at is None:
-                raise TransientError(f"modem {self.name} is not ready: {self.why_not_ready()}",
-                                     provider=self.name)
+                raise TransientError(
+                    f"modem {self.name} is not ready: {self.why_not_ready()}", provider=self.name
+                )
             return await job(at)
 
     async def refresh(self) -> None:
@@ -384,8 +426,13 @@ class Modem:
 
     def status(self) -> dict[str, Any]:
         info = self.info
-        signal = (f"{info.signal_dbm} dBm (CSQ {info.csq})" if info.signal_dbm is not None
-                  else "unknown" if info.csq is not None else None)
+        signal = (
+            f"{info.signal_dbm} dBm (CSQ {info.csq})"
+            if info.signal_dbm is not None
+            else "unknown"
+            if info.csq is not None
+            else None
+        )
         return {
             "state": info.state,
             "port": self.config.port,

@@ -94,9 +94,15 @@ def relative_validity(period: timedelta) -> int:
     return min(255, 192 + -(-minutes // (7 * 24 * 60)))
 
 
-def encode_submit(number: str, text: str, *, reference: int = 0, smsc: str = "",
-                  validity: timedelta | None = DEFAULT_VALIDITY,
-                  status_report: bool = False) -> list[SubmitPdu]:
+def encode_submit(
+    number: str,
+    text: str,
+    *,
+    reference: int = 0,
+    smsc: str = "",
+    validity: timedelta | None = DEFAULT_VALIDITY,
+    status_report: bool = False,
+) -> list[SubmitPdu]:
     """The PDUs for ``text`` to ``number``; ``reference`` (0-255) ties the parts together.
 
     Raises ValueError for a number that is not digits or a text longer than 255 parts.
@@ -104,8 +110,9 @@ def encode_submit(number: str, text: str, *, reference: int = 0, smsc: str = "",
     destination = address_field(number)
     sca = smsc_field(smsc)
     dcs = DCS[encoding(text)]
-    first = MTI_SUBMIT | (VPF_RELATIVE if validity is not None else 0) \
-        | (SRR if status_report else 0)
+    first = (
+        MTI_SUBMIT | (VPF_RELATIVE if validity is not None else 0) | (SRR if status_report else 0)
+    )
     vp = bytes([relative_validity(validity)]) if validity is not None else b""
 
     if dcs == DCS["gsm7"]:
@@ -135,7 +142,8 @@ def encode_submit(number: str, text: str, *, reference: int = 0, smsc: str = "",
             # GSM-7 counts septets: the header and its fill bit are 7 of them
             udl = size + (7 if dcs == DCS["gsm7"] else CONCAT_UDH_LENGTH)
         fo = first | (UDHI if udh else 0)
-        tpdu = (bytes([fo, 0x00]) + destination + bytes([0x00, dcs]) + vp + bytes([udl])
-                + udh + payload)
+        tpdu = (
+            bytes([fo, 0x00]) + destination + bytes([0x00, dcs]) + vp + bytes([udl]) + udh + payload
+        )
         pdus.append(SubmitPdu(hex=(sca + tpdu).hex().upper(), tpdu_length=len(tpdu)))
     return pdus

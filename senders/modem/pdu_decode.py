@@ -74,7 +74,7 @@ def _timestamp(octets: bytes) -> datetime | None:
 
 def _address(data: bytes, pos: int) -> tuple[str, int]:
     digits, toa = data[pos], data[pos + 1]
-    octets = data[pos + 2:pos + 2 + (digits + 1) // 2]
+    octets = data[pos + 2 : pos + 2 + (digits + 1) // 2]
     if toa & 0x70 == TON_ALPHANUMERIC:
         name = gsm7_text(unpack_septets(octets, digits * 4 // 7))
         return name, pos + 2 + len(octets)
@@ -87,7 +87,7 @@ def _concat(udh: bytes) -> tuple[int, int, int] | None:
     i = 1
     while i + 1 < len(udh):
         iei, length = udh[i], udh[i + 1]
-        value = udh[i + 2:i + 2 + length]
+        value = udh[i + 2 : i + 2 + length]
         if iei == 0x00 and length == 3:
             return value[0], value[1], value[2]
         if iei == 0x08 and length == 4:
@@ -106,17 +106,18 @@ def decode_deliver(pdu_hex: str) -> Deliver:
             raise ValueError(f"not an SMS-DELIVER (first octet {first:02X})")
         sender, pos = _address(data, pos + 1)
         dcs = data[pos + 1]
-        sent_at = _timestamp(data[pos + 2:pos + 9])
+        sent_at = _timestamp(data[pos + 2 : pos + 9])
         udl = data[pos + 9]
-        ud = data[pos + 10:]
+        ud = data[pos + 10 :]
         return _user_data(first, dcs, udl, ud, sender, sent_at)
     except IndexError:
         raise ValueError("the PDU is shorter than its fields say") from None
 
 
-def _user_data(first: int, dcs: int, udl: int, ud: bytes, sender: str,
-               sent_at: datetime | None) -> Deliver:
-    udh = ud[:ud[0] + 1] if first & UDHI and ud else b""
+def _user_data(
+    first: int, dcs: int, udl: int, ud: bytes, sender: str, sent_at: datetime | None
+) -> Deliver:
+    udh = ud[: ud[0] + 1] if first & UDHI and ud else b""
     coding = (dcs >> 2) & 0x03 if dcs & 0xC0 == 0 else (0b10 if dcs & 0xF0 == 0xE0 else 0)
     if dcs & 0xF0 == 0xF0:  # data coding/message class group: bit 2 chooses 8-bit
         coding = 0b01 if dcs & 0x04 else 0b00
@@ -125,9 +126,10 @@ def _user_data(first: int, dcs: int, udl: int, ud: bytes, sender: str,
         septets = unpack_septets(ud, udl)[header_septets:]
         text = gsm7_text(septets)
     elif coding == 0b10:
-        body = ud[len(udh):udl]
-        text = body[:len(body) // 2 * 2].decode("utf-16-be", errors="replace")
+        body = ud[len(udh) : udl]
+        text = body[: len(body) // 2 * 2].decode("utf-16-be", errors="replace")
     else:
-        text = ud[len(udh):udl].hex()
-    return Deliver(sender=sender, text=text, sent_at=sent_at,
-                   concat=_concat(udh) if udh else None, dcs=dcs)
+        text = ud[len(udh) : udl].hex()
+    return Deliver(
+        sender=sender, text=text, sent_at=sent_at, concat=_concat(udh) if udh else None, dcs=dcs
+    )

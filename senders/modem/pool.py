@@ -46,8 +46,10 @@ class ModemPool:
         named = [self.modems[name] for name in message.providers if name in self.modems]
         if not named:
             configured = ", ".join(self.modems) or "none"
-            raise PermanentError(f"no modem named {', '.join(message.providers)!s} in "
-                                 f"[[sms.modems]] (configured: {configured})")
+            raise PermanentError(
+                f"no modem named {', '.join(message.providers)!s} in "
+                f"[[sms.modems]] (configured: {configured})"
+            )
         return named
 
     async def _acquire(self, candidates: list[Modem]) -> Modem:
@@ -56,9 +58,10 @@ class ModemPool:
                 ready = [modem for modem in candidates if modem.ready]
                 if not ready:
                     reasons = "; ".join(f"{m.name}: {m.why_not_ready()}" for m in candidates)
-                    raise TransientError(f"no modem ready ({reasons})",
-                                         provider=candidates[0].name if len(candidates) == 1
-                                         else None)
+                    raise TransientError(
+                        f"no modem ready ({reasons})",
+                        provider=candidates[0].name if len(candidates) == 1 else None,
+                    )
                 for modem in ready:
                     if not modem.busy:
                         modem.busy = True
@@ -76,20 +79,20 @@ class ModemPool:
             references = await modem.send(message.address, message.text)
         finally:
             await self._release(modem)
-        return SendResult(provider=modem.name,
-                          provider_message_id=",".join(str(r) for r in references),
-                          segments=len(references))
+        return SendResult(
+            provider=modem.name,
+            provider_message_id=",".join(str(r) for r in references),
+            segments=len(references),
+        )
 
-    def on_receipts(self, callback: Callable[[str, list[DeliveryReport]], Awaitable[Any]]
-                    ) -> None:
+    def on_receipts(self, callback: Callable[[str, list[DeliveryReport]], Awaitable[Any]]) -> None:
         """Where the modems' status reports go: ``callback(modem name, receipts)``."""
         for modem in self.modems.values():
             modem.reports.on_report = callback
 
     async def refresh(self) -> None:
         """Signal and registration of the idle modems (the app calls it every few minutes)."""
-        await asyncio.gather(*(modem.refresh() for modem in self.modems.values()
-                               if not modem.busy))
+        await asyncio.gather(*(modem.refresh() for modem in self.modems.values() if not modem.busy))
 
     def status(self) -> dict[str, Any]:
         ready = sum(modem.ready for modem in self.modems.values())

@@ -59,8 +59,16 @@ E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 PORTAL_KINDS: dict[str, type[Portal]] = {
     cls.kind: cls
-    for cls in (SmsRuPortal, SmscPortal, SmsAeroPortal, DevinoPortal, ProstorPortal,
-                Sms16Portal, MirSmsPortal, HttpPortal)
+    for cls in (
+        SmsRuPortal,
+        SmscPortal,
+        SmsAeroPortal,
+        DevinoPortal,
+        ProstorPortal,
+        Sms16Portal,
+        MirSmsPortal,
+        HttpPortal,
+    )
 }
 
 
@@ -85,8 +93,15 @@ def portal_problems(config: SmsConfig) -> list[tuple[str, str]]:
                 out.append((key, str(exc)))
         elif entry.model_extra:
             unknown = ", ".join(sorted(entry.model_extra))
-            out.append((key, (f"{entry.name} ({entry.kind}): unknown keys {unknown} "
-                              '(only kind = "http" takes extra keys)')))
+            out.append(
+                (
+                    key,
+                    (
+                        f"{entry.name} ({entry.kind}): unknown keys {unknown} "
+                        '(only kind = "http" takes extra keys)'
+                    ),
+                )
+            )
         try:
             parse_duration(entry.cooldown)
         except ValueError as exc:
@@ -110,20 +125,34 @@ class SmsSender:
 
     channel = "sms"
 
-    def __init__(self, config: SmsConfig, session: aiohttp.ClientSession,
-                 modem_pool: Sender | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: SmsConfig,
+        session: aiohttp.ClientSession,
+        modem_pool: Sender | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.clock = clock or SystemClock()
         self.modem_pool = modem_pool
         self.portals: dict[str, Portal] = {}
         self.health: dict[str, PortalHealth] = {}
         for entry in config.portals:
             self.portals[entry.name] = build_portal(entry, session)
-            self.health[entry.name] = PortalHealth(down_after=entry.down_after,
-                                                   cooldown=parse_duration(entry.cooldown))
-        self.default_chain = [config.portals[0].name] if config.portals \
-            else [MODEM] if modem_pool is not None else []
-        self.concurrency = sum(p.max_connections for p in config.portals) \
-            + (modem_pool.concurrency if modem_pool is not None else 0) or 1
+            self.health[entry.name] = PortalHealth(
+                down_after=entry.down_after, cooldown=parse_duration(entry.cooldown)
+            )
+        self.default_chain = (
+            [config.portals[0].name]
+            if config.portals
+            else [MODEM]
+            if modem_pool is not None
+            else []
+        )
+        self.concurrency = (
+            sum(p.max_connections for p in config.portals)
+            + (modem_pool.concurrency if modem_pool is not None else 0)
+            or 1
+        )
         self.last_error: str | None = None
 
     async def start(self) -> None:
@@ -135,12 +164,12 @@ class SmsSender:
     async def send(self, message: OutgoingMessage) -> SendResult:
         return await self.deliver(message)
 
-    async def deliver(self, message: OutgoingMessage, *, keep_answer: bool = False
-                      ) -> SendResult:
+    async def deliver(self, message: OutgoingMessage, *, keep_answer: bool = False) -> SendResult:
         """:meth:`send`; with ``keep_answer`` the result's ``detail`` is the portal's answer."""
         if not E164.fullmatch(message.address):
-            raise PermanentError(f"{message.address!r} is not a phone number in E.164 "
-                                 "(+79161234567)")
+            raise PermanentError(
+                f"{message.address!r} is not a phone number in E.164 (+79161234567)"
+            )
         chain = _Chain()
         for name in message.providers or self.default_chain:
             if name == MODEM:
@@ -156,8 +185,9 @@ class SmsSender:
             error = self._failed(TransientError, chain.hops, chain.last)
             error.counts_as_attempt, error.retry_after = False, wait
             raise error
-        raise self._failed(TransientError if chain.transient else PermanentError, chain.hops,
-                           chain.last)
+        raise self._failed(
+            TransientError if chain.transient else PermanentError, chain.hops, chain.last
+        )
 
     async def _via_modem(self, message: OutgoingMessage, chain: _Chain) -> SendResult | None:
         if self.modem_pool is None:
@@ -172,11 +202,13 @@ class SmsSender:
             if exc.permanent and not isinstance(exc, AccountError):
                 raise self._failed(PermanentError, chain.hops, chain.last) from None
             return None
-        return dataclasses.replace(result, provider=result.provider or MODEM,
-                                   hops="; ".join(chain.hops) or None)
+        return dataclasses.replace(
+            result, provider=result.provider or MODEM, hops="; ".join(chain.hops) or None
+        )
 
-    async def _via_portal(self, name: str, message: OutgoingMessage, chain: _Chain,
-                          keep_answer: bool) -> SendResult | None:
+    async def _via_portal(
+        self, name: str, message: OutgoingMessage, chain: _Chain, keep_answer: bool
+    ) -> SendResult | None:
         portal = self.portals.get(name)
         if portal is None:
             chain.hops.append(f"{name}: no such portal in [[sms.portals]]")
@@ -185,16 +217,18 @@ class SmsSender:
         probe = health.take(self.clock.now())
         if probe is None:  # down: skipped until its next probe
             probe_at = health.probe_at()
-            chain.hops.append(f"{name}: down after {health.failures} failures "
-                              f"(last: {health.last_error})")
+            chain.hops.append(
+                f"{name}: down after {health.failures} failures (last: {health.last_error})"
+            )
             if probe_at is not None and (chain.next_probe is None or probe_at < chain.next_probe):
                 chain.next_probe = probe_at
             chain.transient, chain.last = True, name
             return None
         chain.tried, chain.last = True, name
         try:
-            receipt = await portal.send(message.address, message.text,
-                                        message.sender_name or portal.config.sender)
+            receipt = await portal.send(
+                message.address, message.text, message.sender_name or portal.config.sender
+            )
         except SendError as exc:
             chain.hops.append(f"{name}: {exc}")
             if exc.permanent and not isinstance(exc, AccountError):
@@ -202,8 +236,9 @@ class SmsSender:
                 raise self._failed(PermanentError, chain.hops, chain.last) from None
             chain.transient = chain.transient or not exc.permanent
             if health.failed(str(exc), self.clock.now()):
-                log.warning("sms portal %s is down after %d failures: %s", name,
-                            health.failures, exc)
+                log.warning(
+                    "sms portal %s is down after %d failures: %s", name, health.failures, exc
+                )
             elif probe:
                 log.warning("sms portal %s is still down: %s", name, exc)
             return None
@@ -214,11 +249,14 @@ class SmsSender:
             log.info("sms portal %s is up again", name)
         health.succeeded()
         self._note_balance(health, receipt)
-        return SendResult(provider=name, provider_message_id=receipt.message_id,
-                          segments=receipt.segments,
-                          detail=receipt.answer if keep_answer else None,
-                          hops="; ".join(chain.hops) or None,
-                          pollable=portal.has_status and receipt.message_id is not None)
+        return SendResult(
+            provider=name,
+            provider_message_id=receipt.message_id,
+            segments=receipt.segments,
+            detail=receipt.answer if keep_answer else None,
+            hops="; ".join(chain.hops) or None,
+            pollable=portal.has_status and receipt.message_id is not None,
+        )
 
     def _failed(self, kind: type[SendError], hops: list[str], last: str | None) -> SendError:
         error = kind("; ".join(hops), provider=last)
@@ -231,8 +269,10 @@ class SmsSender:
 
     def status(self) -> dict[str, Any]:
         return {
-            "portals": {name: {"kind": portal.kind, **self.health[name].state()}
-                        for name, portal in self.portals.items()},
+            "portals": {
+                name: {"kind": portal.kind, **self.health[name].state()}
+                for name, portal in self.portals.items()
+            },
             "default": self.default_chain[0] if self.default_chain else None,
             "modem": self.modem_pool is not None,
             "last_error": self.last_error,
@@ -260,12 +300,12 @@ class SmsSender:
         return {name: self.health[name].balance for name in names}
 
 
-async def send_test(sender: SmsSender, phone: str, provider: str | None, text: str
-                    ) -> SendResult:
+async def send_test(sender: SmsSender, phone: str, provider: str | None, text: str) -> SendResult:
     """One test SMS through ``provider`` (or the default portal), for ``vestnik send-test sms``
     and the bot's ``/test``: the result's ``detail`` is the portal's raw answer, credentials
     removed. ``phone`` is E.164 (``+79161234567``). Failures raise as in :meth:`SmsSender.send`.
     """
-    message = OutgoingMessage(row_id=0, channel="sms", address=phone, text=text,
-                              providers=[provider] if provider else [])
+    message = OutgoingMessage(
+        row_id=0, channel="sms", address=phone, text=text, providers=[provider] if provider else []
+    )
     return await sender.deliver(message, keep_answer=True)

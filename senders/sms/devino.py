@@ -80,8 +80,9 @@ class DevinoPortal(Portal):
             message["from"] = sender
         if self.callback_url:
             message["callbackUrl"] = self.callback_url
-        answer = await self.request("POST", "/sms/messages", json_body={"messages": [message]},
-                                    headers=self._auth())
+        answer = await self.request(
+            "POST", "/sms/messages", json_body={"messages": [message]}, headers=self._auth()
+        )
         body = self._body(answer)
         result = body.get("result")
         item = result[0] if isinstance(result, list) and result else None
@@ -101,8 +102,9 @@ class DevinoPortal(Portal):
     @staticmethod
     def _reason_fault(reason: dict[str, Any]) -> Fault:
         key = str(reason.get("key"))
-        return REASONS.get((key, _field(reason.get("ref"))),
-                           REASONS.get((key, None), Fault.TRANSIENT))
+        return REASONS.get(
+            (key, _field(reason.get("ref"))), REASONS.get((key, None), Fault.TRANSIENT)
+        )
 
     def _body(self, answer: Answer) -> dict[str, Any]:
         if answer.status in BY_STATUS:
@@ -113,21 +115,28 @@ class DevinoPortal(Portal):
         return body
 
     async def balance(self) -> str | None:
-        answer = await self.request("GET", "/billing-api/companies/current/account",
-                                    headers=self._auth())
+        answer = await self.request(
+            "GET", "/billing-api/companies/current/account", headers=self._auth()
+        )
         result = self._body(answer).get("result")
         account = result.get("account") if isinstance(result, dict) else None
         if not isinstance(account, dict) or account.get("balance") is None:
             raise self.unexpected(answer)
-        currency = next((str(v) for k, v in account.items()
-                         if k.lower().startswith("currency") and v), "")
+        currency = next(
+            (str(v) for k, v in account.items() if k.lower().startswith("currency") and v), ""
+        )
         return f"{account['balance']} {currency}".strip()
 
     def read_callback(self, request: CallbackRequest) -> CallbackReading:
         """One status object or a list of them, each with ``messageId`` and ``status``."""
         body = request.json
-        items = body if isinstance(body, list) else body.get("result", [body]) \
-            if isinstance(body, dict) else None
+        items = (
+            body
+            if isinstance(body, list)
+            else body.get("result", [body])
+            if isinstance(body, dict)
+            else None
+        )
         if not isinstance(items, list) or not items:
             raise CallbackRefused("a JSON status object is required")
         out = []

@@ -71,8 +71,14 @@ class PortalHealth:
         return False
 
     def state(self) -> dict[str, Any]:
-        return {"state": "down" if self.down else "up", "down_since": rfc3339(self.down_since),
-                "next_probe": rfc3339(self.probe_at()), "consecutive_failures": self.failures,
-                "last_error": self.last_error, "last_error_at": rfc3339(self.last_error_at),
-                "sent": self.sent, "balance": self.balance,
-                "balance_at": rfc3339(self.balance_at)}
+        return {
+            "state": "down" if self.down else "up",
+            "down_since": rfc3339(self.down_since),
+            "next_probe": rfc3339(self.probe_at()),
+            "consecutive_failures": self.failures,
+            "last_error": self.last_error,
+            "last_error_at": rfc3339(self.last_error_at),
+            "sent": self.sent,
+            "balance": self.balance,
+            "balance_at": rfc3339(self.balance_at),
+        }

@@ -58,8 +58,10 @@ class HttpPortalSpec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> HttpPortalSpec:
         if bool(self.success_regex) == bool(self.success_json_path):
-            raise ValueError("set exactly one of success_regex and success_json_path "
-                             "(HTTP 200 alone does not mean the portal accepted the SMS)")
+            raise ValueError(
+                "set exactly one of success_regex and success_json_path "
+                "(HTTP 200 alone does not mean the portal accepted the SMS)"
+            )
         if self.success_json_path and self.success_value is None:
             raise ValueError("success_json_path needs success_value")
         if self.message_id_regex and self.message_id_json_path:
@@ -70,8 +72,14 @@ class HttpPortalSpec(BaseModel):
             raise ValueError('form and json need method = "POST"')
         if self.balance_url and not (self.balance_json_path or self.balance_regex):
             raise ValueError("balance_url needs balance_json_path or balance_regex")
-        for key in ("success_regex", "message_id_regex", "error_regex",
-                    "recipient_error_regex", "account_error_regex", "balance_regex"):
+        for key in (
+            "success_regex",
+            "message_id_regex",
+            "error_regex",
+            "recipient_error_regex",
+            "account_error_regex",
+            "balance_regex",
+        ):
             try:
                 re.compile(getattr(self, key))
             except re.error as exc:
@@ -121,10 +129,18 @@ class HttpPortal(Portal):
         self.has_balance = bool(self.spec.balance_url)
         env = _environment()
         try:
-            self._request = self._compile(env, {
-                "url": self.spec.url, "params": self.spec.params, "form": self.spec.form,
-                "json": self.spec.json_body, "headers": self.spec.headers,
-                "balance_url": self.spec.balance_url, "balance_params": self.spec.balance_params})
+            self._request = self._compile(
+                env,
+                {
+                    "url": self.spec.url,
+                    "params": self.spec.params,
+                    "form": self.spec.form,
+                    "json": self.spec.json_body,
+                    "headers": self.spec.headers,
+                    "balance_url": self.spec.balance_url,
+                    "balance_params": self.spec.balance_params,
+                },
+            )
         except TemplateError as exc:
             raise ValueError(f"sms portal {config.name!r} (http): template error: {exc}") from None
 
@@ -134,8 +150,9 @@ class HttpPortal(Portal):
         try:
             return HttpPortalSpec.model_validate(config.model_extra or {})
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'entry'}: {e['msg']}"
-                                 for e in exc.errors())
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'entry'}: {e['msg']}" for e in exc.errors()
+            )
             raise ValueError(f"sms portal {config.name!r} (http): {problems}") from None
 
     @classmethod
@@ -161,9 +178,15 @@ class HttpPortal(Portal):
 
     def _variables(self, **message: str) -> dict[str, Any]:
         c = self.config
-        return {"login": c.login, "email": c.email, "password": secret(c.password),
-                "api_key": secret(c.api_key), "api_id": secret(c.api_id),
-                "timestamp": str(int(time.time())), **message}
+        return {
+            "login": c.login,
+            "email": c.email,
+            "password": secret(c.password),
+            "api_key": secret(c.api_key),
+            "api_id": secret(c.api_id),
+            "timestamp": str(int(time.time())),
+            **message,
+        }
 
     def _rendered(self, key: str, variables: dict[str, Any]) -> Any:
         try:
@@ -172,15 +195,17 @@ class HttpPortal(Portal):
             raise self.fail(Fault.ACCOUNT, f"template {key}: {exc}") from None
 
     async def send(self, phone: str, text: str, sender: str) -> Receipt:
-        variables = self._variables(phone=digits(phone), phone_e164=phone, text=text,
-                                    sender=sender)
+        variables = self._variables(phone=digits(phone), phone_e164=phone, text=text, sender=sender)
         spec = self.spec
         answer = await self.request(
-            spec.method, "", url=self._rendered("url", variables),
+            spec.method,
+            "",
+            url=self._rendered("url", variables),
             params=self._rendered("params", variables) or None,
             data=self._rendered("form", variables) or None,
             json_body=self._rendered("json", variables),
-            headers=self._rendered("headers", variables) or None)
+            headers=self._rendered("headers", variables) or None,
+        )
         if self._succeeded(answer):
             return Receipt(self._message_id(answer), answer.text)
         raise self._refusal(answer)
@@ -241,10 +266,13 @@ class HttpPortal(Portal):
         variables = self._variables()
         params = self._rendered("balance_params", variables) or None
         answer = await self.request(
-            spec.balance_method, "", url=self._rendered("balance_url", variables),
+            spec.balance_method,
+            "",
+            url=self._rendered("balance_url", variables),
             params=params if spec.balance_method == "GET" else None,
             data=params if spec.balance_method == "POST" else None,
-            headers=self._rendered("headers", variables) or None)
+            headers=self._rendered("headers", variables) or None,
+        )
         if spec.balance_json_path:
             try:
                 return _as_text(json_path(self.json_of(answer), spec.balance_json_path))

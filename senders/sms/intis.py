@@ -120,8 +120,9 @@ class IntisPortal(Portal):
 
     async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
         ids = ",".join(message_id for message_id, _ in messages)
-        answer = await self.request("GET", "/status.php",
-                                    params=await self._signed(state=ids, **{"return": "json"}))
+        answer = await self.request(
+            "GET", "/status.php", params=await self._signed(state=ids, **{"return": "json"})
+        )
         body = self.json_of(answer)
         if isinstance(body, list):
             body = body[0] if body else {}

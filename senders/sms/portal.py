@@ -114,8 +114,14 @@ def unix_time(value: object) -> datetime | None:
         return None
 
 
-def report(message_id: object, state: Delivery, words: str, *, at: datetime | None = None,
-           phone: str | None = None) -> DeliveryReport:
+def report(
+    message_id: object,
+    state: Delivery,
+    words: str,
+    *,
+    at: datetime | None = None,
+    phone: str | None = None,
+) -> DeliveryReport:
     return DeliveryReport(str(message_id), state, " ".join(words.split()), at=at, phone=phone)
 
 
@@ -220,9 +226,17 @@ class Portal(ABC):
         except ValueError:
             raise self.unexpected(answer) from None
 
-    async def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
-                      data: dict[str, str] | None = None, json_body: Any = None,
-                      headers: dict[str, str] | None = None, url: str | None = None) -> Answer:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        url: str | None = None,
+    ) -> Answer:
         """One call to the portal. Timeouts, refused connections, 5xx and 429 raise
         :class:`TransientError`; every other answer is returned for the adapter to read."""
         target = url or self.base_url + path
@@ -230,28 +244,40 @@ class Portal(ABC):
         async with self.slots:
             try:
                 async with self.session.request(
-                        method, target, params=params, data=data, json=json_body,
-                        headers=headers, timeout=self.timeout) as response:
+                    method,
+                    target,
+                    params=params,
+                    data=data,
+                    json=json_body,
+                    headers=headers,
+                    timeout=self.timeout,
+                ) as response:
                     body = await response.text(errors="replace")
                     status = response.status
             except TimeoutError:
-                raise TransientError(f"no answer within {self.config.timeout:g} s",
-                                     provider=self.name) from None
+                raise TransientError(
+                    f"no answer within {self.config.timeout:g} s", provider=self.name
+                ) from None
             except aiohttp.ClientConnectorError as exc:
                 reason = exc.os_error.strerror or type(exc.os_error).__name__
-                raise TransientError(self.scrub(f"cannot connect to {exc.host}:{exc.port}: "
-                                                f"{reason}"), provider=self.name) from None
+                raise TransientError(
+                    self.scrub(f"cannot connect to {exc.host}:{exc.port}: {reason}"),
+                    provider=self.name,
+                ) from None
             except aiohttp.InvalidURL:  # its str() is the URL
                 raise AccountError(f"invalid URL {shown!r}", provider=self.name) from None
             except aiohttp.ClientResponseError as exc:  # its str() holds the URL
-                raise TransientError(self.scrub(f"HTTP {exc.status}: {exc.message}"),
-                                     provider=self.name) from None
+                raise TransientError(
+                    self.scrub(f"HTTP {exc.status}: {exc.message}"), provider=self.name
+                ) from None
             except aiohttp.ClientError as exc:
-                raise TransientError(self.scrub(f"connection failed: {type(exc).__name__}"),
-                                     provider=self.name) from None
+                raise TransientError(
+                    self.scrub(f"connection failed: {type(exc).__name__}"), provider=self.name
+                ) from None
         answer = Answer(status, self.scrub(body))
-        log.debug("%s: %s %s -> HTTP %s: %s", self.name, method, shown, status,
-                  excerpt(answer.text, 200))
+        log.debug(
+            "%s: %s %s -> HTTP %s: %s", self.name, method, shown, status, excerpt(answer.text, 200)
+        )
         if status >= 500 or status == 429:
             raise TransientError(f"HTTP {status}: {answer.excerpt}", provider=self.name)
         return answer

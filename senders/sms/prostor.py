@@ -52,8 +52,11 @@ class ProstorPortal(Portal):
         message: dict[str, Any] = {"clientId": "1", "phone": phone, "text": text}
         if sender:
             message["sender"] = sender
-        payload = {"login": self.config.login, "password": secret(self.config.password),
-                   "messages": [message]}
+        payload = {
+            "login": self.config.login,
+            "password": secret(self.config.password),
+            "messages": [message],
+        }
         answer = await self.request("POST", "/send.json", json_body=payload)
         body = self.json_of(answer)
         if not isinstance(body, dict) or body.get("status") not in ("ok", "error"):
@@ -90,8 +93,7 @@ class ProstorPortal(Portal):
     async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
         auth = basic_auth(self.config.login, secret(self.config.password))
         query = "&".join(f"id={message_id}" for message_id, _ in messages[:200])
-        answer = await self.request("GET", "", headers=auth,
-                                    url=f"{self.base_url}/status/?{query}")
+        answer = await self.request("GET", "", headers=auth, url=f"{self.base_url}/status/?{query}")
         out = []
         for line in answer.text.strip().splitlines():
             message_id, _, status = line.strip().partition(";")

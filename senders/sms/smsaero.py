@@ -146,12 +146,14 @@ class SmsAeroPortal(Portal):
         """``sms/status`` takes one id per request."""
         out = []
         for message_id, _ in messages:
-            answer = await self.request("POST", "/sms/status", json_body={"id": message_id},
-                                        headers=self._auth())
+            answer = await self.request(
+                "POST", "/sms/status", json_body={"id": message_id}, headers=self._auth()
+            )
             data = self._data(answer)
             if isinstance(data, dict):
-                found = _status(data.get("id", message_id), data.get("status"),
-                                data.get("extendStatus"))
+                found = _status(
+                    data.get("id", message_id), data.get("status"), data.get("extendStatus")
+                )
                 if found is not None:
                     out.append(found)
         return out

@@ -56,14 +56,16 @@ STATUSES: dict[int, tuple[Delivery, str]] = {
 }
 
 
-def _status(message_id: object, status: object, err: object, at: Any = None,
-            phone: str | None = None) -> DeliveryReport | None:
+def _status(
+    message_id: object, status: object, err: object, at: Any = None, phone: str | None = None
+) -> DeliveryReport | None:
     code = int(str(status)) if str(status).lstrip("-").isdigit() else None
     if code not in STATUSES:
         return None
     state, meaning = STATUSES[code]
-    words = f"{code} {meaning}" + (f", operator error {err}" if err not in (None, "", "0", 0)
-                                   else "")
+    words = f"{code} {meaning}" + (
+        f", operator error {err}" if err not in (None, "", "0", 0) else ""
+    )
     return report(message_id, state, words, at=unix_time(at) if at else None, phone=phone)
 
 
@@ -82,8 +84,14 @@ class SmscPortal(Portal):
 
     async def send(self, phone: str, text: str, sender: str) -> Receipt:
         # with the "+" smsc uses the number as given instead of "correcting" it
-        form = {**self._auth(), "phones": phone, "mes": text, "charset": "utf-8", "fmt": "3",
-                "cost": "3"}
+        form = {
+            **self._auth(),
+            "phones": phone,
+            "mes": text,
+            "charset": "utf-8",
+            "fmt": "3",
+            "cost": "3",
+        }
         if sender:
             form["sender"] = sender
         answer = await self.request("POST", "/sys/send.php", data=form)
@@ -94,8 +102,12 @@ class SmscPortal(Portal):
         if int(count) < 1:
             raise self.fail(Fault.TRANSIENT, f"accepted no SMS: {answer.excerpt}")
         balance = body.get("balance")
-        return Receipt(str(body["id"]), answer.text, segments=int(count),
-                       balance=None if balance is None else f"{balance} RUB")
+        return Receipt(
+            str(body["id"]),
+            answer.text,
+            segments=int(count),
+            balance=None if balance is None else f"{balance} RUB",
+        )
 
     def _body(self, answer: Answer) -> dict[str, object]:
         body = self.json_of(answer)
@@ -104,14 +116,14 @@ class SmscPortal(Portal):
         if "error_code" in body or "error" in body:
             code = body.get("error_code")
             words = f"{code} {body.get('error') or ''}".strip()
-            fault = CODES.get(code, Fault.TRANSIENT) if isinstance(code, int) \
-                else Fault.TRANSIENT
+            fault = CODES.get(code, Fault.TRANSIENT) if isinstance(code, int) else Fault.TRANSIENT
             raise self.fail(fault, words)
         return body
 
     async def balance(self) -> str | None:
-        answer = await self.request("POST", "/sys/balance.php",
-                                    data={**self._auth(), "fmt": "3", "cur": "1"})
+        answer = await self.request(
+            "POST", "/sys/balance.php", data={**self._auth(), "fmt": "3", "cur": "1"}
+        )
         body = self._body(answer)
         if body.get("balance") is None:
             raise self.unexpected(answer)
@@ -119,9 +131,16 @@ class SmscPortal(Portal):
 
     async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
         """``status.php`` with matching comma-separated ``phone`` and ``id`` lists."""
-        answer = await self.request("POST", "/sys/status.php", data={
-            **self._auth(), "phone": ",".join(phone for _, phone in messages),
-            "id": ",".join(message_id for message_id, _ in messages), "fmt": "3"})
+        answer = await self.request(
+            "POST",
+            "/sys/status.php",
+            data={
+                **self._auth(),
+                "phone": ",".join(phone for _, phone in messages),
+                "id": ",".join(message_id for message_id, _ in messages),
+                "fmt": "3",
+            },
+        )
         body = self.json_of(answer)
         if isinstance(body, dict):
             self._body(answer)  # an error answer raises
@@ -132,8 +151,13 @@ class SmscPortal(Portal):
         out = []
         for item in body:
             if isinstance(item, dict) and item.get("id") is not None:
-                found = _status(item["id"], item.get("status"), item.get("err"),
-                                item.get("last_timestamp"), item.get("phone"))
+                found = _status(
+                    item["id"],
+                    item.get("status"),
+                    item.get("err"),
+                    item.get("last_timestamp"),
+                    item.get("phone"),
+                )
                 if found is not None:
                     out.append(found)
         return out
@@ -143,6 +167,7 @@ class SmscPortal(Portal):
         message_id, status = request.first("id"), request.first("status")
         if not message_id or status is None or not status.lstrip("-").isdigit():
             raise CallbackRefused("id and a numeric status are required")
-        found = _status(message_id, status, request.first("err"), request.first("time"),
-                        request.first("phone"))
+        found = _status(
+            message_id, status, request.first("err"), request.first("time"), request.first("phone")
+        )
         return CallbackReading([found] if found else [], answer="OK")

@@ -96,8 +96,9 @@ class SmsRuPortal(Portal):
         if not item.get("sms_id"):
             raise self.unexpected(answer)
         balance = body.get("balance")
-        return Receipt(str(item["sms_id"]), answer.text,
-                       balance=None if balance is None else f"{balance} RUB")
+        return Receipt(
+            str(item["sms_id"]), answer.text, balance=None if balance is None else f"{balance} RUB"
+        )
 
     def _check(self, part: dict[str, Any], answer: Any) -> None:
         """One level of the answer (the request or one number): OK, or raise its error."""
@@ -111,8 +112,9 @@ class SmsRuPortal(Portal):
         raise self.fail(fault, words)
 
     async def balance(self) -> str | None:
-        answer = await self.request("POST", "/my/balance",
-                                    data={"api_id": secret(self.config.api_id), "json": "1"})
+        answer = await self.request(
+            "POST", "/my/balance", data={"api_id": secret(self.config.api_id), "json": "1"}
+        )
         body = self.json_of(answer)
         if not isinstance(body, dict):
             raise self.unexpected(answer)
@@ -123,8 +125,11 @@ class SmsRuPortal(Portal):
 
     async def statuses(self, messages: Sequence[tuple[str, str]]) -> list[DeliveryReport]:
         ids = [message_id for message_id, _ in messages]
-        answer = await self.request("POST", "/sms/status", data={
-            "api_id": secret(self.config.api_id), "sms_id": ",".join(ids), "json": "1"})
+        answer = await self.request(
+            "POST",
+            "/sms/status",
+            data={"api_id": secret(self.config.api_id), "sms_id": ",".join(ids), "json": "1"},
+        )
         body = self.json_of(answer)
         if not isinstance(body, dict):
             raise self.unexpected(answer)
@@ -137,8 +142,9 @@ class SmsRuPortal(Portal):
             code = item.get("status_code") if isinstance(item, dict) else None
             if isinstance(code, int) and code in STATUSES:
                 state, meaning = STATUSES[code]
-                out.append(report(message_id, state,
-                                  f"{code} {item.get('status_text') or meaning}"))
+                out.append(
+                    report(message_id, state, f"{code} {item.get('status_text') or meaning}")
+                )
         return out
 
     def read_callback(self, request: CallbackRequest) -> CallbackReading:
@@ -156,6 +162,12 @@ class SmsRuPortal(Portal):
             code = int(lines[2])
             if code in STATUSES:
                 state, meaning = STATUSES[code]
-                out.append(report(lines[1].strip(), state, f"{code} {meaning}",
-                                  at=unix_time(lines[3]) if len(lines) > 3 else None))
+                out.append(
+                    report(
+                        lines[1].strip(),
+                        state,
+                        f"{code} {meaning}",
+                        at=unix_time(lines[3]) if len(lines) > 3 else None,
+                    )
+                )
         return CallbackReading(out, answer="100")

@@ -36,8 +36,16 @@ GSM_COLUMNS = (
     "pqrstuvwxyzäöñüà",
 )
 GSM_EXTENSION_DECODE = {
-    0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\",
-    0x3C: "[", 0x3D: "~", 0x3E: "]", 0x40: "|", 0x65: "€",
+    0x0A: "\f",
+    0x14: "^",
+    0x28: "{",
+    0x29: "}",
+    0x2F: "\\",
+    0x3C: "[",
+    0x3D: "~",
+    0x3E: "]",
+    0x40: "|",
+    0x65: "€",
 }
 ESCAPE_SEPTET = 0x1B
 
@@ -112,7 +120,7 @@ def decode_submit(pdu_hex: str) -> Submit:
     pos += 1
     smsc = ""
     if sca_len:
-        toa, digits = data[pos], data[pos + 1:pos + sca_len]
+        toa, digits = data[pos], data[pos + 1 : pos + sca_len]
         smsc = ("+" if toa == 0x91 else "") + _bcd(digits, 2 * len(digits)).rstrip("F")
         pos += sca_len
     tpdu_start = pos
@@ -123,7 +131,7 @@ def decode_submit(pdu_hex: str) -> Submit:
     da_digits, toa = data[pos + 2], data[pos + 3]
     pos += 4
     da_octets = (da_digits + 1) // 2
-    number = _bcd(data[pos:pos + da_octets], da_digits)
+    number = _bcd(data[pos : pos + da_octets], da_digits)
     if toa == 0x91:
         number = "+" + number
     pos += da_octets
@@ -135,19 +143,19 @@ def decode_submit(pdu_hex: str) -> Submit:
         vp = data[pos]
         pos += 1
     elif vpf in (0b01, 0b11):
-        vp = int.from_bytes(data[pos:pos + 7], "big")
+        vp = int.from_bytes(data[pos : pos + 7], "big")
         pos += 7
     udl = data[pos]
-    ud = data[pos + 1:]
+    ud = data[pos + 1 :]
     udh = b""
     concat = None
     if first & 0x40:
         udhl = ud[0]
-        udh = ud[:udhl + 1]
+        udh = ud[: udhl + 1]
         i = 1
         while i < len(udh):
             iei, iedl = udh[i], udh[i + 1]
-            value = udh[i + 2:i + 2 + iedl]
+            value = udh[i + 2 : i + 2 + iedl]
             if iei == 0x00 and iedl == 3:
                 concat = (value[0], value[1], value[2])
             elif iei == 0x08 and iedl == 4:
@@ -163,13 +171,26 @@ def decode_submit(pdu_hex: str) -> Submit:
     elif coding == 0b10:  # UCS-2
         if len(ud) != udl:
             raise ValueError(f"UDL {udl} octets but {len(ud)} octets of UD")
-        body = ud[len(udh):]
+        body = ud[len(udh) :]
         text, units = body.decode("utf-16-be"), len(body)
     else:
         raise ValueError(f"unexpected DCS {dcs:02X}")
-    return Submit(smsc=smsc, first_octet=first, mr=mr, number=number, toa=toa, pid=pid,
-                  dcs=dcs, vp=vp, udl=udl, udh=udh, concat=concat, text=text,
-                  text_units=units, tpdu_length=len(data) - tpdu_start)
+    return Submit(
+        smsc=smsc,
+        first_octet=first,
+        mr=mr,
+        number=number,
+        toa=toa,
+        pid=pid,
+        dcs=dcs,
+        vp=vp,
+        udl=udl,
+        udh=udh,
+        concat=concat,
+        text=text,
+        text_units=units,
+        tpdu_length=len(data) - tpdu_start,
+    )
 
 
 @dataclass
@@ -188,10 +209,18 @@ class ReceivedSms:
 class FakeModem:
     """An AT modem behind ``port``. Attributes are the test knobs; see the module docstring."""
 
-    def __init__(self, port: Path, *, pin: str | None = None, creg: int = 1,
-                 csq: tuple[int, int] = (18, 99), operator: str = "MegaFon",
-                 smsc: str = "+79168999100", cmgs_delay: float = 0.0,
-                 prompt: bytes = b"\r\n> ") -> None:
+    def __init__(
+        self,
+        port: Path,
+        *,
+        pin: str | None = None,
+        creg: int = 1,
+        csq: tuple[int, int] = (18, 99),
+        operator: str = "MegaFon",
+        smsc: str = "+79168999100",
+        cmgs_delay: float = 0.0,
+        prompt: bytes = b"\r\n> ",
+    ) -> None:
         self.port = port
         self.pin = pin
         self.creg = creg
@@ -219,8 +248,12 @@ class FakeModem:
         self._tasks: set[asyncio.Task[None]] = set()
         self._mr = 0
         # incoming SMS (tests/fakes/modem_sim.py): AT+CNMI, +CMTI, AT+CMGL/CMGR/CMGD
-        self.sim = SimStore(lambda text: self._line(text), lambda: self._ok(),
-                            lambda kind, code: self._error(kind, code), smsc)
+        self.sim = SimStore(
+            lambda text: self._line(text),
+            lambda: self._ok(),
+            lambda kind, code: self._error(kind, code),
+            smsc,
+        )
         self.plug()
 
     # the device ---------------------------------------------------------------------------------
@@ -471,8 +504,9 @@ class FakeModem:
         self._ok()
         self._mr = (self._mr + 1) % 256
 
-    def report(self, mr: int, status: int, number: str | None = None, *,
-               stored: bool = False) -> str:
+    def report(
+        self, mr: int, status: int, number: str | None = None, *, stored: bool = False
+    ) -> str:
         """The SMS centre's status report for the submit with TP-MR ``mr``: pushed as
         ``+CDS: <n>`` + PDU, or kept and announced as ``+CDSI: "SR",<index>``."""
         submit = self.assigned.get(mr)
@@ -497,8 +531,9 @@ class FakeModem:
         if len(parts) == total:
             ordered = [parts[i] for i in range(1, total + 1)]
             del self._partial[(submit.number, ref, total)]
-            self.messages.append(ReceivedSms(submit.number,
-                                             "".join(p.text for p in ordered), ordered))
+            self.messages.append(
+                ReceivedSms(submit.number, "".join(p.text for p in ordered), ordered)
+            )
 
 
 def _swapped(digits: str) -> bytes:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-GSM_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-             "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 UCS2_PART = 67
 GSM_SINGLE = 160
 
@@ -28,24 +30,32 @@ def _septets_hex(septets: list[int], fill_bits: int = 0) -> str:
     # each septet as 7 bits, least significant first, in one long bit string
     bits = "0" * fill_bits + "".join(format(s, "07b")[::-1] for s in septets)
     bits += "0" * (-len(bits) % 8)
-    return "".join(f"{int(bits[i:i + 8][::-1], 2):02X}" for i in range(0, len(bits), 8))
+    return "".join(f"{int(bits[i : i + 8][::-1], 2):02X}" for i in range(0, len(bits), 8))
 
 
 def _scts(moment: datetime) -> str:
-    fields = [moment.year % 100, moment.month, moment.day, moment.hour, moment.minute,
-              moment.second, 12]  # +03:00 = 12 quarter hours
+    fields = [
+        moment.year % 100,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        12,
+    ]  # +03:00 = 12 quarter hours
     return "".join(f"{v:02d}"[::-1] for v in fields)
 
 
-def deliver_pdus(sender: str, text: str, *, smsc: str, reference: int,
-                 moment: datetime) -> list[str]:
+def deliver_pdus(
+    sender: str, text: str, *, smsc: str, reference: int, moment: datetime
+) -> list[str]:
     """The SMS-DELIVER PDUs (SMSC field included) a phone's message arrives as."""
     sca = f"{len(_bcd(smsc)) // 2 + 1:02X}91{_bcd(smsc)}"
     oa = f"{len(sender.lstrip('+')):02X}91{_bcd(sender)}"
     if all(ch in GSM_BASIC for ch in text) and len(text) <= GSM_SINGLE:
         ud = _septets_hex([GSM_BASIC.index(ch) for ch in text])
         return [f"{sca}04{oa}0000{_scts(moment)}{len(text):02X}{ud}"]
-    chunks = [text[i:i + UCS2_PART] for i in range(0, len(text), UCS2_PART)]
+    chunks = [text[i : i + UCS2_PART] for i in range(0, len(text), UCS2_PART)]
     pdus = []
     for seq, chunk in enumerate(chunks, 1):
         body = chunk.encode("utf-16-be").hex().upper()
@@ -58,8 +68,13 @@ def deliver_pdus(sender: str, text: str, *, smsc: str, reference: int,
 
 
 class SimStore:
-    def __init__(self, line: Callable[[str], None], ok: Callable[[], None],
-                 error: Callable[[str, int], None], smsc: str) -> None:
+    def __init__(
+        self,
+        line: Callable[[str], None],
+        ok: Callable[[], None],
+        error: Callable[[str, int], None],
+        smsc: str,
+    ) -> None:
         self._line, self._ok, self._error = line, ok, error
         self.smsc = smsc
         self.cnmi = "0,0,0,0,0"
@@ -72,13 +87,19 @@ class SimStore:
     def indications(self) -> bool:
         return self.cnmi.split(",")[1] == "1"
 
-    def receive(self, sender: str, text: str, *, moment: datetime | None = None,
-                announce: bool = True) -> list[int]:
+    def receive(
+        self, sender: str, text: str, *, moment: datetime | None = None, announce: bool = True
+    ) -> list[int]:
         """A customer's SMS arrives; returns the indexes its parts were stored at."""
         self._reference = (self._reference + 1) % 256
         indexes = []
-        for pdu in deliver_pdus(sender, text, smsc=self.smsc, reference=self._reference,
-                                moment=moment or datetime(2026, 12, 1, 12, 30, 5)):
+        for pdu in deliver_pdus(
+            sender,
+            text,
+            smsc=self.smsc,
+            reference=self._reference,
+            moment=moment or datetime(2026, 12, 1, 12, 30, 5),
+        ):
             index = next(i for i in range(self.capacity) if i not in self.stored)
             self.stored[index] = ("0", pdu)
             indexes.append(index)

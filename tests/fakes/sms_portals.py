@@ -66,8 +66,7 @@ STATES: dict[str, dict[str, Any]] = {
     "smsc": {"trying": 0, "delivered": 1, "undelivered": 20},
     "smsaero": {"trying": 3, "delivered": 1, "undelivered": 2},
     "devino": {"trying": "ENROUTE", "delivered": "DELIVERED", "undelivered": "UNDELIVERED"},
-    "prostor": {"trying": "smsc submit", "delivered": "delivered",
-                "undelivered": "delivery error"},
+    "prostor": {"trying": "smsc submit", "delivered": "delivered", "undelivered": "delivery error"},
     "sms16": {"delivered": "deliver", "undelivered": "not_deliver"},
     "mirsms": {"delivered": "deliver", "undelivered": "not_deliver"},
 }
@@ -93,8 +92,9 @@ class PortalFake:
     callback_url: str | None = None  # sms.ru and smsc.ru: the URL set in the cabinet
     status_requests: int = 0
 
-    def accept(self, phone: str, text: str, sender: str, prefix: str = "",
-               callback_url: str | None = None) -> str:
+    def accept(
+        self, phone: str, text: str, sender: str, prefix: str = "", callback_url: str | None = None
+    ) -> str:
         message_id = f"{prefix}{next(self._ids)}"
         self.sent.append(Sent(phone, text, sender, message_id, callback_url))
         return message_id
@@ -194,11 +194,21 @@ class SmsPortalsServer(ReceiptsFake):
 
     def entry(self, fake: str, *, name: str | None = None, **overrides: Any) -> dict[str, Any]:
         """An ``[[sms.portals]]`` entry for ``fake`` with its accepted credentials."""
-        base: dict[str, Any] = {"name": name or fake, "sender": SENDER, "timeout": 5,
-                                **CREDENTIALS[fake]}
-        roots = {"smsru": "/smsru", "smsc": "/smsc", "smsaero": "/smsaero/v2",
-                 "devino": "/devino", "prostor": "/prostor/messages/v2", "sms16": "/sms16/get",
-                 "mirsms": "/mirsms/external/get"}
+        base: dict[str, Any] = {
+            "name": name or fake,
+            "sender": SENDER,
+            "timeout": 5,
+            **CREDENTIALS[fake],
+        }
+        roots = {
+            "smsru": "/smsru",
+            "smsc": "/smsc",
+            "smsaero": "/smsaero/v2",
+            "devino": "/devino",
+            "prostor": "/prostor/messages/v2",
+            "sms16": "/sms16/get",
+            "mirsms": "/mirsms/external/get",
+        }
         if fake in roots:
             base.update(kind=fake, base_url=self.url + roots[fake])
         elif fake == "smsportal":
@@ -226,15 +236,21 @@ class SmsPortalsServer(ReceiptsFake):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), fake.delay)
         if fake.outage:
-            return web.Response(status=fake.outage, content_type="text/html",
-                                text=f"<html><body><h1>{fake.outage} Service Unavailable</h1>"
-                                     "</body></html>")
+            return web.Response(
+                status=fake.outage,
+                content_type="text/html",
+                text=f"<html><body><h1>{fake.outage} Service Unavailable</h1></body></html>",
+            )
         if fake.garbage:  # a misbehaving proxy that dumps the request it got
             body = await request.text()
-            return web.Response(content_type="text/html", text=(
-                "<html><body><h1>Gateway error</h1><pre>"
-                f"{request.method} {request.path_qs}\nAuthorization: "
-                f"{request.headers.get('Authorization', '')}\n\n{body}</pre></body></html>"))
+            return web.Response(
+                content_type="text/html",
+                text=(
+                    "<html><body><h1>Gateway error</h1><pre>"
+                    f"{request.method} {request.path_qs}\nAuthorization: "
+                    f"{request.headers.get('Authorization', '')}\n\n{body}</pre></body></html>"
+                ),
+            )
         return await handler(request)
 
     # -- sms.ru ------------------------------------------------------------------------------
@@ -254,14 +270,21 @@ class SmsPortalsServer(ReceiptsFake):
         if not text:
             return smsru_error(203, "Нет текста сообщения")
         if not to.isdigit() or not phone_ok(to):
-            item = {"status": "ERROR", "status_code": 202,
-                    "status_text": "Неправильно указан номер телефона получателя, "
-                                   "либо на него нет маршрута"}
+            item = {
+                "status": "ERROR",
+                "status_code": 202,
+                "status_text": "Неправильно указан номер телефона получателя, "
+                "либо на него нет маршрута",
+            }
         else:
-            item = {"status": "OK", "status_code": 100,
-                    "sms_id": fake.accept(to, text, sender, "000000-")}
-        return web.json_response({"status": "OK", "status_code": 100, "sms": {to: item},
-                                  "balance": fake.balance})
+            item = {
+                "status": "OK",
+                "status_code": 100,
+                "sms_id": fake.accept(to, text, sender, "000000-"),
+            }
+        return web.json_response(
+            {"status": "OK", "status_code": 100, "sms": {to: item}, "balance": fake.balance}
+        )
 
     async def smsru_balance(self, request: web.Request) -> web.Response:
         fake, p = self.fakes["smsru"], await form_and_query(request)
@@ -317,9 +340,10 @@ class SmsPortalsServer(ReceiptsFake):
     def _smsaero_auth(self, request: web.Request) -> web.Response | None:
         creds = self.fakes["smsaero"].credentials
         if basic(request) != (creds["email"], creds["api_key"]):
-            return web.json_response({"success": False, "data": None,
-                                      "message": "Unauthorized: wrong email or api key"},
-                                     status=401)
+            return web.json_response(
+                {"success": False, "data": None, "message": "Unauthorized: wrong email or api key"},
+                status=401,
+            )
         return None
 
     async def smsaero_send(self, request: web.Request) -> web.Response:
@@ -327,41 +351,75 @@ class SmsPortalsServer(ReceiptsFake):
         refused = self._smsaero_auth(request)
         if refused is not None:
             return refused
-        p = await request.json() if request.content_type == "application/json" \
+        p = (
+            await request.json()
+            if request.content_type == "application/json"
             else await form_and_query(request)
+        )
         if fake.balance <= 0:
-            return web.json_response({"success": False, "data": None,
-                                      "message": "Недостаточно средств на балансе"},
-                                     status=400)
-        sign, number, text = str(p.get("sign", "SMS Aero")), str(p.get("number", "")), \
-            str(p.get("text", ""))
+            return web.json_response(
+                {"success": False, "data": None, "message": "Недостаточно средств на балансе"},
+                status=400,
+            )
+        sign, number, text = (
+            str(p.get("sign", "SMS Aero")),
+            str(p.get("number", "")),
+            str(p.get("text", "")),
+        )
         if sign not in fake.senders | {"SMS Aero"}:
-            return web.json_response({"success": False, "message": "Validation error.",
-                                      "data": {"sign": ["Подпись не одобрена"]}}, status=400)
+            return web.json_response(
+                {
+                    "success": False,
+                    "message": "Validation error.",
+                    "data": {"sign": ["Подпись не одобрена"]},
+                },
+                status=400,
+            )
         if not number.isdigit() or not phone_ok(number):
-            return web.json_response({"success": False, "message": "Validation error.",
-                                      "data": {"number": ["Неверный номер телефона"]}},
-                                     status=400)
+            return web.json_response(
+                {
+                    "success": False,
+                    "message": "Validation error.",
+                    "data": {"number": ["Неверный номер телефона"]},
+                },
+                status=400,
+            )
         message_id = fake.accept(number, text, sign, callback_url=p.get("callbackUrl"))
-        return web.json_response({"success": True, "message": None, "data": {
-            "id": int(message_id), "from": sign, "number": number, "text": text, "status": 0,
-            "extendStatus": "queue", "channel": "DIRECT", "cost": 4.49,
-            "dateCreate": int(time.time()), "dateSend": int(time.time())}})
+        return web.json_response(
+            {
+                "success": True,
+                "message": None,
+                "data": {
+                    "id": int(message_id),
+                    "from": sign,
+                    "number": number,
+                    "text": text,
+                    "status": 0,
+                    "extendStatus": "queue",
+                    "channel": "DIRECT",
+                    "cost": 4.49,
+                    "dateCreate": int(time.time()),
+                    "dateSend": int(time.time()),
+                },
+            }
+        )
 
     async def smsaero_balance(self, request: web.Request) -> web.Response:
         refused = self._smsaero_auth(request)
         if refused is not None:
             return refused
-        return web.json_response({"success": True, "message": None,
-                                  "data": {"balance": self.fakes["smsaero"].balance}})
+        return web.json_response(
+            {"success": True, "message": None, "data": {"balance": self.fakes["smsaero"].balance}}
+        )
 
     # -- Devino Online -----------------------------------------------------------------------
 
     def _devino_auth(self, request: web.Request) -> web.Response | None:
         key = self.fakes["devino"].credentials["api_key"]
         if request.headers.get("Authorization") != f"Key {key}":
-            return web.json_response({"error": "unauthorized",
-                                      "description": "Invalid API key"}, status=401)
+            return web.json_response(
+                {"error": "unauthorized", "description": "Invalid API key"}, status=401
+            )
         return None
 
     async def devino_send(self, request: web.Request) -> web.Response:
@@ -374,31 +432,51 @@ class SmsPortalsServer(ReceiptsFake):
             sender, to = message.get("from", ""), str(message.get("to", ""))
 
             def rejected(description: str, key: str, ref: str) -> dict[str, Any]:
-                return {"code": "REJECTED", "description": description,
-                        "reasons": [{"key": key, "ref": ref}]}
+                return {
+                    "code": "REJECTED",
+                    "description": description,
+                    "reasons": [{"key": key, "ref": ref}],
+                }
 
             if fake.balance <= 0:
                 results.append(rejected("Insufficient funds", "billing.error", f"messages[{i}]"))
             elif sender not in fake.senders:
-                results.append(rejected("Source address is not allowed", "forbidden",
-                                        f"messages[{i}].from"))
+                results.append(
+                    rejected("Source address is not allowed", "forbidden", f"messages[{i}].from")
+                )
             elif not to.isdigit() or not phone_ok(to):
-                results.append(rejected("Invalid destination address", "invalid",
-                                        f"messages[{i}].to"))
+                results.append(
+                    rejected("Invalid destination address", "invalid", f"messages[{i}].to")
+                )
             else:
-                message_id = fake.accept(to, message.get("text", ""), sender, "348251235",
-                                         callback_url=message.get("callbackUrl"))
-                results.append({"code": "OK", "messageId": message_id,
-                                "segmentsId": [message_id + "01"]})
+                message_id = fake.accept(
+                    to,
+                    message.get("text", ""),
+                    sender,
+                    "348251235",
+                    callback_url=message.get("callbackUrl"),
+                )
+                results.append(
+                    {"code": "OK", "messageId": message_id, "segmentsId": [message_id + "01"]}
+                )
         return web.json_response({"result": results})
 
     async def devino_balance(self, request: web.Request) -> web.Response:
         refused = self._devino_auth(request)
         if refused is not None:
             return refused
-        return web.json_response({"result": {"account": {
-            "balance": self.fakes["devino"].balance, "credit": 0, "currency": "RUB",
-            "isBlocked": False}}})
+        return web.json_response(
+            {
+                "result": {
+                    "account": {
+                        "balance": self.fakes["devino"].balance,
+                        "credit": 0,
+                        "currency": "RUB",
+                        "isBlocked": False,
+                    }
+                }
+            }
+        )
 
     # -- Prostor SMS (IQSMS) -----------------------------------------------------------------
 
@@ -418,8 +496,10 @@ class SmsPortalsServer(ReceiptsFake):
             elif not phone_ok(phone):
                 item["status"] = "invalid mobile phone"
             else:
-                item.update(status="accepted",
-                            smscId=int(fake.accept(phone, message.get("text", ""), sender)))
+                item.update(
+                    status="accepted",
+                    smscId=int(fake.accept(phone, message.get("text", ""), sender)),
+                )
             results.append(item)
         return web.json_response({"status": "ok", "messages": results})
 
@@ -434,8 +514,9 @@ class SmsPortalsServer(ReceiptsFake):
     async def intis_timestamp(self, request: web.Request) -> web.Response:
         return web.Response(text=str(int(time.time())))
 
-    def _intis(self, name: str, handler: Callable[[PortalFake, dict[str, str]], web.Response]
-               ) -> Handler:
+    def _intis(
+        self, name: str, handler: Callable[[PortalFake, dict[str, str]], web.Response]
+    ) -> Handler:
         async def checked(request: web.Request) -> web.StreamResponse:
             fake, p = self.fakes[name], dict(request.query)
             if not p.get("signature"):
@@ -450,6 +531,7 @@ class SmsPortalsServer(ReceiptsFake):
             if p["signature"] != expected:
                 return web.json_response({"error": 6})
             return handler(fake, p)
+
         return checked
 
     def intis_send(self, fake: PortalFake, p: dict[str, str]) -> web.Response:
@@ -463,8 +545,15 @@ class SmsPortalsServer(ReceiptsFake):
         elif not phone.isdigit() or not phone_ok(phone):
             item = {"error": 33}
         else:
-            item = {"error": "0", "id_sms": fake.accept(phone, text, sender, "43846077713471"),
-                    "cost": 1, "count_sms": 1, "sender": sender, "network": "MTS", "ported": 0}
+            item = {
+                "error": "0",
+                "id_sms": fake.accept(phone, text, sender, "43846077713471"),
+                "cost": 1,
+                "count_sms": 1,
+                "sender": sender,
+                "network": "MTS",
+                "ported": 0,
+            }
         answer = {phone: item}
         # without return=json the platform wraps the answer in a list
         return web.json_response(answer if p.get("return") == "json" else [answer])
@@ -479,8 +568,7 @@ class SmsPortalsServer(ReceiptsFake):
         fake, body = self.fakes["smsportal"], await request.json()
 
         def error(code: str, words: str) -> web.Response:
-            return web.json_response({"status": "error",
-                                      "error": {"code": code, "message": words}})
+            return web.json_response({"status": "error", "error": {"code": code, "message": words}})
 
         creds = fake.credentials
         if (body.get("login"), body.get("password")) != (creds["login"], creds["password"]):
@@ -497,16 +585,20 @@ class SmsPortalsServer(ReceiptsFake):
 
     async def smsportal_balance(self, request: web.Request) -> web.Response:
         fake, p = self.fakes["smsportal"], await form_and_query(request)
-        if (p.get("login"), p.get("password")) != (fake.credentials["login"],
-                                                   fake.credentials["password"]):
+        if (p.get("login"), p.get("password")) != (
+            fake.credentials["login"],
+            fake.credentials["password"],
+        ):
             return web.json_response({"status": "error", "error": {"code": "AUTH_FAILED"}})
         return web.json_response({"status": "ok", "balance": f"{fake.balance:.2f}"})
 
     async def textportal_send(self, request: web.Request) -> web.Response:
         """A text API with the key in the query: ``OK;ID=…`` or ``ERROR;<n>;<words>``."""
         fake, p = self.fakes["textportal"], dict(request.query)
-        if (p.get("user"), p.get("key")) != (fake.credentials["login"],
-                                             fake.credentials["api_key"]):
+        if (p.get("user"), p.get("key")) != (
+            fake.credentials["login"],
+            fake.credentials["api_key"],
+        ):
             return web.Response(text="ERROR;1;Invalid user or key")
         if fake.balance <= 0:
             return web.Response(text="ERROR;3;Insufficient funds")
@@ -519,8 +611,10 @@ class SmsPortalsServer(ReceiptsFake):
 
     async def textportal_balance(self, request: web.Request) -> web.Response:
         fake, p = self.fakes["textportal"], dict(request.query)
-        if (p.get("user"), p.get("key")) != (fake.credentials["login"],
-                                             fake.credentials["api_key"]):
+        if (p.get("user"), p.get("key")) != (
+            fake.credentials["login"],
+            fake.credentials["api_key"],
+        ):
             return web.Response(text="ERROR;1;Invalid user or key")
         return web.Response(text=f"BALANCE={fake.balance:.2f}")
 
@@ -534,8 +628,13 @@ def smsportal_spec(url: str) -> dict[str, Any]:
     return {
         "url": url + "/smsportal/api/v1/sms/send",
         "method": "POST",
-        "json": {"login": "{{ login }}", "password": "{{ password }}", "phone": "{{ phone }}",
-                 "sender": "{{ sender }}", "text": "{{ text }}"},
+        "json": {
+            "login": "{{ login }}",
+            "password": "{{ password }}",
+            "phone": "{{ phone }}",
+            "sender": "{{ sender }}",
+            "text": "{{ text }}",
+        },
         "success_json_path": "status",
         "success_value": "ok",
         "message_id_json_path": "message_id",
@@ -554,8 +653,13 @@ def textportal_spec(url: str) -> dict[str, Any]:
     return {
         "url": url + "/textportal/send.php",
         "method": "GET",
-        "params": {"user": "{{ login }}", "key": "{{ api_key }}", "to": "{{ phone }}",
-                   "msg": "{{ text }}", "from": "{{ sender }}"},
+        "params": {
+            "user": "{{ login }}",
+            "key": "{{ api_key }}",
+            "to": "{{ phone }}",
+            "msg": "{{ text }}",
+            "from": "{{ sender }}",
+        },
         "success_regex": "^OK;",
         "message_id_regex": "ID=(?P<id>\\w+)",
         "error_regex": "^ERROR;\\d+;(.*)$",

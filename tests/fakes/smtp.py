@@ -32,8 +32,14 @@ class SmtpRecorder:
         with self.lock:
             return [m for m in self.messages if address in str(m["To"])]
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         with self.lock:
             if address in self.refused:
                 return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
@@ -45,8 +51,9 @@ class SmtpRecorder:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
-        message = email.message_from_bytes(envelope.original_content or b"",
-                                           policy=email.policy.default)
+        message = email.message_from_bytes(
+            envelope.original_content or b"", policy=email.policy.default
+        )
         with self.lock:
             self.messages.append(message)  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from or "", list(envelope.rcpt_tos)))
@@ -70,10 +77,13 @@ class SmtpServer:
 
     def __init__(self) -> None:
         self.recorder = SmtpRecorder()
-        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=free_port(),
-                                     ready_timeout=10)
-        self.controller.factory = lambda: CountingSMTP(self.recorder,  # type: ignore[method-assign]
-                                                        enable_SMTPUTF8=True)
+        self.controller = Controller(
+            self.recorder, hostname="127.0.0.1", port=free_port(), ready_timeout=10
+        )
+        self.controller.factory = lambda: CountingSMTP(
+            self.recorder,  # type: ignore[method-assign]
+            enable_SMTPUTF8=True,
+        )
 
     @property
     def port(self) -> int:

@@ -75,8 +75,14 @@ class Failure:
 
 
 class FakeTelegram:
-    def __init__(self, *, token: str = TOKEN, username: str = BOT_USERNAME,
-                 rate_limit: float | None = None, hold_updates: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        username: str = BOT_USERNAME,
+        rate_limit: float | None = None,
+        hold_updates: float = 1.0,
+    ) -> None:
         self.token = token
         self.username = username
         self.rate_limit = rate_limit
@@ -143,9 +149,13 @@ class FakeTelegram:
             self._new.notify_all()
         return update["update_id"]
 
-    def fail_chat(self, chat_id: int, code: int = 403,
-                  description: str = "Forbidden: bot was blocked by the user",
-                  times: int | None = None) -> None:
+    def fail_chat(
+        self,
+        chat_id: int,
+        code: int = 403,
+        description: str = "Forbidden: bot was blocked by the user",
+        times: int | None = None,
+    ) -> None:
         self._failures[chat_id] = Failure(code, description, times)
 
     def heal_chat(self, chat_id: int) -> None:
@@ -177,20 +187,29 @@ class FakeTelegram:
     def calls(self, method: str) -> list[dict[str, Any]]:
         return [fields for name, fields in self.requests if name.lower() == method.lower()]
 
-    async def wait_sent(self, predicate: Callable[[Sent], bool] | None = None, *,
-                        chat_id: int | None = None, count: int = 1,
-                        timeout: float = 10.0) -> list[Sent]:
+    async def wait_sent(
+        self,
+        predicate: Callable[[Sent], bool] | None = None,
+        *,
+        chat_id: int | None = None,
+        count: int = 1,
+        timeout: float = 10.0,
+    ) -> list[Sent]:
         """Wait until ``count`` sent messages match; returns them (eventual, not timed)."""
         deadline = time.monotonic() + timeout
         while True:
-            found = [s for s in self.sent if (chat_id is None or s.chat_id == chat_id)
-                     and (predicate is None or predicate(s))]
+            found = [
+                s
+                for s in self.sent
+                if (chat_id is None or s.chat_id == chat_id) and (predicate is None or predicate(s))
+            ]
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"expected {count} message(s) to {chat_id}, got {len(found)}; all sent: "
-                    f"{[(s.chat_id, s.text[:60]) for s in self.sent]}")
+                    f"{[(s.chat_id, s.text[:60]) for s in self.sent]}"
+                )
             await asyncio.sleep(0.01)
 
     async def wait_consumed(self, update_id: int, timeout: float = 10.0) -> None:
@@ -225,9 +244,17 @@ class FakeTelegram:
         return web.Response(body=content)
 
     async def _m_getme(self, fields: dict[str, Any]) -> web.Response:
-        return _ok({"id": BOT_ID, "is_bot": True, "first_name": "Vestnik",
-                    "username": self.username, "can_join_groups": True,
-                    "can_read_all_group_messages": False, "supports_inline_queries": False})
+        return _ok(
+            {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Vestnik",
+                "username": self.username,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        )
 
     async def _m_getupdates(self, fields: dict[str, Any]) -> web.Response:
         offset = int(fields.get("offset") or 0)
@@ -258,8 +285,14 @@ class FakeTelegram:
         file_id = fields.get("file_id", "")
         if file_id not in self.files:
             return _error(400, "Bad Request: invalid file_id")
-        return _ok({"file_id": file_id, "file_unique_id": file_id, "file_size":
-                    len(self.files[file_id]), "file_path": f"documents/{file_id}"})
+        return _ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documents/{file_id}",
+            }
+        )
 
     async def _m_sendmessage(self, fields: dict[str, Any]) -> web.Response:
         now = time.monotonic()
@@ -304,13 +337,23 @@ class FakeTelegram:
         if self.rate_limit is not None:
             self._window.append(now)
         markup = fields.get("reply_markup")
-        sent = Sent(chat_id=chat_id, text=text, parse_mode=fields.get("parse_mode"),
-                    reply_markup=json.loads(markup) if markup else None,
-                    message_id=next(self._message_ids), at=now, fields=dict(fields))
+        sent = Sent(
+            chat_id=chat_id,
+            text=text,
+            parse_mode=fields.get("parse_mode"),
+            reply_markup=json.loads(markup) if markup else None,
+            message_id=next(self._message_ids),
+            at=now,
+            fields=dict(fields),
+        )
         self.sent.append(sent)
-        body = {"message_id": sent.message_id, "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik"}, "text": text}
+        body = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik"},
+            "text": text,
+        }
         self.messages[(chat_id, sent.message_id)] = body
         return _ok(body)
 
@@ -339,17 +382,30 @@ class FakeTelegram:
         caption = fields["caption"] if "caption" in fields else source.get("caption")
         if caption and len(caption) > 1024:
             return _error(400, "Bad Request: message caption is too long")
-        copy = {key: value for key, value in source.items()
-                if key not in ("message_id", "chat", "from", "reply_to_message", "caption")}
+        copy = {
+            key: value
+            for key, value in source.items()
+            if key not in ("message_id", "chat", "from", "reply_to_message", "caption")
+        }
         if caption:
             copy["caption"] = caption
-        sent = Sent(chat_id=chat_id, text=copy.get("text") or caption or "", parse_mode=None,
-                    reply_markup=None, message_id=next(self._message_ids), at=time.monotonic(),
-                    fields=dict(fields), method="copyMessage")
+        sent = Sent(
+            chat_id=chat_id,
+            text=copy.get("text") or caption or "",
+            parse_mode=None,
+            reply_markup=None,
+            message_id=next(self._message_ids),
+            at=time.monotonic(),
+            fields=dict(fields),
+            method="copyMessage",
+        )
         self.sent.append(sent)
         self.messages[(chat_id, sent.message_id)] = {
-            **copy, "message_id": sent.message_id, "chat": {"id": chat_id, "type": "group"},
-            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik"}}
+            **copy,
+            "message_id": sent.message_id,
+            "chat": {"id": chat_id, "type": "group"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik"},
+        }
         return _ok({"message_id": sent.message_id})
 
     async def _m_createforumtopic(self, fields: dict[str, Any]) -> web.Response:
@@ -358,18 +414,30 @@ class FakeTelegram:
             return _error(400, "Bad Request: the chat is not a forum")
         thread = next(self._thread_ids)
         self.forums[chat_id].add(thread)
-        return _ok({"message_thread_id": thread, "name": fields.get("name", ""),
-                    "icon_color": 7322096})
+        return _ok(
+            {"message_thread_id": thread, "name": fields.get("name", ""), "icon_color": 7322096}
+        )
 
     async def _m_getchat(self, fields: dict[str, Any]) -> web.Response:
         chat_id = int(fields["chat_id"])
         kind = "private" if chat_id > 0 else "supergroup"
-        return _ok({"id": chat_id, "type": kind, "title": "Staff",
-                    "is_forum": chat_id in self.forums, "accent_color_id": 0,
-                    "max_reaction_count": 11, "accepted_gift_types": {
-                        "unlimited_gifts": False, "limited_gifts": False,
-                        "unique_gifts": False, "premium_subscription": False,
-                        "gifts_from_channels": False}})
+        return _ok(
+            {
+                "id": chat_id,
+                "type": kind,
+                "title": "Staff",
+                "is_forum": chat_id in self.forums,
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
 
     async def _m_getchatmember(self, fields: dict[str, Any]) -> web.Response:
         chat_id, user_id = int(fields["chat_id"]), int(fields["user_id"])
@@ -394,13 +462,25 @@ class FakeTelegram:
         decoded = json.loads(markup) if markup else None
         sent = found[0]
         if sent.text == text and sent.reply_markup == decoded:
-            return _error(400, "Bad Request: message is not modified: specified new message "
-                               "content and reply markup are exactly the same")
+            return _error(
+                400,
+                "Bad Request: message is not modified: specified new message "
+                "content and reply markup are exactly the same",
+            )
         sent.text, sent.reply_markup, sent.parse_mode = text, decoded, fields.get("parse_mode")
-        self.edits.append(Sent(chat_id, text, sent.parse_mode, decoded, message_id,
-                               time.monotonic(), dict(fields)))
-        return _ok({"message_id": message_id, "date": int(time.time()),
-                    "chat": {"id": chat_id, "type": "private"}, "text": text})
+        self.edits.append(
+            Sent(
+                chat_id, text, sent.parse_mode, decoded, message_id, time.monotonic(), dict(fields)
+            )
+        )
+        return _ok(
+            {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": text,
+            }
+        )
 
     async def _m_answercallbackquery(self, fields: dict[str, Any]) -> web.Response:
         self.answered.append(dict(fields))
@@ -409,13 +489,34 @@ class FakeTelegram:
     def _reject(self, chat_id: int, code: int, now: float, retry_after: int) -> web.Response:
         self.rejected.append((chat_id, code, now))
         return web.json_response(
-            {"ok": False, "error_code": 429,
-             "description": f"Too Many Requests: retry after {retry_after}",
-             "parameters": {"retry_after": retry_after}}, status=429)
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after},
+            },
+            status=429,
+        )
 
 
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-                "a", "code", "pre", "blockquote", "tg-emoji"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
 _TAG = re.compile(r"<(/?)([a-z-]+)(\s[^<>]*)?>")
 
 
@@ -443,7 +544,7 @@ def html_problem(text: str) -> str | None:
             stack.append(name)
         pos = match.end()
     if stack:
-        return f"can't find end tag corresponding to start tag \"{stack[-1]}\""
+        return f'can\'t find end tag corresponding to start tag "{stack[-1]}"'
     for entity in re.findall(r"&([A-Za-z]+);", text):
         if entity not in ("lt", "gt", "amp", "quot"):
             return f'unsupported HTML entity "&{entity};"'
@@ -455,16 +556,22 @@ def _ok(result: Any) -> web.Response:
 
 
 def _error(code: int, description: str) -> web.Response:
-    return web.json_response({"ok": False, "error_code": code, "description": description},
-                             status=code)
+    return web.json_response(
+        {"ok": False, "error_code": code, "description": description}, status=code
+    )
 
 
 # update builders ----------------------------------------------------------------------------------
 _message_ids = itertools.count(1)
 
 
-def user(user_id: int, *, first_name: str = "Иван", language: str | None = "ru",
-         last_name: str | None = None) -> dict[str, Any]:
+def user(
+    user_id: int,
+    *,
+    first_name: str = "Иван",
+    language: str | None = "ru",
+    last_name: str | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
     if last_name:
         out["last_name"] = last_name
@@ -473,15 +580,25 @@ def user(user_id: int, *, first_name: str = "Иван", language: str | None = "
     return out
 
 
-def message(chat_id: int, text: str | None = None, *, from_id: int | None = None,
-            language: str | None = "ru", first_name: str = "Иван", chat_type: str | None = None,
-            **extra: Any) -> dict[str, Any]:
+def message(
+    chat_id: int,
+    text: str | None = None,
+    *,
+    from_id: int | None = None,
+    language: str | None = "ru",
+    first_name: str = "Иван",
+    chat_type: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """A ``message`` update; a ``/command`` text gets its bot_command entity."""
     sender = from_id if from_id is not None else chat_id
     body: dict[str, Any] = {
-        "message_id": next(_message_ids), "date": int(time.time()),
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
         "chat": {"id": chat_id, "type": chat_type or ("private" if chat_id > 0 else "group")},
-        "from": user(sender, first_name=first_name, language=language), **extra}
+        "from": user(sender, first_name=first_name, language=language),
+        **extra,
+    }
     if text is not None:
         body["text"] = text
         if text.startswith("/"):
@@ -490,47 +607,96 @@ def message(chat_id: int, text: str | None = None, *, from_id: int | None = None
     return {"message": body}
 
 
-def contact(chat_id: int, phone: str, *, user_id: int | None, from_id: int | None = None,
-            first_name: str = "Иван", language: str | None = "ru",
-            chat_type: str | None = None) -> dict[str, Any]:
+def contact(
+    chat_id: int,
+    phone: str,
+    *,
+    user_id: int | None,
+    from_id: int | None = None,
+    first_name: str = "Иван",
+    language: str | None = "ru",
+    chat_type: str | None = None,
+) -> dict[str, Any]:
     card: dict[str, Any] = {"phone_number": phone, "first_name": first_name}
     if user_id is not None:
         card["user_id"] = user_id
-    return message(chat_id, None, from_id=from_id, first_name=first_name, language=language,
-                   chat_type=chat_type, contact=card)
+    return message(
+        chat_id,
+        None,
+        from_id=from_id,
+        first_name=first_name,
+        language=language,
+        chat_type=chat_type,
+        contact=card,
+    )
 
 
-def document(chat_id: int, file_id: str, file_name: str, size: int, *,
-             language: str | None = "ru") -> dict[str, Any]:
-    return message(chat_id, None, language=language,
-                   document={"file_id": file_id, "file_unique_id": file_id,
-                             "file_name": file_name, "file_size": size})
+def document(
+    chat_id: int, file_id: str, file_name: str, size: int, *, language: str | None = "ru"
+) -> dict[str, Any]:
+    return message(
+        chat_id,
+        None,
+        language=language,
+        document={
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": file_name,
+            "file_size": size,
+        },
+    )
 
 
 def chat_member(chat_id: int, *, old: str, new: str) -> dict[str, Any]:
     """``my_chat_member``: the user changed the bot's status (``kicked`` = blocked)."""
     bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik", "username": BOT_USERNAME}
-    return {"my_chat_member": {
-        "chat": {"id": chat_id, "type": "private", "first_name": "Иван"},
-        "from": user(chat_id), "date": int(time.time()),
-        "old_chat_member": {"status": old, "user": bot_user, **({"until_date": 0} if old ==
-                                                                "kicked" else {})},
-        "new_chat_member": {"status": new, "user": bot_user, **({"until_date": 0} if new ==
-                                                                "kicked" else {})}}}
+    return {
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "private", "first_name": "Иван"},
+            "from": user(chat_id),
+            "date": int(time.time()),
+            "old_chat_member": {
+                "status": old,
+                "user": bot_user,
+                **({"until_date": 0} if old == "kicked" else {}),
+            },
+            "new_chat_member": {
+                "status": new,
+                "user": bot_user,
+                **({"until_date": 0} if new == "kicked" else {}),
+            },
+        }
+    }
 
 
-def callback(chat_id: int, message_id: int, data: str, *, from_id: int | None = None,
-             language: str | None = "ru", text: str = "") -> dict[str, Any]:
+def callback(
+    chat_id: int,
+    message_id: int,
+    data: str,
+    *,
+    from_id: int | None = None,
+    language: str | None = "ru",
+    text: str = "",
+) -> dict[str, Any]:
     """A ``callback_query`` update: ``from_id`` pressed a button carrying ``data`` under the
     bot's message ``message_id`` in ``chat_id``."""
     sender = from_id if from_id is not None else chat_id
     bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Vestnik", "username": BOT_USERNAME}
-    return {"callback_query": {
-        "id": f"cb-{next(_message_ids)}", "from": user(sender, language=language),
-        "chat_instance": f"ci-{chat_id}", "data": data,
-        "message": {"message_id": message_id, "date": int(time.time()), "from": bot_user,
-                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
-                    "text": text or "…"}}}
+    return {
+        "callback_query": {
+            "id": f"cb-{next(_message_ids)}",
+            "from": user(sender, language=language),
+            "chat_instance": f"ci-{chat_id}",
+            "data": data,
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "from": bot_user,
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                "text": text or "…",
+            },
+        }
+    }
 
 
 def buttons(sent: Sent) -> list[tuple[str, str]]:
