@@ -34,7 +34,7 @@ class WholeSubject(UnstructuredHeader):
 
     def fold(self, *, policy: Any) -> str:
         value = str(self)
-        name: str = self.name  # BaseHeader's, mixed in by the registry
+        name: str = self.name  # type: ignore[attr-defined]  # BaseHeader mixed in by the registry
         if value.isascii():
             return str(super().fold(policy=policy))  # type: ignore[misc]
         words = Header(value, "utf-8", header_name=name).encode(linesep=policy.linesep)
