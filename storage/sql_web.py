@@ -14,6 +14,7 @@ from typing import Any
 
 from storage.base import JournalSearch
 from storage.models import JournalRow, StopEntry
+from storage.sql_base import SqlBase
 
 _QUEUE = "status IN ('pending', 'scheduled') AND sent_at IS NULL AND failed_at IS NULL"
 
@@ -29,26 +30,8 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-class WebQueries:
+class WebQueries(SqlBase):
     """Mixed into :class:`storage.sql.SqlTx`, whose primitives it uses."""
-
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        raise NotImplementedError
-
-    async def _fetchrow(self, sql: str, *args: Any) -> Any | None:
-        raise NotImplementedError
-
-    async def _execute(self, sql: str, *args: Any) -> int:
-        raise NotImplementedError
-
-    def _t(self, moment: datetime | None) -> Any:
-        raise NotImplementedError
-
-    def _journal(self, row: Any) -> JournalRow:
-        raise NotImplementedError
-
-    def _stop(self, row: Any) -> StopEntry:
-        raise NotImplementedError
 
     def _search_where(self, search: JournalSearch) -> tuple[list[str], list[Any]]:
         where: list[str] = []
