@@ -427,11 +427,12 @@ class FakeModem:
             self._ok()
         elif upper.startswith("AT+CNMI=") and self.cnmi_supported:
             self.cnmi = line.split("=", 1)[1]
+            self.sim.cnmi = self.cnmi.upper()  # one setting: reports and new-message indications
             self._ok()
         elif upper == "AT+CNMA":
             self.acks += 1
             self._ok() if self.csms == 1 else self._error("CMS", 340)
-        elif upper.startswith("AT+CMGR="):
+        elif upper.startswith("AT+CMGR=") and int(upper.split("=")[1]) in self.stored_reports:
             pdu = self.stored_reports.get(int(upper.split("=")[1]))
             if pdu is None:
                 self._error("CMS", 321)
@@ -439,7 +440,7 @@ class FakeModem:
                 self._line(f"+CMGR: 0,,{len(pdu) // 2 - 1}")
                 self._line(pdu)
                 self._ok()
-        elif upper.startswith("AT+CMGD="):
+        elif upper.startswith("AT+CMGD=") and int(upper.split("=")[1]) in self.stored_reports:
             self.stored_reports.pop(int(upper.split("=")[1]), None)
             self._ok()
         elif upper.startswith("AT+CMGS="):
