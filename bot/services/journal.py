@@ -91,6 +91,9 @@ async def run_query(storage: Storage, query: JournalQuery) -> list[JournalRow]:
     return sorted(found.values(), key=lambda r: r.id or 0, reverse=True)
 
 
+FAILED_STATUSES = ("failed", "undelivered")
+
+
 @dataclass(frozen=True, slots=True)
 class JournalView:
     """A page of the journal as the bot's buttons choose it."""
@@ -107,16 +110,19 @@ async def view_page(
     """(rows of ``view.page``, whether a next page exists)."""
     page = max(0, min(view.page, MAX_PAGES - 1))
     flt = JournalFilter(limit=per_page * (page + 1) + 1)
-    if view.scope == "failed":
-        flt["status"] = "failed"
-    elif view.status:
+    if view.status:
         flt["status"] = view.status
     if view.scope == "today":
         flt["since"] = local_midnight(clock, config)
     if view.channel:
         flt["channel"] = view.channel
+    # "failed" is what staff must look at: failed sends and undelivered ones alike
+    statuses = FAILED_STATUSES if view.scope == "failed" else (flt.get("status"),)
+    rows: list[JournalRow] = []
     async with storage.reader() as tx:
-        rows = await tx.list_journal(flt)
+        for status in statuses:
+            rows += await tx.list_journal(JournalFilter({**flt, "status": status}))
+    rows.sort(key=lambda row: row.id or 0, reverse=True)
     chunk = rows[page * per_page : (page + 1) * per_page]
     return chunk, len(rows) > (page + 1) * per_page
 

@@ -36,7 +36,18 @@ from handlers.staff.common import (
 from storage.base import Storage
 from storage.models import JournalRow, StopEntry
 
-STATUSES = ("", "sent", "failed", "pending", "scheduled", "stopped", "skipped", "cancelled")
+STATUSES = (
+    "",
+    "sent",
+    "delivered",
+    "failed",
+    "undelivered",
+    "pending",
+    "scheduled",
+    "stopped",
+    "skipped",
+    "cancelled",
+)
 CHANNEL_CYCLE = ("", *CHANNELS)
 
 
