@@ -12,6 +12,7 @@ from typing import Any
 from bot.core.timeutil import Clock, SystemClock
 from storage.base import Tx
 from storage.models import (
+    JOURNAL_COLUMNS,
     JournalRow,
     Person,
     Plan,
@@ -32,33 +33,12 @@ PERSON_COLUMNS = (
     "language",
     "timezone",
 )
+# every public column but the id (the database gives it), then what only the dispatcher reads
 JOURNAL_WRITE_COLUMNS = (
-    "event_id",
-    "event_type",
-    "rule",
-    "recipient_role",
-    "recipient_id",
-    "recipient_name",
-    "channel",
-    "provider",
-    "address",
-    "subject",
-    "text",
-    "segments",
-    "created_at",
-    "due_at",
-    "sent_at",
-    "failed_at",
-    "error",
-    "attempts",
-    "provider_message_id",
-    "status",
-    "reason",
+    *(name for name in JOURNAL_COLUMNS if name != "id"),
     "order_id",
     "html",
     "options",
-    "delivered_at",
-    "receipt",
     "receipt_poll_at",
 )
 # (table, column) holding a customer id that moves when two customers are merged (a new
