@@ -26,7 +26,16 @@ class SmtpRecorder:
     # addresses always refused with a permanent 550
     refused: set[str] = field(default_factory=set)
     data_delay: float = 0.0  # seconds each DATA takes, to keep sends in flight
+    # once this many messages are recorded, every further DATA waits until release():
+    # a send known to be in flight, for crash tests
+    hold_after: int | None = None
+    held: int = 0  # DATA commands waiting at the gate now
+    released: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def release(self) -> None:
+        """Open the gate: held and later DATA commands go through."""
+        self.released.set()
 
     def by_recipient(self, address: str) -> list[EmailMessage]:
         with self.lock:
@@ -51,6 +60,7 @@ class SmtpRecorder:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.data_delay:
             await asyncio.sleep(self.data_delay)
+        await self._gate()
         message = email.message_from_bytes(
             envelope.original_content or b"", policy=email.policy.default
         )
@@ -58,6 +68,18 @@ class SmtpRecorder:
             self.messages.append(message)  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from or "", list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
+
+    async def _gate(self) -> None:
+        with self.lock:
+            if self.hold_after is None or len(self.messages) < self.hold_after:
+                return
+            self.held += 1
+        try:
+            while not self.released.is_set():
+                await asyncio.sleep(0.02)
+        finally:
+            with self.lock:
+                self.held -= 1
 
 
 class CountingSMTP(SMTP):
