@@ -8,6 +8,13 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._intake_metrics()
+        self._dispatch_metrics()
+        self._receipt_metrics()
+        self._operations_metrics()
+
+    def _intake_metrics(self) -> None:
+        """Events arriving at the webhook and the journal rows planned from them."""
         self.events_accepted = Counter(
             "vestnik_events_accepted_total",
             "Events accepted by the webhook",
@@ -22,6 +29,9 @@ class Metrics:
             ["channel", "status"],
             registry=self.registry,
         )
+
+    def _dispatch_metrics(self) -> None:
+        """Sends: their outcomes, how late they ran and what still waits."""
         self.notifications = Counter(
             "vestnik_notifications_total",
             "Send outcomes by channel and status (sent, retry, failed, stopped, skipped)",
@@ -42,6 +52,8 @@ class Metrics:
             registry=self.registry,
         )
 
+    def _receipt_metrics(self) -> None:
+        """Delivery receipts: applied, ignored, and how long they took to come."""
         self.receipts = Counter(
             "vestnik_receipts_total",
             "Final delivery receipts by channel, provider and status (delivered, undelivered)",
@@ -62,6 +74,9 @@ class Metrics:
             registry=self.registry,
             buckets=(1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600, 24 * 3600),
         )
+
+    def _operations_metrics(self) -> None:
+        """What the staff watch: portal balances and the alerts raised to them."""
         self.balance = Gauge(
             "vestnik_portal_balance",
             "The last balance an SMS portal stated",
