@@ -46,7 +46,46 @@ def _journal_row_schema() -> dict[str, Any]:
 
 def _schemas(config: Config) -> dict[str, Any]:
     event, defs = model_schema(REF)
-    webhook = config.webhook
+    return {
+        **defs,
+        "Event": event,
+        **_intake_schemas(config),
+        **_error_schemas(),
+        "Health": _health_schema(),
+        "JournalRow": _journal_row_schema(),
+    }
+
+
+def _intake_schemas(config: Config) -> dict[str, Any]:
+    """What the webhook takes (a batch of events) and answers (what it stored)."""
+    return {
+        "Batch": {
+            "type": "object",
+            "required": ["events"],
+            "additionalProperties": False,
+            "properties": {
+                "events": {
+                    "type": "array",
+                    "items": _ref("Event"),
+                    "minItems": 1,
+                    "maxItems": config.webhook.max_batch,
+                }
+            },
+        },
+        "Accepted": {
+            "type": "object",
+            "required": ["accepted", "duplicates", "planned"],
+            "properties": {
+                "accepted": {"type": "array", "items": {"type": "string"}},
+                "duplicates": {"type": "array", "items": {"type": "string"}},
+                "planned": {"type": "integer", "minimum": 0},
+            },
+        },
+    }
+
+
+def _error_schemas() -> dict[str, Any]:
+    """An error answer, with the problems of an event by their paths."""
     problem = {
         "type": "object",
         "required": ["path", "message"],
@@ -66,45 +105,20 @@ def _schemas(config: Config) -> dict[str, Any]:
         },
         "additionalProperties": True,
     }
+    return {"Problem": problem, "Error": error}
+
+
+def _health_schema() -> dict[str, Any]:
     return {
-        **defs,
-        "Event": event,
-        "Batch": {
-            "type": "object",
-            "required": ["events"],
-            "additionalProperties": False,
-            "properties": {
-                "events": {
-                    "type": "array",
-                    "items": _ref("Event"),
-                    "minItems": 1,
-                    "maxItems": webhook.max_batch,
-                }
-            },
+        "type": "object",
+        "required": ["status", "database"],
+        "properties": {
+            "status": {"enum": ["ok", "down"]},
+            "database": {"enum": ["ok", "down"]},
+            "channels": {"type": "object"},
+            "queue": {"type": "object"},
         },
-        "Accepted": {
-            "type": "object",
-            "required": ["accepted", "duplicates", "planned"],
-            "properties": {
-                "accepted": {"type": "array", "items": {"type": "string"}},
-                "duplicates": {"type": "array", "items": {"type": "string"}},
-                "planned": {"type": "integer", "minimum": 0},
-            },
-        },
-        "Problem": problem,
-        "Error": error,
-        "Health": {
-            "type": "object",
-            "required": ["status", "database"],
-            "properties": {
-                "status": {"enum": ["ok", "down"]},
-                "database": {"enum": ["ok", "down"]},
-                "channels": {"type": "object"},
-                "queue": {"type": "object"},
-            },
-            "additionalProperties": True,
-        },
-        "JournalRow": _journal_row_schema(),
+        "additionalProperties": True,
     }
 
 
@@ -149,9 +163,14 @@ def _webhook_operation(config: Config) -> dict[str, Any]:
 def _journal_paths() -> dict[str, Any]:
     # bearer tokens only: a signature covers one POST body, never a query or a resend
     auth: list[dict[str, list[str]]] = [{"bearer": []}, {}]
-    row_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
     unauthorised = _answer("No valid bearer token (the reason says why)", "Error")
-    missing = _answer("No such row (or it is being sent right now)", "Error")
+    return {
+        "/journal": {"get": _list_journal(auth, unauthorised)},
+        **_journal_row_paths(auth, unauthorised),
+    }
+
+
+def _journal_query() -> list[dict[str, Any]]:
     query: list[dict[str, Any]] = [
         {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
         for name in ("status", "channel", "event_id", "address", "order")
@@ -164,50 +183,52 @@ def _journal_paths() -> dict[str, Any]:
             "schema": {"type": "integer", "default": 50, "maximum": 1000},
         }
     )
+    return query
+
+
+def _list_journal(auth: list[dict[str, list[str]]], unauthorised: dict[str, Any]) -> dict[str, Any]:
     return {
-        "/journal": {
-            "get": {
-                "operationId": "listJournal",
-                "summary": "Journal rows, newest first",
-                "security": auth,
-                "parameters": query,
-                "responses": {
-                    "200": {
-                        "description": "The rows",
-                        "content": {
-                            JSON: {"schema": {"type": "array", "items": _ref("JournalRow")}}
-                        },
-                    },
-                    "400": _answer("limit is not a number", "Error"),
-                    "401": unauthorised,
-                },
-            }
+        "operationId": "listJournal",
+        "summary": "Journal rows, newest first",
+        "security": auth,
+        "parameters": _journal_query(),
+        "responses": {
+            "200": {
+                "description": "The rows",
+                "content": {JSON: {"schema": {"type": "array", "items": _ref("JournalRow")}}},
+            },
+            "400": _answer("limit is not a number", "Error"),
+            "401": unauthorised,
         },
-        "/journal/{id}": {
-            "get": {
-                "operationId": "getJournalRow",
-                "summary": "One journal row",
-                "security": auth,
-                "parameters": [row_id],
-                "responses": {
-                    "200": _answer("The row", "JournalRow"),
-                    "401": unauthorised,
-                    "404": missing,
-                },
-            }
-        },
+    }
+
+
+def _journal_row_paths(
+    auth: list[dict[str, list[str]]], unauthorised: dict[str, Any]
+) -> dict[str, Any]:
+    """``/journal/{id}`` and its resend: one row by id, answered with the row."""
+    row_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    missing = _answer("No such row (or it is being sent right now)", "Error")
+
+    def operation(operation_id: str, summary: str, answer: str) -> dict[str, Any]:
+        return {
+            "operationId": operation_id,
+            "summary": summary,
+            "security": auth,
+            "parameters": [row_id],
+            "responses": {
+                "200": _answer(answer, "JournalRow"),
+                "401": unauthorised,
+                "404": missing,
+            },
+        }
+
+    return {
+        "/journal/{id}": {"get": operation("getJournalRow", "One journal row", "The row")},
         "/journal/{id}/resend": {
-            "post": {
-                "operationId": "resendJournalRow",
-                "summary": "Make a row pending again",
-                "security": auth,
-                "parameters": [row_id],
-                "responses": {
-                    "200": _answer("The row, pending again", "JournalRow"),
-                    "401": unauthorised,
-                    "404": missing,
-                },
-            }
+            "post": operation(
+                "resendJournalRow", "Make a row pending again", "The row, pending again"
+            )
         },
     }
 
