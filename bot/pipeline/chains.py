@@ -15,7 +15,8 @@ from bot.core.catalog import CATALOG, EventType
 from bot.core.timeutil import parse_rfc3339, rfc3339
 from bot.pipeline import directory
 from bot.pipeline.events import EventIn
-from bot.pipeline.rules import Rule, filters_match
+from bot.pipeline.rule_filters import filters_match
+from bot.pipeline.rules import Rule
 from bot.pipeline.schedule import subject_key
 from storage.base import Tx
 from storage.models import JournalRow, Person
