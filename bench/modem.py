@@ -45,7 +45,7 @@ async def run_lane(modems: int, per_modem: int, delay: float) -> dict[str, float
 
     from bot.app import init_app
     from bot.core.config import load_config
-    from bot.pipeline.rules import import_rules
+    from bot.pipeline.rule_file import import_rules
     from senders.modem import ModemPool
 
     folder = Path(tempfile.mkdtemp(prefix="vestnik-modem-bench-"))

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import free_port, start_vestnik, wait_ready  # noqa: E402
-from bot.pipeline.rules import import_rules  # noqa: E402
+from bot.pipeline.rule_file import import_rules  # noqa: E402
 from storage.base import Tx  # noqa: E402
 from storage.models import JournalRow, Person, Plan, StoredEvent  # noqa: E402
 from storage.open import open_storage

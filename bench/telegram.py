@@ -125,7 +125,7 @@ async def run_app(messages: int, limit: float, rate: float) -> None:
 
     from bot.app import init_app
     from bot.core.config import load_config
-    from bot.pipeline.rules import import_rules
+    from bot.pipeline.rule_file import import_rules
     from storage.models import Person, TelegramLink
 
     async with FakeTelegram(rate_limit=limit) as fake:

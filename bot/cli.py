@@ -32,7 +32,7 @@ from storage.base import DatabaseInUse, SchemaTooNew, StorageUnavailable
 # rules ------------------------------------------------------------------------------------------
 async def rule_warnings(config: Config, text: str) -> list[str]:
     """Rules for a type that is not in the catalog and was never posted: likely a typo."""
-    from bot.pipeline.rules import parse_rules_toml
+    from bot.pipeline.rule_file import parse_rules_toml
     from bot.pipeline.typos import rule_event_warning
 
     out = []
@@ -48,7 +48,7 @@ async def rule_warnings(config: Config, text: str) -> list[str]:
 
 async def cmd_rules(config: Config, args: argparse.Namespace) -> int:
     from bot.core.timeutil import SystemClock
-    from bot.pipeline.rules import RuleFileError, export_rules_toml
+    from bot.pipeline.rule_file import RuleFileError, export_rules_toml
     from bot.services import rules_admin
 
     if args.action == "import":

@@ -27,7 +27,7 @@ from aiohttp import web
 from bot.app import init_app
 from bot.core.config import Config, load_config
 from bot.keys import CONFIG, STORAGE
-from bot.pipeline.rules import import_rules
+from bot.pipeline.rule_file import import_rules
 from storage.base import JournalFilter
 from storage.models import JournalRow
 from tests.fakes.smtp import SmtpServer

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from bot.app import init_app
 from bot.keys import CONFIG, STORAGE
-from bot.pipeline.rules import import_rules
+from bot.pipeline.rule_file import import_rules
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 
 FUZZ = settings(

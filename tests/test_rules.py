@@ -7,13 +7,8 @@ import json
 import pytest
 
 from bot.cli import main as cli
-from bot.pipeline.rules import (
-    RuleFileError,
-    condition_holds,
-    filters_match,
-    parse_rules_toml,
-    resolve_path,
-)
+from bot.pipeline.rule_file import RuleFileError, parse_rules_toml
+from bot.pipeline.rule_filters import condition_holds, filters_match, resolve_path
 from storage.models import Person, TelegramLink
 from tests.conftest import booked
 

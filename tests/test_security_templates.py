@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.keys import TEMPLATES
-from bot.pipeline.templates import template_context
+from bot.pipeline.template_context import template_context
 from storage.models import StoredRule
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 from tests.fakes.telegram_api import document

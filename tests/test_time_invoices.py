@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.workdays import add_working_days
 from bot.keys import DISPATCHER
-from bot.pipeline.rules import RuleFileError, parse_rules_toml
+from bot.pipeline.rule_file import RuleFileError, parse_rules_toml
 from tests.time_fixtures import clock, service  # noqa: F401
 
 UNPAID_RULE = """

@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.config import ConfigError
 from bot.keys import DISPATCHER
-from bot.pipeline.rules import RuleFileError, parse_rules_toml
+from bot.pipeline.rule_file import RuleFileError, parse_rules_toml
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 from tests.time_fixtures import START, clock, service  # noqa: F401
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from bot.pipeline.rules import RuleFileError, parse_rules_toml
+from bot.pipeline.rule_file import RuleFileError, parse_rules_toml
 from tests.telegram_fixtures import (  # noqa: F401
     bot_app,
     fake_telegram,

@@ -15,7 +15,8 @@ from bot.core.catalog import CATALOG, EventType
 from bot.core.timeutil import parse_rfc3339, rfc3339
 from bot.pipeline import directory
 from bot.pipeline.events import EventIn
-from bot.pipeline.rules import Rule, filters_match
+from bot.pipeline.rule_filters import filters_match
+from bot.pipeline.rules import Rule
 from bot.pipeline.schedule import subject_key
 from storage.base import Tx
 from storage.models import JournalRow, Person
@@ -82,38 +83,36 @@ class Chains:
         if last is not None and occurred < last:
             if not is_source:
                 return []
-            reason = (
-                f"out of order: {state.get('type')} {state.get('event')} of "
-                f"{state.get('at')} is newer and was applied first"
-            )
             return await self._plan_derived(
-                tx, rules, event, document, persons, now, key, cancelled=reason
+                tx, rules, event, document, persons, now, key, cancelled=_out_of_order(state)
             )
         await self._cancel_old(tx, old, event, is_source)
         rows: list[JournalRow] = []
         if is_source:
-            previous = state.get("source")
-            merged_from = None
-            if previous and previous != event.id:
-                event, persons, document = await self._merged(
-                    tx, previous, event, persons, document
-                )
-                merged_from = previous
-            rows = await self._plan_derived(
-                tx, rules, event, document, persons, now, key, merged_from=merged_from
-            )
-        await tx.set_meta(
-            meta_key,
-            json.dumps(
-                {
-                    "at": rfc3339(occurred),
-                    "event": event.id,
-                    "type": event.type,
-                    "source": event.id if is_source else state.get("source"),
-                }
-            ),
-        )
+            rows = await self._replan(tx, rules, event, document, persons, now, key, state)
+        await tx.set_meta(meta_key, _applied_state(state, event, occurred, is_source))
         return rows
+
+    async def _replan(
+        self,
+        tx: Tx,
+        rules: list[tuple[EventType, Rule]],
+        event: EventIn,
+        document: dict[str, Any],
+        persons: dict[str, Person],
+        now: datetime,
+        key: str,
+        state: dict[str, Any],
+    ) -> list[JournalRow]:
+        """A source's derived rows, the event completed from the source it replaces."""
+        previous = state.get("source")
+        merged_from = None
+        if previous and previous != event.id:
+            event, persons, document = await self._merged(tx, previous, event, persons, document)
+            merged_from = previous
+        return await self._plan_derived(
+            tx, rules, event, document, persons, now, key, merged_from=merged_from
+        )
 
     @staticmethod
     async def _cancel_old(tx: Tx, old: list[JournalRow], event: EventIn, is_source: bool) -> None:
@@ -185,6 +184,28 @@ class Chains:
         merged.occurred_at = event.occurred_at
         merged_persons = await self.upsert_persons(tx, merged)
         return merged, merged_persons, directory.document(merged, merged_persons)
+
+
+def _out_of_order(state: dict[str, Any]) -> str:
+    """Why an older event's rows are journaled as cancelled."""
+    return (
+        f"out of order: {state.get('type')} {state.get('event')} of "
+        f"{state.get('at')} is newer and was applied first"
+    )
+
+
+def _applied_state(
+    state: dict[str, Any], event: EventIn, occurred: datetime, is_source: bool
+) -> str:
+    """The chain's ``meta`` after ``event``: the last applied event and the current source."""
+    return json.dumps(
+        {
+            "at": rfc3339(occurred),
+            "event": event.id,
+            "type": event.type,
+            "source": event.id if is_source else state.get("source"),
+        }
+    )
 
 
 def _catalog_cancellers(type_name: str) -> tuple[str, ...]:

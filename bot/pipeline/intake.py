@@ -166,16 +166,9 @@ class Intake:
         early = authenticate_events(webhook, request.headers, None, time.time())
         if early is not None and (webhook.secret is None or early.code != "body_needed"):
             return self._unauthorized(early)
-        try:
-            async with asyncio.timeout(webhook.body_timeout):
-                body = await read_bounded(request, webhook.max_body_bytes)
-        except TooLarge:
-            return self._error(413, "too_large")
-        except TimeoutError:
-            return self._error(408, "body_timeout", seconds=webhook.body_timeout)
-        except ConnectionResetError as exc:  # the client went away mid-body: one line
-            log.info("a client went away before its body arrived: %s", exc)
-            return self._error(400, "client_gone")
+        body = await self._read_body(request)
+        if isinstance(body, web.Response):
+            return body
         delivery: str | None = None
         if early is not None:
             problem = authenticate_events(webhook, request.headers, body, time.time())
@@ -190,6 +183,26 @@ class Intake:
         events, problems = validate_payload(payload, lang, webhook.max_batch)
         if problems:
             return self._error(400, "invalid_events", lang, problems=problems)
+        return await self._store_and_answer(events, delivery, lang)
+
+    async def _read_body(self, request: web.Request) -> bytes | web.Response:
+        """The body within the size and time limits, or the answer saying which one it broke."""
+        webhook = self.config.webhook
+        try:
+            async with asyncio.timeout(webhook.body_timeout):
+                return await read_bounded(request, webhook.max_body_bytes)
+        except TooLarge:
+            return self._error(413, "too_large")
+        except TimeoutError:
+            return self._error(408, "body_timeout", seconds=webhook.body_timeout)
+        except ConnectionResetError as exc:  # the client went away mid-body: one line
+            log.info("a client went away before its body arrived: %s", exc)
+            return self._error(400, "client_gone")
+
+    async def _store_and_answer(
+        self, events: list[EventIn], delivery: str | None, lang: str
+    ) -> web.Response:
+        """Store the valid events in one transaction, then answer 202 with what became of them."""
         try:
             result = await self.storage.write(lambda tx: self.store(tx, events, delivery))
         except StorageUnavailable as exc:

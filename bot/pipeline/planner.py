@@ -20,7 +20,8 @@ from bot.pipeline.chains import Chains, deep_merge
 from bot.pipeline.events import EventIn
 from bot.pipeline.rendering import Renderer
 from bot.pipeline.routing import Recipient
-from bot.pipeline.rules import Rule, filters_match, from_stored
+from bot.pipeline.rule_filters import filters_match
+from bot.pipeline.rules import Rule, from_stored
 from bot.pipeline.schedule import timing_for
 from bot.pipeline.templates import Templates
 from storage.base import Tx

@@ -17,7 +17,8 @@ from bot.pipeline.directory import person_dict
 from bot.pipeline.routing import Recipient, Route
 from bot.pipeline.rules import Rule
 from bot.pipeline.schedule import local_zone
-from bot.pipeline.templates import TemplateFailure, Templates, template_context
+from bot.pipeline.template_context import template_context
+from bot.pipeline.templates import TemplateFailure, Templates
 from storage.models import JournalRow
 
 

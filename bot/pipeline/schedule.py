@@ -28,7 +28,8 @@ from bot.core.config import Config, parse_duration
 from bot.core.timeutil import for_people, rfc3339
 from bot.core.workdays import add_working_days
 from bot.pipeline.events import EMPTY_1C_DATE, MAX_YEAR, MIN_YEAR, EventIn
-from bot.pipeline.rules import _MISSING, Rule, resolve_path
+from bot.pipeline.rule_filters import MISSING, resolve_path
+from bot.pipeline.rules import Rule
 
 DEFAULT_WORKING_DAYS = 3
 # anchors that are moments something happened (or must happen by): past means "late", not
@@ -112,7 +113,7 @@ def anchor_of(
     raw = resolve_path(document, anchor)
     if (
         raw is None
-        or raw is _MISSING
+        or raw is MISSING
         or isinstance(raw, (list, dict))
         or raw == ""
         or (isinstance(raw, str) and raw.strip().startswith(EMPTY_1C_DATE))
@@ -169,7 +170,7 @@ def subject_key(event_type: EventType, document: dict[str, Any]) -> str | None:
     """What a derived type's rows are about (``order.id=ORD-1``), or None."""
     for path in event_type.keys:
         value = resolve_path(document, path)
-        if value is None or value is _MISSING or isinstance(value, (list, dict)) or value == "":
+        if value is None or value is MISSING or isinstance(value, (list, dict)) or value == "":
             continue
         return f"{path}={value}"
     return None

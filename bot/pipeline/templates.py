@@ -1,52 +1,31 @@
-"""Message templates: jinja2 in a sandbox, default texts per event type, channel and language.
+"""Message templates: jinja2 in a sandbox, compiled once and rendered within a time and size
+budget, from a rule's own texts or the type's default (``default_templates.py``).
 
 Telegram bodies are rendered with autoescape, so every variable is escaped for Telegram's HTML
 parse mode; the literal tags of the template itself (``<b>``) stay. Email and SMS bodies are
 plain text. A template error is reported as :class:`TemplateFailure` for that one message.
+What a template sees is ``template_context.py``; its filters are ``template_filters.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 
-from bot.core.phones import format_phone
+from bot.pipeline.default_templates import CHANNEL_BODY_KEY, FALLBACK_TYPE, load_default_templates
 from bot.pipeline.sandbox import LimitedEnvironment, RenderLimit, render_within
+from bot.pipeline.template_context import TEMPLATE_VARIABLES
+from bot.pipeline.template_filters import TemplateFilters
 
 LANGUAGES = ("ru", "en")
-CURRENCY_SIGNS = {
-    "RUB": "₽",
-    "RUR": "₽",
-    "USD": "$",
-    "EUR": "€",
-    "KZT": "₸",
-    "BYN": "Br",
-    "UAH": "₴",
-    "CNY": "¥",
-    "GBP": "£",
-}
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-# which default-template key a channel's subject and body come from
-CHANNEL_BODY_KEY = {
-    "email": "email",
-    "telegram": "telegram",
-    "sms": "sms",
-    "modem": "sms",
-    "internal": "telegram",
-}
-FALLBACK_TYPE = "_fallback"
 RENDER_SECONDS = 1.0  # one template's time budget
 # the longest text a template may produce, per channel (SMS: the segment limit applies after)
 OUTPUT_LIMITS = {
@@ -63,59 +42,11 @@ class TemplateFailure(Exception):
     """A template could not be compiled or rendered; the text says where and why."""
 
 
-class Record:
-    """Attribute access over a mapping for templates: a missing field is ``None``."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
-        self._data = dict(data or {})
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return self._data.get(name)
-
-    def __getitem__(self, name: str) -> Any:
-        return self._data.get(name)
-
-    def __iter__(self) -> Any:
-        return iter(self._data)
-
-    def __bool__(self) -> bool:
-        return any(v not in (None, "", [], {}) for v in self._data.values())
-
-    def __str__(self) -> str:
-        return str(self._data.get("name") or "")
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self._data.get(name, default)
-
-
-def wrap(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return Record({k: wrap(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [wrap(v) for v in value]
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class Rendered:
     subject: str
     text: str
     html: str | None = None
-
-
-def _as_datetime(value: Any) -> datetime | date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, (datetime, date)):
-        return value
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 class Templates:
@@ -130,6 +61,7 @@ class Templates:
         # only plain functions returning strings (register_function): nothing a template can
         # reach holds a secret, the config or the storage
         self.globals: dict[str, Callable[..., str]] = {}
+        self._filters = TemplateFilters(self.tz, self.region)
         self._plain = self._environment(autoescape=False)
         self._html = self._environment(autoescape=True)
         self._cache: dict[tuple[bool, str], jinja2.Template] = {}
@@ -140,13 +72,7 @@ class Templates:
         env = LimitedEnvironment(
             autoescape=autoescape, undefined=jinja2.Undefined, trim_blocks=True, lstrip_blocks=True
         )
-        env.filters.update(
-            money=self._money,
-            date=self._date,
-            datetime=self._datetime,
-            time=self._time,
-            phone=self._phone,
-        )
+        env.filters.update(self._filters.table())
         env.guard_filters()
         return env
 
@@ -159,57 +85,6 @@ class Templates:
 
         call.__name__ = call.__qualname__ = name
         self.globals[name] = call
-
-    # filters ---------------------------------------------------------------------------------
-    @staticmethod
-    def _lang(ctx: Any) -> str:
-        return ctx.get("lang", "ru") if hasattr(ctx, "get") else "ru"
-
-    def _local(self, value: Any) -> datetime | date | None:
-        moment = _as_datetime(value)
-        if isinstance(moment, datetime):
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=self.tz)
-            return moment.astimezone(self.tz)
-        return moment
-
-    @jinja2.pass_context
-    def _money(self, ctx: Any, value: Any, currency: str | None = "RUB") -> str:
-        if value is None or value == "":
-            return ""
-        try:
-            amount = Decimal(str(value)).quantize(Decimal("0.01"))
-        except InvalidOperation:
-            return str(value)
-        sign = CURRENCY_SIGNS.get((currency or "RUB").upper(), (currency or "").upper())
-        whole = f"{amount:,.2f}"
-        if self._lang(ctx) == "ru":
-            whole = whole.replace(",", "\u00a0").replace(".", ",")
-            return f"{whole}\u00a0{sign}".strip()
-        return f"{whole} {sign}".strip()
-
-    @jinja2.pass_context
-    def _date(self, ctx: Any, value: Any) -> str:
-        moment = self._local(value)
-        if moment is None:
-            return "" if value is None else str(value)
-        if self._lang(ctx) == "ru":
-            return moment.strftime("%d.%m.%Y")
-        return f"{moment.day} {MONTHS_EN[moment.month - 1]} {moment.year}"
-
-    @jinja2.pass_context
-    def _datetime(self, ctx: Any, value: Any) -> str:
-        moment = self._local(value)
-        if not isinstance(moment, datetime):
-            return self._date(ctx, value)
-        return f"{self._date(ctx, moment)} {moment.strftime('%H:%M')}"
-
-    def _time(self, value: Any) -> str:
-        moment = self._local(value)
-        return moment.strftime("%H:%M") if isinstance(moment, datetime) else ""
-
-    def _phone(self, value: Any) -> str:
-        return format_phone(value, self.region) if value else ""
 
     # compiling and rendering --------------------------------------------------------------------
     def compile(self, source: str, *, html: bool) -> jinja2.Template:
@@ -302,25 +177,6 @@ class Templates:
         return TEMPLATE_VARIABLES
 
 
-TEMPLATE_VARIABLES: tuple[tuple[str, str], ...] = (
-    ("event.id, event.type, event.occurred_at", "the event itself"),
-    ("customer.name, .phone, .email, .group, .birthday", "the customer (any may be empty)"),
-    ("manager / master / author / responsible", "staff persons, same fields"),
-    ("recipient.name, recipient.role", "the person this message goes to"),
-    (
-        "order.number, .status, .planned_start, .planned_finish, .amount, .paid, .currency, .url",
-        "the order",
-    ),
-    ("items[].sku, .name, .qty, .price", "order lines"),
-    ("vehicle.make, .model, .plate, .vin, .mileage", "the vehicle"),
-    ("data.*", "everything else the ERP sent"),
-    ("company", "service.company_name from the config"),
-    ("|money(currency)", "15 000,00 ₽"),
-    ("|date, |datetime, |time", "25.11.2026, 25.11.2026 14:30, 14:30 (service timezone)"),
-    ("|phone", "+7 916 123-45-67"),
-)
-
-
 @lru_cache(maxsize=1)
 def _checker() -> Templates:
     return Templates(timezone="UTC", defaults={})
@@ -329,40 +185,3 @@ def _checker() -> Templates:
 def syntax_problem(source: str) -> str | None:
     """The compile error of a template (rule import: unknown filters count), or None."""
     return _checker().check(source)
-
-
-@lru_cache(maxsize=1)
-def load_default_templates() -> dict[str, Any]:
-    text = (resources.files("bot.pipeline") / "default_templates.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
-def template_context(
-    event: Mapping[str, Any],
-    recipient: Mapping[str, Any] | None,
-    *,
-    company: str = "",
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """What a template sees: the event's parts as records, plus the recipient."""
-    context: dict[str, Any] = {
-        "event": Record(
-            {
-                "id": event.get("id"),
-                "type": event.get("type"),
-                "occurred_at": event.get("occurred_at"),
-            }
-        ),
-        "items": wrap(event.get("items") or []),
-        "data": wrap(event.get("data") or {}),
-        "company": company,
-        "recipient": wrap(recipient or {}),
-    }
-    for part in ("customer", "manager", "master", "author", "responsible", "order", "vehicle"):
-        context[part] = wrap(event.get(part) or {})
-    if extra:
-        context.update(extra)
-    return context
-
-
-Filter = Callable[..., str]

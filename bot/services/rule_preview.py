@@ -12,7 +12,8 @@ from bot.core.catalog import CATALOG
 from bot.core.channels import SMS_CHANNELS
 from bot.core.config import Config
 from bot.core.sms_text import SmsInfo, sms_info, translit
-from bot.pipeline.templates import TemplateFailure, Templates, template_context
+from bot.pipeline.template_context import template_context
+from bot.pipeline.templates import TemplateFailure, Templates
 from bot.services.samples import sample_event
 from storage.base import Storage
 

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.config import Config
-from bot.pipeline.rules import parse_rules_toml, to_stored, validate_rule
+from bot.pipeline.rule_file import parse_rules_toml
+from bot.pipeline.rules import to_stored, validate_rule
 from storage.base import Storage, Tx
 from storage.models import RuleChange, StoredRule
 
@@ -111,7 +112,7 @@ async def delete(
 async def import_text(
     storage: Storage, text: str, *, author: str, now: datetime
 ) -> tuple[int, int]:
-    """Validate a whole TOML file (:class:`~bot.pipeline.rules.RuleFileError`), upsert by
+    """Validate a whole TOML file (:class:`~bot.pipeline.rule_file.RuleFileError`), upsert by
     name: (created, updated)."""
     rules = parse_rules_toml(text)
 

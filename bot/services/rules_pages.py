@@ -13,8 +13,10 @@ from bot.core.channels import SMS_CHANNELS
 from bot.core.config import Config
 from bot.core.sms_text import sms_info
 from bot.core.sms_text import translit as sms_translit
-from bot.pipeline.rules import RuleFileError, export_rules_toml, from_stored, import_rules
-from bot.pipeline.templates import TemplateFailure, Templates, template_context
+from bot.pipeline.rule_file import RuleFileError, export_rules_toml, import_rules
+from bot.pipeline.rules import from_stored
+from bot.pipeline.template_context import template_context
+from bot.pipeline.templates import TemplateFailure, Templates
 from storage.base import Storage
 from storage.models import StoredRule
 

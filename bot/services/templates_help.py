@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.pipeline.templates import (
-    CHANNEL_BODY_KEY,
-    FALLBACK_TYPE,
-    TEMPLATE_VARIABLES,
-    load_default_templates,
-)
+from bot.pipeline.default_templates import CHANNEL_BODY_KEY, FALLBACK_TYPE, load_default_templates
+from bot.pipeline.template_context import TEMPLATE_VARIABLES
 from bot.services.samples import fields_of
 
 TEXT_CHANNELS = ("email", "telegram", "sms")

@@ -19,7 +19,7 @@ from markupsafe import escape
 from bot.core.config import Config
 from bot.core.texts import t
 from bot.core.timeutil import Clock
-from bot.pipeline.rules import RuleFileError, export_rules_toml
+from bot.pipeline.rule_file import RuleFileError, export_rules_toml
 from bot.pipeline.templates import Templates
 from bot.services import rule_preview, rules_admin
 from handlers.filters import StaffMember
