@@ -51,7 +51,7 @@ from bot.pipeline.intake import Intake
 from bot.pipeline.planner import Planner
 from bot.pipeline.templates import Templates
 from bot.receipts import receipts_ctx
-from bot.telegram_runtime import add_telegram_routes
+from bot.telegram_state import without_bot
 from bot.web import add_web_routes
 from senders.registry import build_senders
 from storage.open import open_storage
@@ -80,7 +80,10 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     add_routes(app)
-    add_telegram_routes(app)
+    if config.telegram.enabled and config.telegram.mode == "webhook":
+        from bot.telegram_runtime import add_telegram_routes  # aiogram: see telegram_ctx
+
+        add_telegram_routes(app)
     add_web_routes(app)  # the managers' pages under /web/ (bot/web/)
     return app
 
@@ -116,7 +119,15 @@ async def senders_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The aiogram bot and the telegram/internal channels (bot/telegram_runtime.py)."""
+    """The aiogram bot and the telegram/internal channels (bot/telegram_runtime.py).
+
+    Imported here, and only with the bot on: aiogram takes seconds to import, and a service
+    that sends only e-mail or SMS starts without it (bot/telegram_state.py).
+    """
+    if not app[CONFIG].telegram.enabled:
+        async for _ in without_bot(app):
+            yield
+        return
     from bot.telegram_runtime import telegram_ctx as runtime_ctx
 
     async for _ in runtime_ctx(app):

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-from aiogram import Bot
 from aiohttp import web
 
 from bot.core.config import Config
 from bot.keys import CLOCK, CONFIG, SENDERS, STORAGE
-from bot.services.sms_answers import SmsAnswers
-from bot.telegram_runtime import TELEGRAM
+from bot.telegram_state import TELEGRAM
 from senders.modem import ModemPool
 from senders.modem.inbound import SmsReader
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 log = logging.getLogger("vestnik.conversations")
 
@@ -43,6 +45,9 @@ async def conversations_ctx(app: web.Application) -> AsyncIterator[None]:
     if not sms_inbound_wanted(config) or not isinstance(pool, ModemPool):
         yield
         return
+
+    # the answers go to staff through the bot: aiogram is imported only when they are read
+    from bot.services.sms_answers import SmsAnswers
 
     def bot() -> Bot | None:
         runtime = app.get(TELEGRAM)

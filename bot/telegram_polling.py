@@ -22,7 +22,7 @@ from bot.telegram_inflight import SHUTDOWN_GRACE
 from bot.telegram_menus import set_menus
 
 if TYPE_CHECKING:
-    from bot.telegram_runtime import TelegramRuntime
+    from bot.telegram_state import TelegramRuntime
 
 log = logging.getLogger("vestnik.telegram")
 

@@ -26,26 +26,23 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot
 from aiogram import Dispatcher as AiogramDispatcher
 from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 from aiogram.types import User
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.core.config import Config
 from bot.core.timeutil import Clock, SystemClock
 from bot.keys import CLOCK, CONFIG, SENDERS, STORAGE, TEMPLATES
-from bot.pipeline.deep_links import TelegramLinkHelper, link_secret
 from bot.pipeline.inbox import StorageInbox
-from bot.pipeline.templates import Templates
 from bot.telegram_dispatcher import build_dispatcher, dispatch_control
 from bot.telegram_inflight import finish_updates
 from bot.telegram_menus import set_menus
 from bot.telegram_polling import polling
+from bot.telegram_state import TELEGRAM, TelegramRuntime, start_runtime, without_bot
 from bot.telegram_webhook import register_webhook, webhook_handler
 from senders.internal import InternalSender
 from senders.telegram import TelegramSender, build_bot
@@ -57,23 +54,6 @@ log = logging.getLogger("vestnik.telegram")
 
 class TelegramStartupError(RuntimeError):
     """The bot cannot run with this configuration (e.g. Telegram rejected the token)."""
-
-
-@dataclass(slots=True)
-class TelegramRuntime:
-    """What the context built; stored as ``app[TELEGRAM]`` for tests and /healthz."""
-
-    bot: Bot | None = None
-    dispatcher: AiogramDispatcher | None = None
-    me: User | None = None
-    sender: TelegramSender | None = None
-    internal: InternalSender | None = None
-    links: TelegramLinkHelper | None = None
-    webhook: SimpleRequestHandler | None = None
-    inflight: set[asyncio.Task[Any]] = field(default_factory=set)
-
-
-TELEGRAM = web.AppKey("telegram", TelegramRuntime)
 
 
 # the webhook route must exist before the app starts (aiohttp freezes the router) ------------------
@@ -105,18 +85,12 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
     storage: Storage = app[STORAGE]
     clock: Clock = app.get(CLOCK) or SystemClock()
     senders: dict[str, Any] = app[SENDERS]
-    runtime = TelegramRuntime()
-    app[TELEGRAM] = runtime
-    templates = app.get(TEMPLATES)
-    links = runtime.links = _link_helper(config, clock, templates)
-
     if not config.telegram.enabled:
-        runtime.internal = senders["internal"] = InternalSender(StorageInbox(storage, clock))
-        try:
+        async for _ in without_bot(app):
             yield
-        finally:
-            senders.pop("internal", None)
         return
+    runtime, links = start_runtime(app)
+    templates = app.get(TEMPLATES)
 
     bot = build_bot(config.telegram)
     runtime.bot = bot
@@ -143,14 +117,6 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
         senders.pop("internal", None)
         await finish_updates(runtime.inflight, runtime.webhook)
         await bot.session.close()
-
-
-def _link_helper(config: Config, clock: Clock, templates: Templates | None) -> TelegramLinkHelper:
-    """Deep links for customers; ``{{ telegram_link(customer) }}`` ("" until the bot is known)."""
-    links = TelegramLinkHelper(link_secret(config.telegram), config.telegram.link_ttl_days, clock)
-    if templates is not None:
-        templates.register_function("telegram_link", links)
-    return links
 
 
 def _register_channels(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -108,3 +110,36 @@ async def test_the_quick_start_sample_event_gives_journal_rows(
     reminder = [r for r in rows if r.event_type == "repair_start_reminder"]
     assert all("missed" not in (r.reason or "") for r in reminder)
     assert any(r.channel == "email" and r.address == "ivan@example.ru" for r in rows)
+
+
+STARTS_WITHOUT_AIOGRAM = """
+import asyncio, sys
+from aiohttp import web
+from bot.app import init_app
+from bot.core.config import load_config
+
+async def main():
+    config = load_config(None, environ={}, overrides={"service": {"database": sys.argv[1]}})
+    runner = web.AppRunner(init_app(config))
+    await runner.setup()  # every cleanup context started: storage, channels, bot, dispatcher
+    try:
+        print("aiogram" in sys.modules)
+    finally:
+        await runner.cleanup()
+
+asyncio.run(main())
+"""
+
+
+def test_a_service_without_telegram_starts_without_importing_aiogram(tmp_path):
+    # aiogram takes seconds to import; an e-mail/SMS-only service must not pay them
+    database = f"sqlite:///{tmp_path / 'vestnik.db'}"
+    out = subprocess.run(
+        [sys.executable, "-c", STARTS_WITHOUT_AIOGRAM, database],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False", out.stdout + out.stderr
