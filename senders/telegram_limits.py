@@ -122,7 +122,7 @@ class LocalRateLimiter:
 
 
 class PacingStore(Protocol):
-    """What a shared limiter needs from the database (storage/postgres.py has it)."""
+    """What a shared limiter needs from the database (storage/postgres_pacing.py has it)."""
 
     async def reserve_slot(
         self, bucket: str, spacing: float, key: str | None, key_gap: float

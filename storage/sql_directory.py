@@ -12,6 +12,18 @@ from storage.models import (
 )
 from storage.sql_base import CUSTOMER_REFERENCES, PERSON_COLUMNS, SqlBase
 
+# the person fields a merged customer's placeholder may fill in (the ERP's values win)
+_MERGED_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "telegram_id",
+    "group",
+    "birthday",
+    "language",
+    "timezone",
+)
+
 
 class DirectoryQueries(SqlBase):
     # events and the directory ---------------------------------------------------------------
@@ -95,9 +107,21 @@ class DirectoryQueries(SqlBase):
         return self._person(row) if row else None
 
     async def merge_customer(self, alias: str, into: str) -> dict[str, int]:
-        moved: dict[str, int] = {}
         if alias == into:
-            return moved
+            return {}
+        if not await self._customer_known(alias):
+            return {}  # the usual case: nobody met this person in Telegram first
+        moved: dict[str, int] = {}
+        merged = await self._merge_person_fields(alias, into)
+        if merged is not None:
+            moved["persons"] = merged
+        moved.update(await self._move_customer_references(alias, into))
+        await self._record_alias(alias, into)
+        return {table: n for table, n in moved.items() if n}
+
+    async def _customer_known(self, alias: str) -> bool:
+        """Whether anything is stored under the customer id ``alias`` (one indexed look-up
+        per table)."""
         known = await self._fetchrow(
             "SELECT 1 AS k FROM persons WHERE kind = 'customer' AND id = ?"
             " UNION ALL SELECT 1 FROM telegram_links WHERE customer_id = ?"
@@ -106,33 +130,30 @@ class DirectoryQueries(SqlBase):
             alias,
             f"customer:{alias}",
         )
-        if known is None:  # the usual case: nobody met this person in Telegram first
-            return moved
+        return known is not None
+
+    async def _merge_person_fields(self, alias: str, into: str) -> int | None:
+        """Fill the gaps of ``into`` from the person stored under ``alias`` and delete that
+        one; the rows deleted, or None when ``alias`` has no person."""
         old = await self._fetchrow(
             "SELECT * FROM persons WHERE kind = 'customer' AND id = ?", alias
         )
-        if old is not None:
-            placeholder = self._person(old)
-            target = await self._fetchrow(
-                "SELECT * FROM persons WHERE kind = 'customer' AND id = ?", into
-            )
-            kept = self._person(target) if target else Person(kind="customer", id=into)
-            for name in (
-                "name",
-                "phone",
-                "email",
-                "telegram_id",
-                "group",
-                "birthday",
-                "language",
-                "timezone",
-            ):
-                if getattr(kept, name) is None:  # the ERP's values win; gaps are filled
-                    setattr(kept, name, getattr(placeholder, name))
-            await self.upsert_person(kept)
-            moved["persons"] = await self._execute(
-                "DELETE FROM persons WHERE kind = 'customer' AND id = ?", alias
-            )
+        if old is None:
+            return None
+        placeholder = self._person(old)
+        target = await self._fetchrow(
+            "SELECT * FROM persons WHERE kind = 'customer' AND id = ?", into
+        )
+        kept = self._person(target) if target else Person(kind="customer", id=into)
+        for name in _MERGED_FIELDS:
+            if getattr(kept, name) is None:  # the ERP's values win; gaps are filled
+                setattr(kept, name, getattr(placeholder, name))
+        await self.upsert_person(kept)
+        return await self._execute("DELETE FROM persons WHERE kind = 'customer' AND id = ?", alias)
+
+    async def _move_customer_references(self, alias: str, into: str) -> dict[str, int]:
+        """Rows naming ``alias`` (Telegram links, stop entries) name ``into``; counts by table."""
+        moved: dict[str, int] = {}
         for table, column in CUSTOMER_REFERENCES:
             moved[table] = await self._execute(
                 f"UPDATE {table} SET {column} = ? WHERE {column} = ?", into, alias
@@ -143,7 +164,10 @@ class DirectoryQueries(SqlBase):
             f"customer:{into}",
             alias,
         )
-        # ids merged into the alias earlier now name the new person too
+        return moved
+
+    async def _record_alias(self, alias: str, into: str) -> None:
+        """``alias`` (and every id merged into it earlier) now names ``into``."""
         await self._execute(
             "UPDATE person_aliases SET id = ? WHERE kind = 'customer' AND id = ?", into, alias
         )
@@ -155,7 +179,6 @@ class DirectoryQueries(SqlBase):
             into,
             self._now(),
         )
-        return {table: n for table, n in moved.items() if n}
 
     async def find_person_by_phone(self, kind: str, phone: str) -> Person | None:
         row = await self._fetchrow(

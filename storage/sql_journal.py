@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.base import JournalFilter
 from storage.models import (
     JournalRow,
 )
 from storage.sql_base import _FINISH_FIELDS, _TIME_FIELDS, JOURNAL_WRITE_COLUMNS, SqlBase
+from storage.tx_journal import JournalFilter
 
 
 class JournalQueries(SqlBase):

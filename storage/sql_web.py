@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from storage.base import JournalSearch
 from storage.models import JournalRow, StopEntry
 from storage.sql_base import SqlBase
+from storage.tx_web import JournalSearch
 
 _QUEUE = "status IN ('pending', 'scheduled') AND sent_at IS NULL AND failed_at IS NULL"
 

@@ -28,8 +28,8 @@ from bot.app import init_app
 from bot.core.config import Config, load_config
 from bot.keys import CONFIG, STORAGE
 from bot.pipeline.rule_file import import_rules
-from storage.base import JournalFilter
 from storage.models import JournalRow
+from storage.tx_journal import JournalFilter
 from tests.fakes.smtp import SmtpServer
 
 pytest_plugins: list[str] = []

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from storage.base import JournalFilter
 from storage.open import open_storage
+from storage.tx_journal import JournalFilter
 from tests.conftest import booked
 from tests.fakes.smtp import SmtpServer
 from tests.test_crash_recovery import ROOT, free_port, vestnik, wait_healthy, write_config

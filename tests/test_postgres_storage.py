@@ -17,7 +17,8 @@ from bot.cli import main as cli
 from senders.telegram_limits import SharedRateLimiter, chat_interval
 from storage.base import SchemaTooNew, Storage
 from storage.models import JournalRow
-from storage.postgres import PostgresStorage, pg_sql, postgres_migrations
+from storage.postgres import PostgresStorage, postgres_migrations
+from storage.postgres_tx import pg_sql
 from tests.conftest import CUSTOMER_EMAIL_RULE, booked
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

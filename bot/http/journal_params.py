@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from bot.core.channels import CHANNELS
 from bot.pipeline.intake import answer_language
 from bot.pipeline.problems import show_value
-from storage.base import JournalFilter
 from storage.models import JOURNAL_STATUSES
+from storage.tx_journal import JournalFilter
 
 MAX_LIMIT = 1000
 MAX_ID = 2**63 - 1  # BIGINT

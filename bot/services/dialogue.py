@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.phones import normalize_phone
-from storage.base import JournalFilter, Tx
+from storage.base import Tx
 from storage.models import ConversationMessage, JournalRow, Person
+from storage.tx_journal import JournalFilter
 
 
 @dataclass(slots=True)

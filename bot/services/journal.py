@@ -9,8 +9,9 @@ from datetime import datetime
 from bot.core.config import Config
 from bot.core.phones import normalize_phone
 from bot.core.timeutil import Clock
-from storage.base import JournalFilter, Storage
+from storage.base import Storage
 from storage.models import JournalRow
+from storage.tx_journal import JournalFilter
 
 LATEST = 10
 LIST_CAP = 50  # rows in one listing; narrower queries show the rest

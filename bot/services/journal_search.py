@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core.config import Config
 from bot.core.phones import normalize_phone
-from storage.base import JournalSearch, Storage, Tx
+from storage.base import Storage, Tx
 from storage.models import JOURNAL_STATUSES, JournalRow
+from storage.tx_web import JournalSearch
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # counted exactly up to here (200 pages); beyond, "more than 10 000"
