@@ -35,7 +35,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import free_port, load, start_vestnik, wait_ready
+from bench.common import ROOT, free_port, load, start_vestnik, wait_ready
 
 RULE = """
 [[rules]]
@@ -93,21 +93,16 @@ listen = "127.0.0.1:{port}"
 
 
 def import_rules(folder: Path, config: Path) -> None:
+    """Create the schema (the CLI's other commands refuse to), then import the rule."""
     (folder / "rules.toml").write_text(RULE, encoding="utf-8")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "rules",
-            "import",
-            str(folder / "rules.toml"),
-            "--config",
-            str(config),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    for command in (["migrate"], ["rules", "import", str(folder / "rules.toml")]):
+        subprocess.run(
+            [sys.executable, "-m", "bot", *command, "--config", str(config)],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 # fresh databases ----------------------------------------------------------------------------------
@@ -243,7 +238,7 @@ async def vestnik_processes(
 ) -> AsyncIterator[list[int]]:
     ports = [free_port() for _ in range(processes)]
     configs = [write_config(folder, port, database, smtp_port) for port in ports]
-    import_rules(folder, configs[0])  # creates the schema, too
+    import_rules(folder, configs[0])
     if prefill_rows:
         seconds = await prefill(database, prefill_rows)
         print(f"  (prefilled {prefill_rows:,} journal rows in {seconds:.0f} s)", flush=True)
