@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+import signal
 import time
 from typing import Any
 
@@ -138,10 +139,18 @@ def run(app: web.Application, config: WebhookConfig, *, shutdown_timeout: float)
     logging.getLogger("aiohttp.server").addFilter(OneLineAborts())
 
     async def main() -> None:
-        asyncio.get_running_loop().set_exception_handler(AcceptErrorReporter())
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(AcceptErrorReporter())
+        # a signal only sets this: the shutdown below runs while every task still lives, in
+        # the cleanup contexts' order (aiohttp's own handler raises GracefulExit instead, and
+        # asyncio.run then cancels all tasks at once, the writer and the dispatcher among
+        # them, before that order could run)
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         runner = web.AppRunner(
             app,
-            handle_signals=True,
+            handle_signals=False,
             access_log=None,
             shutdown_timeout=shutdown_timeout,
             keepalive_timeout=config.header_timeout,
@@ -149,12 +158,11 @@ def run(app: web.Application, config: WebhookConfig, *, shutdown_timeout: float)
         await runner.setup()
         try:
             await GuardedSite(runner, config.host, config.port, cap=connection_cap(config)).start()
-            while True:
-                await asyncio.sleep(3600)
+            await stop.wait()
         finally:
             await runner.cleanup()
 
     try:
         asyncio.run(main())
-    except (web.GracefulExit, KeyboardInterrupt):
+    except KeyboardInterrupt:  # a second Ctrl+C before the handlers were installed
         pass
