@@ -214,7 +214,9 @@ async def test_three_processes_deliver_exactly_once_and_survive_a_kill_9(
                 await wait_for(lambda: replacement.health(session), "the replacement up")
                 assert await leaders() == new_leader
 
-                await wait_for(lambda: _all_sent(postgres_database, TOTAL), f"{TOTAL} sent", timeout=60)
+                await wait_for(
+                    lambda: _all_sent(postgres_database, TOTAL), f"{TOTAL} sent", timeout=60
+                )
                 assert (await statuses(postgres_database)) == Counter({"sent": TOTAL})
         finally:
             for server in servers:
