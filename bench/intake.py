@@ -83,6 +83,7 @@ max_connections = 8
 [service]
 database = "{database}"
 log_level = "WARNING"
+quiet_hours = ""  # (customers' default is 21:00-09:00: a night run would hold every email)
 
 [webhook]
 listen = "127.0.0.1:{port}"
