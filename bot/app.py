@@ -80,7 +80,7 @@ def init_app(config: Config, *, clock: Clock | None = None) -> web.Application:
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     add_routes(app)
-    if config.telegram.enabled and config.telegram.mode == "webhook":
+    if config.telegram.enabled:  # (it adds the route in webhook mode only)
         from bot.telegram_runtime import add_telegram_routes  # aiogram: see telegram_ctx
 
         add_telegram_routes(app)

@@ -1,18 +1,19 @@
 """The Telegram side of the app: one aiohttp cleanup context that runs the bot.
 
-``telegram_ctx(app)`` (between the channels and the dispatcher in ``bot/app.py``):
+``telegram_ctx(app)`` (between the channels and the dispatcher in ``bot/app.py``, which
+enters it only with the bot on; without ``telegram.token`` the ``internal`` channel alone is
+registered by ``bot/telegram_state.py:without_bot``, and aiogram is never imported):
 
-1. registers the ``internal`` channel (staff inbox) — always, even without a token;
-2. without ``telegram.token`` stops there: no bot, no ``telegram`` channel;
-3. builds the aiogram ``Bot`` on ``telegram.api_base`` (HTML parse mode) and checks it with
+1. keeps the deep-link helper on ``app[TELEGRAM]`` (bot/telegram_state.py);
+2. builds the aiogram ``Bot`` on ``telegram.api_base`` (HTML parse mode) and checks it with
    ``getMe`` (a rejected token stops the service with a clear message; an unreachable API is
    logged and polling keeps retrying);
-4. registers the ``telegram`` channel (:class:`~senders.telegram.TelegramSender`) and lets
-   ``internal`` forward through it;
-5. builds the aiogram Dispatcher with the routers from ``handlers/`` and the services as
+3. registers the ``telegram`` channel (:class:`~senders.telegram.TelegramSender`) and the
+   ``internal`` one (staff inbox) forwarding through it;
+4. builds the aiogram Dispatcher with the routers from ``handlers/`` and the services as
    workflow data (bot/telegram_dispatcher.py), sets the command menus (customers: default
    scope; staff: each admin's chat; bot/telegram_menus.py);
-6. runs polling as a task (``mode = "polling"``, bot/telegram_polling.py) or sets the webhook
+5. runs polling as a task (``mode = "polling"``, bot/telegram_polling.py) or sets the webhook
    (``mode = "webhook"``, bot/telegram_webhook.py; updates arrive on
    ``telegram.webhook_path``, checked against ``telegram.webhook_secret``).
 
@@ -42,7 +43,7 @@ from bot.telegram_dispatcher import build_dispatcher, dispatch_control
 from bot.telegram_inflight import finish_updates
 from bot.telegram_menus import set_menus
 from bot.telegram_polling import polling
-from bot.telegram_state import TELEGRAM, TelegramRuntime, start_runtime, without_bot
+from bot.telegram_state import TELEGRAM, TelegramRuntime, start_runtime
 from bot.telegram_webhook import register_webhook, webhook_handler
 from senders.internal import InternalSender
 from senders.telegram import TelegramSender, build_bot
@@ -85,10 +86,6 @@ async def telegram_ctx(app: web.Application) -> AsyncIterator[None]:
     storage: Storage = app[STORAGE]
     clock: Clock = app.get(CLOCK) or SystemClock()
     senders: dict[str, Any] = app[SENDERS]
-    if not config.telegram.enabled:
-        async for _ in without_bot(app):
-            yield
-        return
     runtime, links = start_runtime(app)
     templates = app.get(TEMPLATES)
 

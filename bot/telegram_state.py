@@ -53,13 +53,13 @@ TELEGRAM = web.AppKey("telegram", TelegramRuntime)
 def start_runtime(app: web.Application) -> tuple[TelegramRuntime, TelegramLinkHelper]:
     """A new ``app[TELEGRAM]`` with the deep-link helper (``""`` links until the bot is known)."""
     config: Config = app[CONFIG]
-    links = link_helper(config, app.get(CLOCK) or SystemClock(), app.get(TEMPLATES))
+    links = _link_helper(config, app.get(CLOCK) or SystemClock(), app.get(TEMPLATES))
     runtime = TelegramRuntime(links=links)
     app[TELEGRAM] = runtime
     return runtime, links
 
 
-def link_helper(config: Config, clock: Clock, templates: Templates | None) -> TelegramLinkHelper:
+def _link_helper(config: Config, clock: Clock, templates: Templates | None) -> TelegramLinkHelper:
     """Deep links for customers; ``{{ telegram_link(customer) }}`` ("" until the bot is known)."""
     links = TelegramLinkHelper(link_secret(config.telegram), config.telegram.link_ttl_days, clock)
     if templates is not None:
